@@ -1,0 +1,28 @@
+# The two commands a newcomer needs are `make run` and `make test`.
+GO ?= go
+export PATH := $(PATH):/usr/local/go/bin
+
+.PHONY: run test test-postgres vet bench fuzz build plugins
+
+run: ## run the server on its embedded default (SQLite, development keys)
+	$(GO) run ./cmd/tari-payment-server
+
+test: vet ## unit, integration and end-to-end tests on SQLite (PostgreSQL too when TPG_TEST_POSTGRES_URL is set)
+	$(GO) test -race -count=1 ./...
+
+test-postgres: ## the PostgreSQL suite; needs TPG_TEST_POSTGRES_URL
+	@test -n "$$TPG_TEST_POSTGRES_URL" || { echo "TPG_TEST_POSTGRES_URL is not set" >&2; exit 1; }
+	$(GO) test -race -count=1 ./...
+
+vet:
+	$(GO) vet ./...
+
+build:
+	$(GO) build -o bin/ ./cmd/...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+FUZZTIME ?= 10s
+fuzz: ## run every fuzz target for FUZZTIME each
+	./.ci/fuzz $(FUZZTIME)

@@ -1,0 +1,154 @@
+// Package store opens the database behind the engine (SQLite by default,
+// PostgreSQL for multi-instance deployments), applies the embedded migrations
+// and provides the transaction and outbox primitives every write goes through.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	"github.com/uptrace/bun/driver/pgdriver"
+	"github.com/uptrace/bun/migrate"
+	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
+
+	"github.com/tari-payment/tps/migrations"
+)
+
+// Dialect names the database family behind a DB.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is an open, migrated database.
+type DB struct {
+	*bun.DB
+	Kind Dialect
+}
+
+// DefaultURL is the embedded default database.
+const DefaultURL = "sqlite://data/tari_store.db"
+
+// Open connects to url (sqlite://path, sqlite::memory:, postgres://...),
+// creating a missing SQLite file and its directory, and applies migrations.
+func Open(ctx context.Context, url string) (*DB, error) {
+	db, err := Connect(url)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Connect opens the database without migrating it.
+func Connect(url string) (*DB, error) {
+	switch {
+	case strings.HasPrefix(url, "sqlite:"):
+		return openSQLite(url)
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		return openPostgres(url)
+	default:
+		return nil, fmt.Errorf("TPG_DATABASE_URL %q: expected sqlite://<path> or postgres://...", url)
+	}
+}
+
+func openSQLite(url string) (*DB, error) {
+	path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "//")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	if path == "" {
+		return nil, fmt.Errorf("TPG_DATABASE_URL %q: empty SQLite path", url)
+	}
+	if path != ":memory:" {
+		if dir := filepath.Dir(path); dir != "." {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, fmt.Errorf("create database directory %s: %w", dir, err)
+			}
+		}
+	}
+	// WAL lets readers proceed beside the writer; immediate transactions take
+	// the write lock at BEGIN, so busy_timeout applies and no transaction ever
+	// fails upgrading a read lock ("database is locked").
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	sqldb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	if path == ":memory:" {
+		sqldb.SetMaxOpenConns(1) // each connection would otherwise see its own database
+	} else {
+		sqldb.SetMaxOpenConns(8)
+	}
+	if err := sqldb.Ping(); err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
+	}
+	return &DB{DB: bun.NewDB(sqldb, sqlitedialect.New()), Kind: SQLite}, nil
+}
+
+func openPostgres(url string) (*DB, error) {
+	sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(url)))
+	sqldb.SetMaxOpenConns(20)
+	if err := sqldb.Ping(); err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	return &DB{DB: bun.NewDB(sqldb, pgdialect.New()), Kind: Postgres}, nil
+}
+
+// Migrate applies every pending embedded migration. Each is marked applied only
+// after it succeeded, and concurrent instances serialise on the migration lock.
+func (db *DB) Migrate(ctx context.Context) error {
+	ms, err := migrations.For(string(db.Kind))
+	if err != nil {
+		return err
+	}
+	m := migrate.NewMigrator(db.DB, ms, migrate.WithMarkAppliedOnSuccess(true))
+	if err := m.Init(ctx); err != nil {
+		return fmt.Errorf("migrations: init: %w", err)
+	}
+	if db.Kind == Postgres {
+		// Serialise concurrent instances migrating one database.
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(7300)"); err != nil {
+			return fmt.Errorf("migrations: lock: %w", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(7300)")
+	}
+	if _, err := m.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	return nil
+}
+
+// InTx runs fn in one write transaction. On SQLite the transaction is
+// IMMEDIATE (it holds the write lock from BEGIN); on PostgreSQL it is READ
+// COMMITTED and callers lock the rows they change. Any error rolls back.
+func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return db.DB.RunInTx(ctx, nil, fn)
+}
+
+// ErrNoRows is returned by lookups that found nothing.
+var ErrNoRows = sql.ErrNoRows
+
+// IsNoRows reports whether err means "nothing found".
+func IsNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

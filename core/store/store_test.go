@@ -1,0 +1,74 @@
+package store_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/uptrace/bun"
+
+	"github.com/tari-payment/tps/core"
+	"github.com/tari-payment/tps/core/store"
+	"github.com/tari-payment/tps/core/store/storetest"
+)
+
+func TestOpenCreatesSQLiteFileAndMigrates(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sub", "tari.db")
+	db, err := store.Open(context.Background(), "sqlite://"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("database file not created: %v", err)
+	}
+	// Migrating again is a no-op.
+	if err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOpenRejectsUnknownScheme(t *testing.T) {
+	if _, err := store.Open(context.Background(), "mysql://x"); err == nil {
+		t.Fatal("expected an error for an unknown scheme")
+	}
+}
+
+func TestOutboxAppendIsTransactional(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		before, err := store.LastEventSeq(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A rolled-back transaction leaves nothing behind.
+		_ = db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			if _, err := store.AppendEvent(ctx, tx, db.Kind, core.EventNewOrder, map[string]int{"a": 1}); err != nil {
+				t.Fatal(err)
+			}
+			return errRollback
+		})
+		var ev core.Event
+		if err := db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			ev, err = store.AppendEvent(ctx, tx, db.Kind, core.EventOrderPaid, map[string]int{"b": 2})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := store.EventsAfter(ctx, db, before, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].ID != ev.ID || got[0].Type != core.EventOrderPaid || string(got[0].Payload) != `{"b":2}` {
+			t.Fatalf("outbox = %+v, want only the committed OrderPaid event", got)
+		}
+	})
+}
+
+type rollback struct{}
+
+func (rollback) Error() string { return "rollback" }
+
+var errRollback = rollback{}

@@ -147,6 +147,22 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) 
 	return db.DB.RunInTx(ctx, nil, fn)
 }
 
+// WriteTx runs fn in one write transaction that may append outbox events. On
+// PostgreSQL it first takes the outbox advisory lock, so event-writing
+// transactions commit one at a time in seq order and never deadlock against
+// each other over that lock (taking it late, after row locks, could).
+// On SQLite the IMMEDIATE transaction already serialises writers.
+func (db *DB) WriteTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return db.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if db.Kind == Postgres {
+			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", outboxLockKey); err != nil {
+				return fmt.Errorf("lock outbox: %w", err)
+			}
+		}
+		return fn(ctx, tx)
+	})
+}
+
 // ErrNoRows is returned by lookups that found nothing.
 var ErrNoRows = sql.ErrNoRows
 

@@ -1,0 +1,113 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr() != "127.0.0.1:8360" || c.DatabaseURL != DefaultDatabaseURL || !c.StrictMode || !c.ShopifyHMACChecks {
+		t.Fatalf("defaults: %+v", c)
+	}
+	if c.UnclaimedOrderTimeout != 2*time.Hour || c.UnpaidOrderTimeout != 48*time.Hour || c.ExpiryCheckInterval != time.Minute {
+		t.Fatalf("timeouts: %v %v %v", c.UnclaimedOrderTimeout, c.UnpaidOrderTimeout, c.ExpiryCheckInterval)
+	}
+	if c.PaymentWalletAddress != DonationAddress || c.PaymentWalletAddressSet {
+		t.Fatal("payment address default")
+	}
+	if c.ShopifyAPIURL != "https://example.myshopify.com/admin/api/2024-04" {
+		t.Fatal(c.ShopifyAPIURL)
+	}
+	if c.DataDir != "data" || c.PluginsDir != "data/plugins" {
+		t.Fatal(c.DataDir, c.PluginsDir)
+	}
+	if !c.ShopifyHMACSecretMissing() || c.ShopifyIPWhitelistEnabled {
+		t.Fatal("hmac/whitelist defaults")
+	}
+}
+
+func TestBooleansAnyCase(t *testing.T) {
+	for v, want := range map[string]bool{"1": true, "TRUE": true, "Yes": true, "on": true, "0": false, "False": false, "NO": false, "off": false} {
+		c, err := Load(env(map[string]string{"TPG_SHOPIFY_HMAC_CHECKS": v, "TPG_STRICT_MODE": v}))
+		if err != nil || c.ShopifyHMACChecks != want || c.StrictMode != want {
+			t.Errorf("%q: %v %v %v", v, c.ShopifyHMACChecks, c.StrictMode, err)
+		}
+	}
+	if _, err := Load(env(map[string]string{"TPG_SHOPIFY_HMAC_CHECKS": "ture"})); err == nil || !strings.Contains(err.Error(), "TPG_SHOPIFY_HMAC_CHECKS") {
+		t.Fatalf("invalid boolean accepted: %v", err)
+	}
+}
+
+func TestTimeouts(t *testing.T) {
+	c, err := Load(env(map[string]string{"TPG_UNCLAIMED_ORDER_TIMEOUT": "3", "TPG_UNPAID_ORDER_TIMEOUT": "90m", "TPG_EXPIRY_CHECK_INTERVAL": "2s"}))
+	if err != nil || c.UnclaimedOrderTimeout != 3*time.Hour || c.UnpaidOrderTimeout != 90*time.Minute || c.ExpiryCheckInterval != 2*time.Second {
+		t.Fatal(c.UnclaimedOrderTimeout, c.UnpaidOrderTimeout, c.ExpiryCheckInterval, err)
+	}
+	for _, bad := range []string{"-1", "soon", "-5m"} {
+		if _, err := Load(env(map[string]string{"TPG_UNPAID_ORDER_TIMEOUT": bad})); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if _, err := Load(env(map[string]string{"TPG_EXPIRY_CHECK_INTERVAL": "0"})); err == nil {
+		t.Error("zero interval accepted")
+	}
+}
+
+func TestWhitelist(t *testing.T) {
+	c, err := Load(env(map[string]string{"TPG_SHOPIFY_IP_WHITELIST": " 10.0.0.1 , ::1"}))
+	if err != nil || !c.ShopifyIPWhitelistEnabled || len(c.ShopifyIPWhitelist) != 2 || c.ShopifyIPWhitelist[0].String() != "10.0.0.1" {
+		t.Fatal(c.ShopifyIPWhitelist, err)
+	}
+	for _, off := range []string{"", "none", "FALSE", "0", " , "} {
+		c, err := Load(env(map[string]string{"TPG_SHOPIFY_IP_WHITELIST": off}))
+		if err != nil || c.ShopifyIPWhitelistEnabled {
+			t.Errorf("%q: enabled=%v err=%v", off, c.ShopifyIPWhitelistEnabled, err)
+		}
+	}
+	if _, err := Load(env(map[string]string{"TPG_SHOPIFY_IP_WHITELIST": "10.0.0.1,nope"})); err == nil {
+		t.Fatal("invalid entry accepted")
+	}
+}
+
+func TestEnumsAndOthers(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		"TPG_SHOPIFY_ORDER_ID_FIELD": "NAME", "TPG_SHOPIFY_PRICE_FIELD": "Line", "TPG_PORT": "9000",
+		"TPG_DATABASE_URL": "sqlite:///tmp/x/db.sqlite", "TPG_SHOPIFY_API_URL": "http://127.0.0.1:1/admin/",
+		"TPG_PAYMENT_WALLET_ADDRESS": "abc",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ShopifyOrderIDField != "name" || c.ShopifyPriceField != "line_items" || c.Port != 9000 || c.DataDir != "/tmp/x" ||
+		c.ShopifyAPIURL != "http://127.0.0.1:1/admin" || !c.PaymentWalletAddressSet {
+		t.Fatalf("%+v", c)
+	}
+	for k, v := range map[string]string{"TPG_PORT": "x", "TPG_SHOPIFY_PRICE_FIELD": "gross", "TPG_SHOPIFY_API_URL": "ftp://x", "TPG_MAX_CONNECTIONS": "0"} {
+		if _, err := Load(env(map[string]string{k: v})); err == nil {
+			t.Errorf("%s=%s accepted", k, v)
+		}
+	}
+}
+
+func TestSummaryHasNoSecrets(t *testing.T) {
+	c, _ := Load(env(map[string]string{
+		"TPG_JWT_SIGNING_KEY": "secretsecret1", "TPG_SHOPIFY_HMAC_SECRET": "secretsecret2",
+		"TPG_SHOPIFY_ADMIN_ACCESS_TOKEN": "secretsecret3", "TPG_DATABASE_URL": "postgres://u:secretsecret4@h/db",
+	}))
+	var b strings.Builder
+	for _, a := range c.Summary() {
+		b.WriteString(a.(interface{ String() string }).String())
+	}
+	if strings.Contains(b.String(), "secretsecret") {
+		t.Fatal(b.String())
+	}
+}

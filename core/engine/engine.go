@@ -1,0 +1,181 @@
+// Package engine is the payment engine: orders, payments, accounts and the
+// rules that match them (engine.md §2–§4, §6 with decisions D2–D15, D25).
+//
+// Every state change is one call to store.DB.WriteTx: the operation re-reads
+// the rows it acts on inside the transaction, writes its changes, their audit
+// history and its outbox events, and commits; nothing is emitted for work that
+// rolled back, and nothing slow runs while the transaction is open. The engine
+// knows nothing of HTTP or plugins: callers map the typed errors of package
+// core to responses, and deliverers read the outbox.
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/tari-payment/tps/core"
+	"github.com/tari-payment/tps/core/store"
+)
+
+// Order-id fields for plain (unsigned) payment memos (TPG_SHOPIFY_ORDER_ID_FIELD).
+const (
+	OrderIDFieldID   = "id"
+	OrderIDFieldName = "name"
+)
+
+// Config holds the settings that reach the engine. Start from DefaultConfig:
+// the zero value is NOT the default (StrictMode and AutoClaim default to true).
+type Config struct {
+	// StrictMode: orders are identified by order_id only; when false, alt_id
+	// (the Shopify name) matches too (D5). TPG_STRICT_MODE, default true.
+	StrictMode bool
+	// AutoClaim: a new Unclaimed order is claimed for the best-matching funded
+	// account of its customer (engine.md §2.4.1 step 5). Default true.
+	AutoClaim bool
+	// DisableMemoSignatureCheck: plain payment memos ("order 1000") name an
+	// order. TPG_DISABLE_MEMO_SIGNATURE_CHECK, default false.
+	DisableMemoSignatureCheck bool
+	// OrderIDField is "id" (default) or "name" ("#" is prefixed to digits
+	// found in plain memos).
+	OrderIDField string
+	// UnclaimedTimeout and UnpaidTimeout: how long an order may stay Unclaimed
+	// or New before expiry, measured from when it entered that status (D14).
+	UnclaimedTimeout time.Duration
+	UnpaidTimeout    time.Duration
+	// Now is the clock (tests); nil means time.Now.
+	Now func() time.Time
+	// AfterCommit, if non-nil, is called after every committed write
+	// transaction that appended at least one event (never inside it).
+	AfterCommit func()
+}
+
+// DefaultConfig returns the reference defaults: strict, auto-claim, memo
+// signatures required, order ids from "id", 2 h unclaimed and 48 h unpaid.
+func DefaultConfig() Config {
+	return Config{
+		StrictMode:       true,
+		AutoClaim:        true,
+		OrderIDField:     OrderIDFieldID,
+		UnclaimedTimeout: 2 * time.Hour,
+		UnpaidTimeout:    48 * time.Hour,
+	}
+}
+
+// Engine runs the payment operations on one database. It is safe for
+// concurrent use.
+type Engine struct {
+	db  *store.DB
+	cfg Config
+	// wmu serialises this process's writers on SQLite, which has one write
+	// lock anyway; queueing here is cheaper than spinning in busy_timeout.
+	wmu sync.Mutex
+}
+
+// New returns an engine over a migrated database.
+func New(db *store.DB, cfg Config) *Engine {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.OrderIDField == "" {
+		cfg.OrderIDField = OrderIDFieldID
+	}
+	if cfg.UnclaimedTimeout <= 0 {
+		cfg.UnclaimedTimeout = 2 * time.Hour
+	}
+	if cfg.UnpaidTimeout <= 0 {
+		cfg.UnpaidTimeout = 48 * time.Hour
+	}
+	return &Engine{db: db, cfg: cfg}
+}
+
+// DB returns the engine's database.
+func (e *Engine) DB() *store.DB { return e.db }
+
+// Config returns the engine's configuration.
+func (e *Engine) Config() Config { return e.cfg }
+
+// errNotImplemented marks operations still being built.
+var errNotImplemented = errors.New("engine: not implemented yet")
+
+// now is the engine clock, UTC at microsecond precision (what both databases keep).
+func (e *Engine) now() time.Time { return e.cfg.Now().UTC().Truncate(time.Microsecond) }
+
+// txn is the state of one write transaction.
+type txn struct {
+	e      *Engine
+	ctx    context.Context
+	tx     bun.Tx
+	now    time.Time
+	events []core.Event
+}
+
+// write runs fn as one write transaction and calls AfterCommit if it
+// committed events.
+func (e *Engine) write(ctx context.Context, fn func(t *txn) error) ([]core.Event, error) {
+	if e.db.Kind == store.SQLite {
+		e.wmu.Lock()
+		defer e.wmu.Unlock()
+	}
+	var events []core.Event
+	err := e.db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		t := &txn{e: e, ctx: ctx, tx: tx, now: e.now()}
+		if err := fn(t); err != nil {
+			return err
+		}
+		events = t.events
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(events) > 0 && e.cfg.AfterCommit != nil {
+		e.cfg.AfterCommit()
+	}
+	return events, nil
+}
+
+// emit appends an event to the outbox in this transaction.
+func (t *txn) emit(typ core.EventType, payload any) error {
+	ev, err := store.AppendEvent(t.ctx, t.tx, t.e.db.Kind, typ, payload)
+	if err != nil {
+		return err
+	}
+	t.events = append(t.events, ev)
+	return nil
+}
+
+func (t *txn) exec(query string, args ...any) error {
+	_, err := t.tx.ExecContext(t.ctx, query, args...)
+	return err
+}
+
+// logOrder writes the audit row for an order as it now stands.
+func (t *txn) logOrder(op string, o *core.Order) error {
+	snap, err := json.Marshal(o)
+	if err != nil {
+		return err
+	}
+	return t.exec("INSERT INTO orders_log (oid, operation, changed_at, snapshot) VALUES (?, ?, ?, ?)", o.ID, op, t.now, string(snap))
+}
+
+// logPayment writes the audit row for a payment as it now stands.
+func (t *txn) logPayment(op string, p *core.Payment) error {
+	snap, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	return t.exec("INSERT INTO payments_log (txid, operation, changed_at, snapshot) VALUES (?, ?, ?, ?)", p.TxID, op, t.now, string(snap))
+}
+
+func wrapDB(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}

@@ -1,0 +1,576 @@
+// Package outbox delivers committed outbox events (the `events` table written
+// by store.AppendEvent) to subscribers: at least once, in order per
+// subscriber, with exponential backoff, parking an event as failed after a
+// bounded number of attempts. All delivery state (each subscriber's cursor,
+// its retry clock, its lease and the parked failures) lives in the database,
+// so deliveries survive restarts and several server instances can share one
+// PostgreSQL database: a subscriber's cursor is leased by one instance at a
+// time, so no event is ever delivered by two instances concurrently.
+//
+// It knows nothing of WebAssembly; the plugin host registers each plugin as a
+// Subscriber.
+//
+// A new subscriber starts from "now" (the last event committed when its cursor
+// row is first created), not from the beginning of the outbox: installing a
+// plugin on a server with months of history must not replay every old order to
+// Shopify or to a mail API. The plugin host registers subscribers at startup,
+// before the server accepts requests, so on a fresh install nothing is missed.
+package outbox
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/tari-payment/tps/core"
+	"github.com/tari-payment/tps/core/store"
+)
+
+// Subscriber receives events. Deliver is called for one event at a time, in
+// seq order, and never concurrently for one subscriber ID (across instances
+// too). A nil error acknowledges the event; any error schedules a retry.
+type Subscriber interface {
+	// ID names the subscriber's cursor; it must stay stable across restarts.
+	ID() string
+	// EventTypes lists the wanted event types; empty means every type.
+	EventTypes() []core.EventType
+	// Deliver handles one event. ctx carries a deadline inside the lease.
+	Deliver(ctx context.Context, ev core.Event) error
+}
+
+// ErrNotFound is returned by the admin methods for an unknown id.
+var ErrNotFound = errors.New("not found")
+
+type permanentError struct{ err error }
+
+func (p permanentError) Error() string { return p.err.Error() }
+func (p permanentError) Unwrap() error { return p.err }
+
+// Permanent marks a delivery error that retrying cannot fix (e.g. the remote
+// answered 404): the event is parked as failed at once.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return permanentError{err}
+}
+
+// IsPermanent reports whether err was wrapped by Permanent.
+func IsPermanent(err error) bool {
+	var p permanentError
+	return errors.As(err, &p)
+}
+
+// Options tune a Dispatcher. Zero values take the defaults.
+type Options struct {
+	PollInterval time.Duration // fallback wake-up when nobody calls Notify; default 2s
+	MaxAttempts  int           // attempts before an event is parked; default 8
+	BackoffMin   time.Duration // first retry delay; default 1s
+	BackoffMax   time.Duration // cap on the retry delay; default 10m
+	Lease        time.Duration // how long a claimed cursor stays ours; default 60s
+	BatchSize    int           // events read per query; default 100
+	Logger       *slog.Logger
+}
+
+func (o *Options) defaults() {
+	if o.PollInterval <= 0 {
+		o.PollInterval = 2 * time.Second
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 8
+	}
+	if o.BackoffMin <= 0 {
+		o.BackoffMin = time.Second
+	}
+	if o.BackoffMax <= 0 {
+		o.BackoffMax = 10 * time.Minute
+	}
+	if o.BackoffMax < o.BackoffMin {
+		o.BackoffMax = o.BackoffMin
+	}
+	if o.Lease <= 0 {
+		o.Lease = 60 * time.Second
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 100
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// Dispatcher runs one delivery loop per registered subscriber.
+type Dispatcher struct {
+	db       *store.DB
+	opts     Options
+	instance string
+	log      *slog.Logger
+
+	mu      sync.Mutex
+	loops   map[string]*loop
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	started bool
+	closed  bool
+}
+
+type loop struct {
+	sub   Subscriber
+	types []string
+	wake  chan struct{}
+	stop  context.CancelFunc
+	done  chan struct{}
+}
+
+// New returns a dispatcher over db. Register subscribers, then Start it.
+func New(db *store.DB, opts Options) *Dispatcher {
+	opts.defaults()
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Dispatcher{
+		db: db, opts: opts, instance: hex.EncodeToString(b[:]), log: opts.Logger,
+		loops: map[string]*loop{}, ctx: ctx, cancel: cancel,
+	}
+}
+
+// InstanceID identifies this dispatcher in lease columns.
+func (d *Dispatcher) InstanceID() string { return d.instance }
+
+func nowMS() int64 { return time.Now().UnixMilli() }
+
+func typesOf(sub Subscriber) []string {
+	var ts []string
+	for _, t := range sub.EventTypes() {
+		ts = append(ts, string(t))
+	}
+	sort.Strings(ts)
+	return ts
+}
+
+// Register creates the subscriber's cursor if it does not exist yet (starting
+// after the last committed event, see the package doc) and, once the
+// dispatcher is started, begins delivering to it. Registering an ID twice
+// replaces the previous subscriber.
+func (d *Dispatcher) Register(ctx context.Context, sub Subscriber) error {
+	id := sub.ID()
+	if id == "" {
+		return errors.New("outbox: subscriber with an empty id")
+	}
+	types := typesOf(sub)
+	now := time.Now().UTC()
+	// The cursor row is created and the event types refreshed in one
+	// statement pair inside a transaction so two instances registering the
+	// same subscriber agree on its starting position.
+	err := d.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		last, err := store.LastEventSeq(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox_subscribers (id, event_types, position, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`, id, strings.Join(types, ","), last, now, now); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE outbox_subscribers SET event_types = ? WHERE id = ?`, strings.Join(types, ","), id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("outbox: register %s: %w", id, err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return errors.New("outbox: dispatcher closed")
+	}
+	if old := d.loops[id]; old != nil {
+		old.stop()
+		<-old.done
+	}
+	l := &loop{sub: sub, types: types, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	d.loops[id] = l
+	if d.started {
+		d.startLoop(l)
+	}
+	return nil
+}
+
+// Unregister stops delivering to id in this process (its cursor stays).
+func (d *Dispatcher) Unregister(id string) {
+	d.mu.Lock()
+	l := d.loops[id]
+	delete(d.loops, id)
+	started := d.started
+	d.mu.Unlock()
+	if l != nil && started {
+		l.stop()
+		<-l.done
+	}
+}
+
+// Start launches the delivery loops. It returns at once.
+func (d *Dispatcher) Start() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.started || d.closed {
+		return
+	}
+	d.started = true
+	for _, l := range d.loops {
+		d.startLoop(l)
+	}
+}
+
+func (d *Dispatcher) startLoop(l *loop) {
+	ctx, cancel := context.WithCancel(d.ctx)
+	l.stop = cancel
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		defer close(l.done)
+		d.run(ctx, l)
+	}()
+}
+
+// Notify wakes every loop; call it after a commit that appended events.
+func (d *Dispatcher) Notify() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, l := range d.loops {
+		select {
+		case l.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Close stops the loops, waits for in-flight deliveries to return and gives
+// up the leases. Pending events stay in the outbox for the next start.
+func (d *Dispatcher) Close() {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return
+	}
+	d.closed = true
+	d.mu.Unlock()
+	d.cancel()
+	d.wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _ = d.db.ExecContext(ctx, `UPDATE outbox_subscribers SET lease_owner = '', lease_until_ms = 0 WHERE lease_owner = ?`, d.instance)
+}
+
+// run is one subscriber's loop: deliver what is due, then sleep until woken,
+// the poll interval passes or the retry clock fires.
+func (d *Dispatcher) run(ctx context.Context, l *loop) {
+	for {
+		wait := d.round(ctx, l)
+		if ctx.Err() != nil {
+			return
+		}
+		if wait <= 0 {
+			continue
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-l.wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// round claims the cursor, delivers due work and releases it. It returns how
+// long to wait before the next round (0: more work is ready).
+func (d *Dispatcher) round(ctx context.Context, l *loop) time.Duration {
+	id := l.sub.ID()
+	st, ok, err := d.claim(ctx, id)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.log.Warn("outbox: claim failed", "subscriber", id, "err", err)
+		}
+		return d.opts.PollInterval
+	}
+	if !ok {
+		return d.opts.PollInterval // disabled, or another instance holds it
+	}
+	defer d.release(id)
+	ls := &leaseState{until: time.Now().Add(d.opts.Lease)}
+
+	more, err := d.redeliveries(ctx, l, ls)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.log.Warn("outbox: redelivery failed", "subscriber", id, "err", err)
+		}
+		return d.opts.PollInterval
+	}
+	if wait := time.Until(time.UnixMilli(st.nextAttemptMS)); st.nextAttemptMS > 0 && wait > 0 {
+		if more {
+			return 0
+		}
+		return min(wait, d.opts.PollInterval)
+	}
+	evs, err := d.fetch(ctx, l, st.position)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.log.Warn("outbox: read events failed", "subscriber", id, "err", err)
+		}
+		return d.opts.PollInterval
+	}
+	attempts := st.attempts
+	for _, ev := range evs {
+		derr, ok := d.deliverLeased(ctx, l.sub, ev, ls)
+		if !ok {
+			return d.opts.PollInterval
+		}
+		if ctx.Err() != nil {
+			return 0 // shutting down: the event stays pending
+		}
+		if derr == nil {
+			if ok, err := d.advance(ctx, id, ev.Seq, ls); err != nil || !ok {
+				return d.opts.PollInterval
+			}
+			attempts = 0
+			continue
+		}
+		attempts++
+		if attempts >= d.opts.MaxAttempts || IsPermanent(derr) {
+			d.log.Warn("outbox: delivery parked as failed", "subscriber", id, "event", ev.ID, "type", ev.Type, "attempts", attempts, "err", derr)
+			if ok, err := d.park(ctx, id, ev, attempts, derr, ls); err != nil || !ok {
+				return d.opts.PollInterval
+			}
+			attempts = 0
+			continue
+		}
+		delay := d.backoff(attempts)
+		d.log.Info("outbox: delivery failed, will retry", "subscriber", id, "event", ev.ID, "type", ev.Type, "attempt", attempts, "retry_in", delay, "err", derr)
+		_ = d.retryLater(ctx, id, attempts, delay, derr)
+		return delay
+	}
+	if len(evs) == d.opts.BatchSize || more {
+		return 0
+	}
+	return d.opts.PollInterval
+}
+
+// backoff is min(BackoffMax, BackoffMin·2^(attempts-1)).
+func (d *Dispatcher) backoff(attempts int) time.Duration {
+	b := d.opts.BackoffMin
+	for i := 1; i < attempts && b < d.opts.BackoffMax; i++ {
+		b *= 2
+	}
+	return min(b, d.opts.BackoffMax)
+}
+
+// leaseState is this round's view of when our lease expires.
+type leaseState struct{ until time.Time }
+
+// deliverLeased renews the lease when less than the maximum delivery time is
+// left on it, then delivers with a deadline that ends before the lease does:
+// the lease can never expire (and be taken by another instance) while a
+// delivery is still running. ok=false means the lease was lost.
+func (d *Dispatcher) deliverLeased(ctx context.Context, sub Subscriber, ev core.Event, ls *leaseState) (error, bool) {
+	budget := d.opts.Lease * 2 / 3
+	if time.Until(ls.until) < budget+d.opts.Lease/6 {
+		until := time.Now().Add(d.opts.Lease)
+		res, err := d.db.ExecContext(ctx, `UPDATE outbox_subscribers SET lease_until_ms = ? WHERE id = ? AND lease_owner = ?`,
+			until.UnixMilli(), sub.ID(), d.instance)
+		if err != nil {
+			return err, false
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return nil, false
+		}
+		ls.until = until
+	}
+	return d.deliver(ctx, sub, ev, budget), true
+}
+
+// deliver calls the subscriber with a deadline, and turns a panic into an
+// error so one bad subscriber cannot kill the loop.
+func (d *Dispatcher) deliver(ctx context.Context, sub Subscriber, ev core.Event, budget time.Duration) (err error) {
+	cctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("subscriber panicked: %v", r)
+		}
+	}()
+	return sub.Deliver(cctx, ev)
+}
+
+type cursor struct {
+	position      int64
+	attempts      int
+	nextAttemptMS int64
+}
+
+// claim takes the subscriber's lease if it is free, expired or already ours.
+// The single conditional UPDATE is atomic on both databases, so two instances
+// can never both succeed.
+func (d *Dispatcher) claim(ctx context.Context, id string) (cursor, bool, error) {
+	now := nowMS()
+	res, err := d.db.ExecContext(ctx, `UPDATE outbox_subscribers SET lease_owner = ?, lease_until_ms = ?
+		WHERE id = ? AND disabled = FALSE AND (lease_owner = '' OR lease_owner = ? OR lease_until_ms < ?)`,
+		d.instance, now+d.opts.Lease.Milliseconds(), id, d.instance, now)
+	if err != nil {
+		return cursor{}, false, err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return cursor{}, false, nil
+	}
+	var c cursor
+	err = d.db.QueryRowContext(ctx, `SELECT position, attempts, next_attempt_ms FROM outbox_subscribers WHERE id = ?`, id).
+		Scan(&c.position, &c.attempts, &c.nextAttemptMS)
+	return c, err == nil, err
+}
+
+func (d *Dispatcher) release(id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _ = d.db.ExecContext(ctx, `UPDATE outbox_subscribers SET lease_owner = '', lease_until_ms = 0 WHERE id = ? AND lease_owner = ?`, id, d.instance)
+}
+
+// advance acknowledges seq and renews the lease; false means the lease was
+// lost (another instance took over after it expired) and the round must stop.
+func (d *Dispatcher) advance(ctx context.Context, id string, seq int64, ls *leaseState) (bool, error) {
+	until := time.Now().Add(d.opts.Lease)
+	res, err := d.db.ExecContext(context.WithoutCancel(ctx), `UPDATE outbox_subscribers
+		SET position = ?, attempts = 0, next_attempt_ms = 0, last_error = '', lease_until_ms = ?, updated_at = ?
+		WHERE id = ? AND lease_owner = ? AND position < ?`,
+		seq, until.UnixMilli(), time.Now().UTC(), id, d.instance, seq)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	if n == 1 {
+		ls.until = until
+	}
+	return n == 1, nil
+}
+
+func (d *Dispatcher) retryLater(ctx context.Context, id string, attempts int, delay time.Duration, derr error) error {
+	_, err := d.db.ExecContext(context.WithoutCancel(ctx), `UPDATE outbox_subscribers
+		SET attempts = ?, next_attempt_ms = ?, last_error = ?, updated_at = ?
+		WHERE id = ? AND lease_owner = ?`,
+		attempts, nowMS()+delay.Milliseconds(), truncate(derr.Error()), time.Now().UTC(), id, d.instance)
+	return err
+}
+
+// park records the event as a failed delivery and moves the cursor past it,
+// in one transaction.
+func (d *Dispatcher) park(ctx context.Context, id string, ev core.Event, attempts int, derr error, ls *leaseState) (bool, error) {
+	ok := false
+	until := time.Now().Add(d.opts.Lease)
+	err := d.db.InTx(context.WithoutCancel(ctx), func(ctx context.Context, tx bun.Tx) error {
+		now := time.Now().UTC()
+		res, err := tx.ExecContext(ctx, `UPDATE outbox_subscribers
+			SET position = ?, attempts = 0, next_attempt_ms = 0, last_error = ?, lease_until_ms = ?, updated_at = ?
+			WHERE id = ? AND lease_owner = ? AND position < ?`,
+			ev.Seq, truncate(derr.Error()), until.UnixMilli(), now, id, d.instance, ev.Seq)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return nil
+		}
+		ok = true
+		ls.until = until
+		_, err = tx.ExecContext(ctx, `INSERT INTO outbox_failures (subscriber_id, event_seq, event_id, event_type, attempts, last_error, state, failed_at)
+			VALUES (?, ?, ?, ?, ?, ?, 'failed', ?) ON CONFLICT (subscriber_id, event_seq) DO UPDATE
+			SET attempts = outbox_failures.attempts + EXCLUDED.attempts, last_error = EXCLUDED.last_error, state = 'failed', failed_at = EXCLUDED.failed_at`,
+			id, ev.Seq, ev.ID, string(ev.Type), attempts, truncate(derr.Error()), now)
+		return err
+	})
+	return ok, err
+}
+
+func truncate(s string) string {
+	const max = 2000
+	if len(s) > max {
+		return s[:max] + "…"
+	}
+	return s
+}
+
+type eventRow struct {
+	Seq       int64     `bun:"seq"`
+	ID        string    `bun:"id"`
+	Type      string    `bun:"type"`
+	Payload   string    `bun:"payload"`
+	CreatedAt time.Time `bun:"created_at"`
+}
+
+func (r eventRow) event() core.Event {
+	return core.Event{Seq: r.Seq, ID: r.ID, Type: core.EventType(r.Type), CreatedAt: r.CreatedAt.UTC(), Payload: []byte(r.Payload)}
+}
+
+// fetch reads the next wanted events after pos.
+func (d *Dispatcher) fetch(ctx context.Context, l *loop, pos int64) ([]core.Event, error) {
+	var rows []eventRow
+	q := d.db.NewSelect().TableExpr("events").Column("seq", "id", "type", "payload", "created_at").
+		Where("seq > ?", pos).OrderExpr("seq ASC").Limit(int64(d.opts.BatchSize))
+	if len(l.types) > 0 {
+		q = q.Where("type IN (?)", bun.In(l.types))
+	}
+	if err := q.Scan(ctx, &rows); err != nil {
+		return nil, err
+	}
+	out := make([]core.Event, len(rows))
+	for i, r := range rows {
+		out[i] = r.event()
+	}
+	return out, nil
+}
+
+// redeliveries delivers failures an admin asked to redeliver, once each: a
+// success removes the failure, an error puts it back to failed. It reports
+// whether more may be waiting.
+func (d *Dispatcher) redeliveries(ctx context.Context, l *loop, ls *leaseState) (bool, error) {
+	id := l.sub.ID()
+	type redo struct {
+		FID int64 `bun:"fid"`
+		eventRow
+	}
+	var rows []redo
+	err := d.db.NewRaw(`SELECT f.id AS fid, e.seq, e.id, e.type, e.payload, e.created_at
+		FROM outbox_failures f JOIN events e ON e.seq = f.event_seq
+		WHERE f.subscriber_id = ? AND f.state = 'redeliver' ORDER BY f.event_seq LIMIT ?`, id, d.opts.BatchSize).Scan(ctx, &rows)
+	if err != nil {
+		return false, err
+	}
+	for _, r := range rows {
+		derr, ok := d.deliverLeased(ctx, l.sub, r.event(), ls)
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		if !ok {
+			return false, errors.New("lease lost")
+		}
+		bg := context.WithoutCancel(ctx)
+		if derr == nil {
+			if _, err := d.db.ExecContext(bg, `DELETE FROM outbox_failures WHERE id = ?`, r.FID); err != nil {
+				return false, err
+			}
+			continue
+		}
+		if _, err := d.db.ExecContext(bg, `UPDATE outbox_failures SET state = 'failed', attempts = attempts + 1, last_error = ?, failed_at = ? WHERE id = ?`,
+			truncate(derr.Error()), time.Now().UTC(), r.FID); err != nil {
+			return false, err
+		}
+	}
+	return len(rows) == d.opts.BatchSize, nil
+}

@@ -1,0 +1,406 @@
+package outbox_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/tari-payment/tps/core"
+	"github.com/tari-payment/tps/core/outbox"
+	"github.com/tari-payment/tps/core/store"
+	"github.com/tari-payment/tps/core/store/storetest"
+)
+
+// recorder is a test subscriber: it records deliveries and fails on demand.
+type recorder struct {
+	id    string
+	types []core.EventType
+	fail  func(ev core.Event, attempt int) error
+	delay time.Duration
+
+	mu       sync.Mutex
+	got      []core.Event
+	attempts map[string]int
+	inFlight atomic.Int32
+	overlap  atomic.Int32
+}
+
+func (r *recorder) ID() string                   { return r.id }
+func (r *recorder) EventTypes() []core.EventType { return r.types }
+func (r *recorder) Deliver(ctx context.Context, ev core.Event) error {
+	if r.inFlight.Add(1) > 1 {
+		r.overlap.Add(1)
+	}
+	defer r.inFlight.Add(-1)
+	if r.delay > 0 {
+		time.Sleep(r.delay)
+	}
+	r.mu.Lock()
+	if r.attempts == nil {
+		r.attempts = map[string]int{}
+	}
+	r.attempts[ev.ID]++
+	n := r.attempts[ev.ID]
+	r.mu.Unlock()
+	if r.fail != nil {
+		if err := r.fail(ev, n); err != nil {
+			return err
+		}
+	}
+	r.mu.Lock()
+	r.got = append(r.got, ev)
+	r.mu.Unlock()
+	return nil
+}
+
+func (r *recorder) delivered() []core.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]core.Event(nil), r.got...)
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func fastOpts() outbox.Options {
+	return outbox.Options{PollInterval: 50 * time.Millisecond, BackoffMin: 10 * time.Millisecond, BackoffMax: 40 * time.Millisecond,
+		MaxAttempts: 3, Lease: 5 * time.Second, BatchSize: 7, Logger: quiet()}
+}
+
+func appendEvents(t *testing.T, db *store.DB, typ core.EventType, n int) []core.Event {
+	t.Helper()
+	var out []core.Event
+	for i := 0; i < n; i++ {
+		err := db.WriteTx(context.Background(), func(ctx context.Context, tx bun.Tx) error {
+			ev, err := store.AppendEvent(ctx, tx, db.Kind, typ, map[string]any{"n": i})
+			out = append(out, ev)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestDeliversInOrderFromRegistrationOnward(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		before := appendEvents(t, db, core.EventOrderPaid, 2) // history: not replayed to a new subscriber
+		d := outbox.New(db, fastOpts())
+		defer d.Close()
+		paid := &recorder{id: "paid", types: []core.EventType{core.EventOrderPaid}}
+		all := &recorder{id: "all"}
+		for _, s := range []outbox.Subscriber{paid, all} {
+			if err := d.Register(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d.Start()
+		var want []core.Event
+		for i := 0; i < 5; i++ {
+			want = append(want, appendEvents(t, db, core.EventOrderPaid, 3)...)
+			appendEvents(t, db, core.EventNewOrder, 1)
+			d.Notify()
+		}
+		waitFor(t, "15 OrderPaid deliveries", func() bool { return len(paid.delivered()) >= 15 })
+		waitFor(t, "20 deliveries", func() bool { return len(all.delivered()) >= 20 })
+		got := paid.delivered()
+		if len(got) != 15 {
+			t.Fatalf("got %d OrderPaid deliveries, want 15", len(got))
+		}
+		for i, ev := range got {
+			if ev.ID != want[i].ID || ev.Type != core.EventOrderPaid || string(ev.Payload) != string(want[i].Payload) {
+				t.Fatalf("delivery %d = %s %s, want %s (in order)", i, ev.ID, ev.Type, want[i].ID)
+			}
+			if ev.ID == before[0].ID || ev.ID == before[1].ID {
+				t.Fatal("event committed before registration was delivered")
+			}
+		}
+		st, err := d.Subscriber(ctx, "paid")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Pending != 0 || st.Position != want[14].Seq || st.Attempts != 0 {
+			t.Fatalf("state = %+v", st)
+		}
+	})
+}
+
+func TestRetriesWithBackoffThenParksAndRedelivers(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		d := outbox.New(db, fastOpts())
+		defer d.Close()
+		var broken atomic.Bool
+		broken.Store(true)
+		var poison string
+		r := &recorder{id: "flaky", fail: func(ev core.Event, attempt int) error {
+			if ev.ID == poison && broken.Load() {
+				return errors.New("remote is down")
+			}
+			if attempt == 1 {
+				return errors.New("first attempt fails")
+			}
+			return nil
+		}}
+		if err := d.Register(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		d.Start()
+		evs := appendEvents(t, db, core.EventOrderPaid, 4)
+		poison = evs[1].ID
+		// Not racy: the poison id is read only after the dispatcher is woken.
+		d.Notify()
+		waitFor(t, "3 deliveries", func() bool { return len(r.delivered()) == 3 })
+		got := r.delivered()
+		if got[0].ID != evs[0].ID || got[1].ID != evs[2].ID || got[2].ID != evs[3].ID {
+			t.Fatalf("order = %v", got)
+		}
+		r.mu.Lock()
+		if r.attempts[poison] != 3 || r.attempts[evs[0].ID] != 2 {
+			t.Fatalf("attempts = %v, want 3 on the parked event and 2 on the others", r.attempts)
+		}
+		r.mu.Unlock()
+		failed, err := d.Failed(ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(failed) != 1 || failed[0].EventID != poison || failed[0].SubscriberID != "flaky" || failed[0].Attempts != 3 ||
+			failed[0].LastError != "remote is down" || failed[0].State != "failed" {
+			t.Fatalf("failed = %+v", failed)
+		}
+		st, _ := d.Subscriber(ctx, "flaky")
+		if st.Failed != 1 || st.Pending != 0 {
+			t.Fatalf("state = %+v", st)
+		}
+		if err := d.Redeliver(ctx, failed[0].ID+1000); !errors.Is(err, outbox.ErrNotFound) {
+			t.Fatalf("redeliver unknown id: %v", err)
+		}
+		// A redelivery that fails again goes back to failed.
+		if err := d.Redeliver(ctx, failed[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "failed redelivery", func() bool {
+			f, _ := d.Failed(ctx, "flaky")
+			return len(f) == 1 && f[0].State == "failed" && f[0].Attempts == 4
+		})
+		broken.Store(false)
+		n, err := d.RedeliverAll(ctx, "")
+		if err != nil || n != 1 {
+			t.Fatalf("redeliver all = %d, %v", n, err)
+		}
+		waitFor(t, "redelivered", func() bool { return len(r.delivered()) == 4 })
+		if r.delivered()[3].ID != poison {
+			t.Fatal("redelivered the wrong event")
+		}
+		waitFor(t, "failure removed", func() bool { f, _ := d.Failed(ctx, ""); return len(f) == 0 })
+	})
+}
+
+func TestPermanentErrorParksAtOnce(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.SQLite(t)
+	d := outbox.New(db, fastOpts())
+	defer d.Close()
+	r := &recorder{id: "p", fail: func(core.Event, int) error { return outbox.Permanent(errors.New("404 order not found")) }}
+	if err := d.Register(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	d.Start()
+	appendEvents(t, db, core.EventOrderAnnulled, 2)
+	d.Notify()
+	waitFor(t, "2 parked", func() bool { f, _ := d.Failed(ctx, "p"); return len(f) == 2 })
+	f, _ := d.Failed(ctx, "p")
+	if f[0].Attempts != 1 {
+		t.Fatalf("attempts = %d, want 1", f[0].Attempts)
+	}
+}
+
+func TestDisabledSubscriberKeepsEventsPending(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.SQLite(t)
+	d := outbox.New(db, fastOpts())
+	defer d.Close()
+	r := &recorder{id: "x"}
+	if err := d.Register(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SetDisabled(ctx, "x", true, "keeps crashing"); err != nil {
+		t.Fatal(err)
+	}
+	d.Start()
+	appendEvents(t, db, core.EventNewOrder, 3)
+	d.Notify()
+	time.Sleep(200 * time.Millisecond)
+	st, _ := d.Subscriber(ctx, "x")
+	if len(r.delivered()) != 0 || st.Pending != 3 || !st.Disabled || st.DisabledReason != "keeps crashing" {
+		t.Fatalf("disabled subscriber: delivered %d, state %+v", len(r.delivered()), st)
+	}
+	if err := d.SetDisabled(ctx, "x", false, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "3 deliveries after enabling", func() bool { return len(r.delivered()) == 3 })
+	if err := d.SetDisabled(ctx, "nope", true, ""); !errors.Is(err, outbox.ErrNotFound) {
+		t.Fatal(err)
+	}
+}
+
+// A subscriber that panics is retried like one that returns an error.
+func TestPanickingSubscriberIsContained(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.SQLite(t)
+	d := outbox.New(db, fastOpts())
+	defer d.Close()
+	r := &recorder{id: "boom", fail: func(_ core.Event, n int) error {
+		if n == 1 {
+			panic("boom")
+		}
+		return nil
+	}}
+	if err := d.Register(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	d.Start()
+	appendEvents(t, db, core.EventNewOrder, 2)
+	d.Notify()
+	waitFor(t, "2 deliveries", func() bool { return len(r.delivered()) == 2 })
+}
+
+// Stopping the dispatcher with events pending and starting a new one (a
+// restart) delivers every event.
+func TestPendingEventsSurviveRestart(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		seen := map[string]int{}
+		var mu sync.Mutex
+		mk := func() *recorder {
+			return &recorder{id: "durable", delay: 5 * time.Millisecond, fail: func(ev core.Event, _ int) error {
+				mu.Lock()
+				seen[ev.ID]++
+				mu.Unlock()
+				return nil
+			}}
+		}
+		d1 := outbox.New(db, fastOpts())
+		r1 := mk()
+		if err := d1.Register(ctx, r1); err != nil {
+			t.Fatal(err)
+		}
+		d1.Start()
+		evs := appendEvents(t, db, core.EventPaymentReceived, 40)
+		d1.Notify()
+		waitFor(t, "some deliveries", func() bool { return len(r1.delivered()) >= 5 })
+		d1.Close()
+		if n := len(r1.delivered()); n == 40 {
+			t.Log("all delivered before the stop; restart still checked")
+		}
+		d2 := outbox.New(db, fastOpts())
+		defer d2.Close()
+		r2 := mk()
+		if err := d2.Register(ctx, r2); err != nil {
+			t.Fatal(err)
+		}
+		d2.Start()
+		waitFor(t, "all 40 delivered", func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(seen) == 40
+		})
+		for _, ev := range evs {
+			if seen[ev.ID] == 0 {
+				t.Fatalf("event %s lost", ev.ID)
+			}
+		}
+	})
+}
+
+// Two dispatchers (two server instances) on one PostgreSQL database share a
+// subscriber without ever delivering to it concurrently.
+func TestTwoInstancesNeverDeliverConcurrently(t *testing.T) {
+	url := storetest.PostgresURL(t)
+	ctx := context.Background()
+	open := func() *store.DB {
+		db, err := store.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	db1, db2 := open(), open()
+	var inFlight, overlap atomic.Int32
+	var mu sync.Mutex
+	count := map[string]int{}
+	var order []int64
+	mk := func() *recorder {
+		return &recorder{id: "shared", delay: 2 * time.Millisecond, fail: func(ev core.Event, _ int) error {
+			if inFlight.Add(1) > 1 {
+				overlap.Add(1)
+			}
+			time.Sleep(time.Millisecond)
+			inFlight.Add(-1)
+			mu.Lock()
+			count[ev.ID]++
+			order = append(order, ev.Seq)
+			mu.Unlock()
+			return nil
+		}}
+	}
+	opts := fastOpts()
+	opts.PollInterval = 5 * time.Millisecond
+	d1, d2 := outbox.New(db1, opts), outbox.New(db2, opts)
+	defer d1.Close()
+	defer d2.Close()
+	for _, p := range []struct {
+		d  *outbox.Dispatcher
+		db *store.DB
+	}{{d1, db1}, {d2, db2}} {
+		if err := p.d.Register(ctx, mk()); err != nil {
+			t.Fatal(err)
+		}
+		p.d.Start()
+	}
+	const n = 60
+	for i := 0; i < n/10; i++ {
+		appendEvents(t, db1, core.EventOrderPaid, 10)
+		d1.Notify()
+		d2.Notify()
+	}
+	waitFor(t, "all delivered", func() bool { mu.Lock(); defer mu.Unlock(); return len(count) == n })
+	time.Sleep(100 * time.Millisecond)
+	if overlap.Load() != 0 {
+		t.Fatalf("%d concurrent deliveries across instances", overlap.Load())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for id, c := range count {
+		if c != 1 {
+			t.Fatalf("event %s delivered %d times", id, c)
+		}
+	}
+	for i := 1; i < len(order); i++ {
+		if order[i] <= order[i-1] {
+			t.Fatalf("out of order: %v", order)
+		}
+	}
+	fmt.Fprint(io.Discard, order)
+}

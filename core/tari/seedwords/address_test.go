@@ -35,16 +35,16 @@ func init() {
 			return tari.Address{Network: n, Features: features, ViewKey: &view, SpendKey: spend}
 		}
 		got := map[string]string{
-			"dual_address_mainnet_base58":   dual(tari.Mainnet, 0x03).Base58(),
-			"dual_address_mainnet_hex":      dual(tari.Mainnet, 0x03).Hex(),
-			"dual_address_nextnet_base58":   dual(tari.Nextnet, 0x03).Base58(),
-			"dual_address_nextnet_hex":      dual(tari.Nextnet, 0x03).Hex(),
-			"dual_address_esmeralda_base58": dual(tari.Esmeralda, 0x03).Base58(),
-			"dual_address_esmeralda_hex":    dual(tari.Esmeralda, 0x03).Hex(),
-			"one_sided_mainnet_base58":      dual(tari.Mainnet, 0x01).Base58(),
-			"one_sided_mainnet_hex":         dual(tari.Mainnet, 0x01).Hex(),
-			"one_sided_mainnet_emoji":       dual(tari.Mainnet, 0x01).Emoji(),
-			"single_address_mainnet_base58": tari.NewAddress(tari.Mainnet, spend).Base58(),
+			"dual_address_mainnet_base58":                              dual(tari.Mainnet, 0x03).Base58(),
+			"dual_address_mainnet_hex":                                 dual(tari.Mainnet, 0x03).Hex(),
+			"dual_address_nextnet_base58":                              dual(tari.Nextnet, 0x03).Base58(),
+			"dual_address_nextnet_hex":                                 dual(tari.Nextnet, 0x03).Hex(),
+			"dual_address_esmeralda_base58":                            dual(tari.Esmeralda, 0x03).Base58(),
+			"dual_address_esmeralda_hex":                               dual(tari.Esmeralda, 0x03).Hex(),
+			"one_sided_mainnet_base58":                                 dual(tari.Mainnet, 0x01).Base58(),
+			"one_sided_mainnet_hex":                                    dual(tari.Mainnet, 0x01).Hex(),
+			"one_sided_mainnet_emoji":                                  dual(tari.Mainnet, 0x01).Emoji(),
+			"single_address_mainnet_base58":                            tari.NewAddress(tari.Mainnet, spend).Base58(),
 			"taritools_profile_address_mainnet_base58 (features 0x03)": dual(tari.Mainnet, 0x03).Base58(),
 		}
 		for _, m := range []map[string]any{v.Expected, v.Derived} {

@@ -137,7 +137,9 @@ func (a Address) SameAccount(b Address) bool { return a.AccountKey() == b.Accoun
 func (a Address) AccountKey() string { return a.Network.String() + ":" + a.SpendKey.Hex() }
 
 // IsZero reports whether a is the zero Address (not a parsed one).
-func (a Address) IsZero() bool { return a.Network == 0 && a.Features == 0 && a.ViewKey == nil && a.SpendKey.IsIdentity() }
+func (a Address) IsZero() bool {
+	return a.Network == 0 && a.Features == 0 && a.ViewKey == nil && a.SpendKey.IsIdentity()
+}
 
 // Bytes is the binary form: 35 bytes (single) or 67 (dual), checksum last.
 func (a Address) Bytes() []byte {

@@ -2,6 +2,7 @@ package tari
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -146,6 +147,16 @@ var parser = jwt.NewParser(
 func verifyJWT(token string, keyFor func(claims []byte) (PublicKey, error)) (map[string]any, []byte, error) {
 	if err := precheck(token); err != nil {
 		return nil, nil, err
+	}
+	// golang-jwt treats claims that are not JSON as a malformed token; the
+	// reference decodes claims only after splitting, so that is a 401.
+	seg := strings.Split(token, ".")
+	var hdr map[string]any
+	if h, err := base64.RawURLEncoding.Strict().DecodeString(seg[0]); err != nil || json.Unmarshal(h, &hdr) != nil {
+		return nil, nil, fmt.Errorf("%w: header", ErrTokenFormat)
+	}
+	if c, err := base64.RawURLEncoding.Strict().DecodeString(seg[1]); err == nil && !json.Valid(c) {
+		return nil, nil, fmt.Errorf("%w: claims are not JSON", ErrTokenClaims)
 	}
 	claims := &rawClaims{}
 	var keyErr error

@@ -239,14 +239,19 @@ type OpenOrder struct {
 	TotalPrice              string  `json:"totalPrice"`
 	TotalTax                string  `json:"totalTax"`
 	SubtotalPrice           string  `json:"subtotalPrice"`
-	Customer                *struct {
+	TotalOutstandingSet     *struct {
+		ShopMoney struct {
+			Amount string `json:"amount"`
+		} `json:"shopMoney"`
+	} `json:"totalOutstandingSet"`
+	Customer *struct {
 		ID string `json:"id"`
 	} `json:"customer"`
 }
 
 // OpenOrders fetches every open order, 25 per page.
 func (c *Client) OpenOrders(ctx context.Context) ([]OpenOrder, error) {
-	q := `query($after: String) { orders(first: 25, after: $after, query: "status:open") { pageInfo { endCursor hasNextPage } nodes { id name createdAt updatedAt note currencyCode presentmentCurrencyCode confirmed totalDiscounts totalPrice totalTax subtotalPrice customer { id } } } }`
+	q := `query($after: String) { orders(first: 25, after: $after, query: "status:open") { pageInfo { endCursor hasNextPage } nodes { id name createdAt updatedAt note currencyCode presentmentCurrencyCode confirmed totalDiscounts totalPrice totalTax subtotalPrice totalOutstandingSet { shopMoney { amount } } customer { id } } } }`
 	var all []OpenOrder
 	var after *string
 	for range maxPages {
@@ -274,4 +279,20 @@ func GIDNumber(gid string) string {
 		return gid[i+1:]
 	}
 	return gid
+}
+
+// ShopCurrency returns the shop's currency code (what variant prices are in).
+func (c *Client) ShopCurrency(ctx context.Context) (string, error) {
+	var out struct {
+		Shop struct {
+			CurrencyCode string `json:"currencyCode"`
+		} `json:"shop"`
+	}
+	if err := c.GraphQL(ctx, `{ shop { currencyCode } }`, nil, &out); err != nil {
+		return "", err
+	}
+	if out.Shop.CurrencyCode == "" {
+		return "", &Error{Detail: "shop has no currency code"}
+	}
+	return strings.ToUpper(out.Shop.CurrencyCode), nil
 }

@@ -1,0 +1,254 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tari-payment/tps/core"
+	"github.com/tari-payment/tps/core/config"
+	"github.com/tari-payment/tps/core/tari"
+)
+
+// pathAddress parses an address path parameter in any of its three forms.
+// A bad address is 404, as the reference's path extractor answers.
+func pathAddress(c *gin.Context, name string) (tari.Address, bool) {
+	a, err := tari.ParseAddress(c.Param(name))
+	if err != nil {
+		abortJSON(c, http.StatusNotFound, "Invalid Tari address: "+err.Error())
+		return tari.Address{}, false
+	}
+	return a, true
+}
+
+// jsonOrNull answers v, or JSON null when v is nil.
+func jsonOrNull[T any](c *gin.Context, v *T) {
+	if v == nil {
+		c.Data(http.StatusOK, "application/json", []byte("null"))
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}
+
+func (s *Server) bind(c *gin.Context, dst any) bool {
+	if e := bindJSON(c, dst); e != nil {
+		abortJSON(c, e.Status, e.Msg)
+		return false
+	}
+	return true
+}
+
+type claimRequest struct {
+	Address   *string `json:"address" required:"true"`
+	OrderID   *string `json:"order_id" required:"true"`
+	Signature *string `json:"signature" required:"true"`
+}
+
+type claimedOrder struct {
+	OrderID    string           `json:"order_id"`
+	TotalPrice core.MicroTari   `json:"total_price"`
+	ExpiresAt  string           `json:"expires_at"`
+	Status     core.OrderStatus `json:"status"`
+	SendTo     tari.RawAddress  `json:"send_to"`
+}
+
+// POST /order/claim (unauthenticated: the memo signature is the proof).
+func (s *Server) claimOrder(c *gin.Context) {
+	var req claimRequest
+	if !s.bind(c, &req) {
+		return
+	}
+	sig := tari.MemoSignature{Address: *req.Address, OrderID: *req.OrderID, Signature: *req.Signature}
+	if _, err := tari.ParseMemoSignature(sig.JSON()); err != nil {
+		e := errInvalidBody("Json deserialize error: " + err.Error())
+		abortJSON(c, e.Status, e.Msg)
+		return
+	}
+	res, err := s.eng.ClaimOrder(c, sig)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	sendTo, err := tari.ParseAddress(s.cfg.PaymentWalletAddress)
+	if err != nil { // preflight checked it; fall back as the reference does
+		sendTo, _ = tari.ParseAddress(config.DonationAddress)
+	}
+	c.JSON(http.StatusOK, claimedOrder{
+		OrderID:    res.Order.OrderID,
+		TotalPrice: res.Order.TotalPrice,
+		ExpiresAt:  rfc3339(res.ExpiresAt),
+		Status:     res.Order.Status,
+		SendTo:     tari.RawAddress{Address: sendTo},
+	})
+}
+
+type orderReasonRequest struct {
+	OrderID *string `json:"order_id" required:"true"`
+	Reason  *string `json:"reason" required:"true"`
+}
+
+// POST /api/fulfill
+func (s *Server) fulfilOrder(c *gin.Context) {
+	var req orderReasonRequest
+	if !s.bind(c, &req) {
+		return
+	}
+	o, err := s.eng.FulfilOrder(c, *req.OrderID, *req.Reason)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, o)
+}
+
+// POST /api/cancel
+func (s *Server) cancelOrder(c *gin.Context) {
+	var req orderReasonRequest
+	if !s.bind(c, &req) {
+		return
+	}
+	o, err := s.eng.CancelOrder(c, *req.OrderID, *req.Reason)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, o)
+}
+
+// PATCH /api/order_memo
+func (s *Server) updateMemo(c *gin.Context) {
+	var req struct {
+		OrderID *string `json:"order_id" required:"true"`
+		NewMemo *string `json:"new_memo" required:"true"`
+		Reason  *string `json:"reason"`
+	}
+	if !s.bind(c, &req) {
+		return
+	}
+	o, err := s.eng.UpdateOrderMemo(c, *req.OrderID, *req.NewMemo, deref(req.Reason))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, o)
+}
+
+// PATCH /api/order_price
+func (s *Server) updatePrice(c *gin.Context) {
+	var req struct {
+		OrderID  *string         `json:"order_id" required:"true"`
+		NewPrice *core.MicroTari `json:"new_price" required:"true"`
+		Reason   *string         `json:"reason"`
+	}
+	if !s.bind(c, &req) {
+		return
+	}
+	o, err := s.eng.UpdateOrderPrice(c, *req.OrderID, *req.NewPrice, deref(req.Reason))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, o)
+}
+
+// PATCH /api/reassign_order
+func (s *Server) reassignOrder(c *gin.Context) {
+	var req struct {
+		OrderID       *string `json:"order_id" required:"true"`
+		NewCustomerID *string `json:"new_customer_id" required:"true"`
+		Reason        *string `json:"reason" required:"true"`
+	}
+	if !s.bind(c, &req) {
+		return
+	}
+	res, err := s.eng.ReassignOrder(c, *req.OrderID, *req.NewCustomerID, *req.Reason)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if res.Settlements == nil {
+		res.Settlements = []core.SettlementJournalEntry{}
+	}
+	c.JSON(http.StatusOK, res)
+}
+
+// PATCH /api/reset_order/{order_id} (D19: works, unlike the reference's 501).
+func (s *Server) resetOrder(c *gin.Context) {
+	res, err := s.eng.ResetOrder(c, c.Param("order_id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, res)
+}
+
+// POST /api/settle (the caller's own address).
+func (s *Server) mySettle(c *gin.Context) {
+	res, err := s.eng.SettleAddress(c, claims(c).Address)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	jsonOrNull(c, res)
+}
+
+// POST /api/settle/address/{address}
+func (s *Server) settleAddress(c *gin.Context) {
+	a, ok := pathAddress(c, "address")
+	if !ok {
+		return
+	}
+	res, err := s.eng.SettleAddress(c, a)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	jsonOrNull(c, res)
+}
+
+// POST /api/settle/customer/{customer_id}
+func (s *Server) settleCustomer(c *gin.Context) {
+	res, err := s.eng.SettleCustomer(c, c.Param("customer_id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	jsonOrNull(c, res)
+}
+
+// POST /api/credit
+func (s *Server) issueCredit(c *gin.Context) {
+	var req struct {
+		CustomerID *string         `json:"customer_id" required:"true"`
+		Amount     *core.MicroTari `json:"amount" required:"true"`
+		Reason     *string         `json:"reason"`
+	}
+	if !s.bind(c, &req) {
+		return
+	}
+	if strings.TrimSpace(*req.CustomerID) == "" {
+		e := errCannotComplete("customer_id must not be empty")
+		abortJSON(c, e.Status, e.Msg)
+		return
+	}
+	res, err := s.eng.IssueCreditNote(c, *req.CustomerID, *req.Amount, req.Reason)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if res.OrdersPaid == nil {
+		res.OrdersPaid = []core.Order{}
+	}
+	if res.Settlements == nil {
+		res.Settlements = []core.SettlementJournalEntry{}
+	}
+	c.JSON(http.StatusOK, res)
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}

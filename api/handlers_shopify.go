@@ -1,0 +1,312 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tari-payment/tps/api/shopify"
+	"github.com/tari-payment/tps/core"
+	"github.com/tari-payment/tps/core/config"
+	"github.com/tari-payment/tps/core/engine"
+)
+
+// shopifyCallTimeout bounds the outgoing Admin API work of one request.
+const shopifyCallTimeout = 60 * time.Second
+
+// duplicateDelivery reports (D20) whether this X-Shopify-Event-Id was seen
+// before; the first delivery is recorded.
+func (s *Server) duplicateDelivery(c *gin.Context) bool {
+	id := strings.TrimSpace(c.GetHeader("X-Shopify-Event-Id"))
+	if id == "" {
+		return false
+	}
+	first, err := s.eng.MarkWebhookSeen(c, id)
+	if err != nil {
+		s.log.Error("recording webhook event id", "err", err)
+		return false // process it: orders and transactions are idempotent anyway
+	}
+	return !first
+}
+
+// processOrder runs one storefront order through the engine and answers the
+// reference's JsonResponse.
+func (s *Server) processOrder(ctx context.Context, p parsedOrder) jsonResponse {
+	price, err := s.eng.PriceInMicroTari(ctx, p.Currency, p.Price)
+	if err != nil {
+		if errors.Is(err, core.ErrUnsupportedCurrency) {
+			return jsonResponse{false, "Unsupported currency: " + strings.TrimPrefix(err.Error(), core.ErrUnsupportedCurrency.Error()+": ")}
+		}
+		return jsonResponse{false, err.Error()}
+	}
+	price64 := p.Price
+	o, err := s.eng.NewOrder(ctx, engine.NewOrder{
+		OrderID: p.OrderID, AltID: p.AltID, CustomerID: p.CustomerID, Memo: p.Memo,
+		TotalPrice: price, OriginalPrice: &price64, Currency: p.Currency,
+		CreatedAt: p.CreatedAt, AmountOutstanding: p.AmountOutstanding,
+	})
+	switch {
+	case errors.Is(err, core.ErrOrderAlreadyExists):
+		return jsonResponse{true, "Order already exists."}
+	case err != nil:
+		s.log.Error("storing shopify order", "order_id", p.OrderID, "err", err)
+		return jsonResponse{false, "Unexpected error handling order."}
+	}
+	s.log.Info("shopify order processed", "order_id", o.OrderID, "status", o.Status, "total_price", o.TotalPrice.String())
+	return jsonResponse{true, "Order processed successfully."}
+}
+
+// POST /shopify/webhook/checkout_create
+func (s *Server) shopifyCheckoutCreate(c *gin.Context) {
+	p, err := parseShopifyOrder(rawBody(c), s.cfg.ShopifyPriceField)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			abortJSON(c, e.Status, e.Msg)
+			return
+		}
+		c.JSON(http.StatusOK, jsonResponse{false, err.Error()})
+		return
+	}
+	if s.duplicateDelivery(c) {
+		c.JSON(http.StatusOK, jsonResponse{true, "Order already exists."})
+		return
+	}
+	c.JSON(http.StatusOK, s.processOrder(c, p))
+}
+
+// POST /shopify/webhook/no_op: any JSON value, logged at debug level.
+func (s *Server) shopifyNoOp(c *gin.Context) {
+	if !json.Valid(rawBody(c)) {
+		e := errInvalidBody("Json deserialize error: expected a JSON value")
+		abortJSON(c, e.Status, e.Msg)
+		return
+	}
+	s.log.Debug("shopify no_op webhook", "bytes", len(rawBody(c)))
+	c.Status(http.StatusOK)
+}
+
+// POST /shopify/webhook/transaction_create: card authorisations are kept so
+// the shopify plugin can capture them when the order is paid.
+func (s *Server) shopifyTransactionCreate(c *gin.Context) {
+	var t struct {
+		ID       flexID     `json:"id"`
+		OrderID  flexID     `json:"order_id"`
+		Amount   flexString `json:"amount"`
+		Currency flexString `json:"currency"`
+		Kind     flexString `json:"kind"`
+		Status   flexString `json:"status"`
+		Test     *bool      `json:"test"`
+	}
+	if e := decodeJSON(rawBody(c), &t); e != nil {
+		abortJSON(c, e.Status, e.Msg)
+		return
+	}
+	id, err1 := strconv.ParseInt(string(t.ID), 10, 64)
+	orderID, err2 := strconv.ParseInt(string(t.OrderID), 10, 64)
+	if err1 != nil || err2 != nil {
+		e := errInvalidBody("Json deserialize error: `id` and `order_id` must be integers")
+		abortJSON(c, e.Status, e.Msg)
+		return
+	}
+	if t.Kind.Value != "authorization" || t.Status.Value != "success" {
+		c.Status(http.StatusOK)
+		return
+	}
+	if s.duplicateDelivery(c) {
+		c.Status(http.StatusOK)
+		return
+	}
+	tx := core.ShopifyTransaction{ID: id, OrderID: orderID, Amount: t.Amount.Value, Currency: t.Currency.Value, Test: t.Test != nil && *t.Test}
+	if err := s.eng.RecordShopifyTransaction(c, tx); err != nil {
+		s.log.Error("recording shopify transaction", "id", id, "err", err)
+		c.JSON(http.StatusServiceUnavailable, jsonResponse{false, "Could not record the transaction. Please retry."})
+		return
+	}
+	c.Status(http.StatusOK)
+}
+
+// shopifyConfigured is false while the Admin token is the placeholder
+// default: Admin API calls would only fail.
+func (s *Server) shopifyConfigured() bool { return !s.cfg.ShopifyAdminTokenIsDefault }
+
+// shopCurrency is cached: it changes only when the merchant changes the store.
+type currencyCache struct {
+	mu   sync.Mutex
+	code string
+}
+
+func (s *Server) shopCurrency(ctx context.Context) (string, error) {
+	s.curCache.mu.Lock()
+	defer s.curCache.mu.Unlock()
+	if s.curCache.code != "" {
+		return s.curCache.code, nil
+	}
+	code, err := s.shop.ShopCurrency(ctx)
+	if err != nil {
+		return "", err
+	}
+	s.curCache.code = code
+	return code, nil
+}
+
+// POST /shopify/webhook/product_updated: reprice the product's variants
+// at the rate of the shop's currency (the reference hard-coded USD).
+func (s *Server) shopifyProductUpdated(c *gin.Context) {
+	var p struct {
+		ID       flexID `json:"id"`
+		Variants []struct {
+			ID flexID `json:"id"`
+		} `json:"variants"`
+	}
+	if e := decodeJSON(rawBody(c), &p); e != nil {
+		abortJSON(c, e.Status, e.Msg)
+		return
+	}
+	if !s.shopifyConfigured() || s.duplicateDelivery(c) {
+		c.Status(http.StatusOK)
+		return
+	}
+	ctx, cancel := context.WithTimeout(c, shopifyCallTimeout)
+	defer cancel()
+	cur, err := s.shopCurrency(ctx)
+	if err != nil {
+		s.log.Warn("product webhook: shop currency unavailable", "err", err)
+		c.Status(http.StatusOK)
+		return
+	}
+	rate, err := s.eng.ExchangeRate(ctx, cur)
+	if err != nil {
+		s.log.Info("product webhook: no exchange rate for the shop currency; not repricing", "currency", cur)
+		c.Status(http.StatusOK)
+		return
+	}
+	var variants []shopify.Variant
+	for _, v := range p.Variants {
+		n, err := strconv.ParseInt(string(v.ID), 10, 64)
+		if err != nil {
+			continue
+		}
+		got, err := s.shop.ProductVariant(ctx, n)
+		if err != nil {
+			s.log.Warn("product webhook: fetching variant", "variant", n, "err", err)
+			continue
+		}
+		variants = append(variants, got)
+	}
+	if n, err := s.shop.RepriceVariants(ctx, variants, int64(rate.Rate)); err != nil {
+		s.log.Warn("product webhook: repricing", "updated", n, "err", err)
+	}
+	c.Status(http.StatusOK)
+}
+
+// POST /api/exchange_rate (write): store the rate, then, if it is the shop's
+// currency, rewrite every variant's Tari price. The rate is saved even if
+// Shopify fails (502 then).
+func (s *Server) setExchangeRate(c *gin.Context) {
+	var req struct {
+		Currency *string `json:"currency" required:"true"`
+		Rate     *int64  `json:"rate" required:"true"`
+	}
+	if !s.bind(c, &req) {
+		return
+	}
+	cur := strings.TrimSpace(*req.Currency)
+	if cur == "" || len(cur) > 10 || *req.Rate < 0 {
+		e := errInvalidBody("Json deserialize error: currency must be a code and rate a non-negative integer")
+		abortJSON(c, e.Status, e.Msg)
+		return
+	}
+	r, err := s.eng.SetExchangeRate(c, cur, core.MicroTari(*req.Rate))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if s.shopifyConfigured() {
+		ctx, cancel := context.WithTimeout(c, shopifyCallTimeout)
+		defer cancel()
+		err := func() error {
+			shopCur, err := s.shopCurrency(ctx)
+			if err != nil {
+				return err
+			}
+			if !strings.EqualFold(shopCur, r.Currency) {
+				return nil
+			}
+			vs, err := s.shop.AllProductVariants(ctx)
+			if err != nil {
+				return err
+			}
+			n, err := s.shop.RepriceVariants(ctx, vs, int64(r.Rate))
+			s.log.Info("repriced product variants", "currency", r.Currency, "updated", n)
+			return err
+		}()
+		if err != nil {
+			s.log.Error("repricing product variants", "err", err)
+			abortJSON(c, http.StatusBadGateway, "An error occurred on the backend of the server. "+err.Error())
+			return
+		}
+	}
+	c.Status(http.StatusOK)
+}
+
+// POST /api/rescan_open_orders (write): fetch Shopify's open orders and run
+// each through the checkout_create path.
+func (s *Server) rescanOpenOrders(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c, shopifyCallTimeout)
+	defer cancel()
+	orders, err := s.shop.OpenOrders(ctx)
+	if err != nil {
+		e := errCannotComplete(err.Error())
+		abortJSON(c, e.Status, e.Msg)
+		return
+	}
+	out := make([]jsonResponse, 0, len(orders))
+	for _, o := range orders {
+		p, err := openOrderToParsed(o, s.cfg.ShopifyPriceField)
+		if err != nil {
+			out = append(out, jsonResponse{false, err.Error()})
+			continue
+		}
+		out = append(out, s.processOrder(c, p))
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// openOrderToParsed converts a GraphQL open order. The query has no
+// line-items total, so that price field falls back to the subtotal; the
+// outstanding amount is fetched rather than assumed "0.00" (reference bug 17),
+// and a guest order gets a guest customer id (D22) rather than 0.
+func openOrderToParsed(o shopify.OpenOrder, priceField string) (parsedOrder, error) {
+	so := shopifyOrder{
+		ID:            flexID(shopify.GIDNumber(o.ID)),
+		Name:          flexString{o.Name, o.Name != ""},
+		Currency:      flexString{o.CurrencyCode, o.CurrencyCode != ""},
+		CreatedAt:     flexString{o.CreatedAt, o.CreatedAt != ""},
+		TotalPrice:    flexString{o.TotalPrice, o.TotalPrice != ""},
+		SubtotalPrice: flexString{o.SubtotalPrice, o.SubtotalPrice != ""},
+	}
+	so.TotalLineItemsPrice = so.SubtotalPrice
+	if o.Note != nil {
+		so.Note = flexString{*o.Note, true}
+	}
+	if o.TotalOutstandingSet != nil {
+		so.TotalOutstanding = flexString{o.TotalOutstandingSet.ShopMoney.Amount, true}
+	}
+	if o.Customer != nil && o.Customer.ID != "" {
+		so.Customer = &struct {
+			ID flexID `json:"id"`
+		}{flexID(shopify.GIDNumber(o.Customer.ID))}
+	}
+	if priceField == "" {
+		priceField = config.PriceFieldTotal
+	}
+	return so.toParsed(priceField)
+}

@@ -1,0 +1,131 @@
+package api
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tari-payment/tps/api/shopify"
+	"github.com/tari-payment/tps/core/config"
+	"github.com/tari-payment/tps/core/engine"
+	"github.com/tari-payment/tps/core/tari"
+)
+
+// PluginAdmin is what the plugin admin routes need from the plugin manager.
+type PluginAdmin interface {
+	// Plugins describes the loaded plugins (any JSON value).
+	Plugins(ctx context.Context) (any, error)
+	// FailedDeliveries lists deliveries parked as failed (any JSON value).
+	FailedDeliveries(ctx context.Context) (any, error)
+	// Redeliver re-queues one failed delivery.
+	Redeliver(ctx context.Context, id int64) error
+	// RedeliverAll re-queues every failed delivery and says how many.
+	RedeliverAll(ctx context.Context) (int, error)
+}
+
+// ErrDeliveryNotFound may be returned (wrapped) by PluginAdmin.Redeliver for
+// an unknown id; the route answers 404.
+var ErrDeliveryNotFound = errDeliveryNotFound{}
+
+type errDeliveryNotFound struct{}
+
+func (errDeliveryNotFound) Error() string { return "delivery not found" }
+
+// Options configures a Server.
+type Options struct {
+	Config config.Config
+	Engine *engine.Engine
+	// ServerKey signs access tokens (TPG_JWT_SIGNING_KEY).
+	ServerKey tari.SecretKey
+	// Plugins serves the plugin admin routes; nil answers 501 there.
+	Plugins PluginAdmin
+	// Shopify is the Admin API client; nil builds one from Config.
+	Shopify *shopify.Client
+	// Logger for structured logs; nil uses slog.Default().
+	Logger *slog.Logger
+	// AccessLog receives access-log lines; nil uses os.Stderr.
+	AccessLog io.Writer
+	// Now is the clock (tests); nil uses time.Now.
+	Now func() time.Time
+}
+
+// Server holds the HTTP handlers and what they need.
+type Server struct {
+	cfg     config.Config
+	eng     *engine.Engine
+	key     tari.SecretKey
+	pub     tari.PublicKey
+	plugins PluginAdmin
+	shop    *shopify.Client
+	log     *slog.Logger
+	now     func() time.Time
+	router  *gin.Engine
+
+	curCache currencyCache
+}
+
+// New builds the server and its router.
+func New(o Options) *Server {
+	s := &Server{
+		cfg: o.Config, eng: o.Engine, key: o.ServerKey, pub: o.ServerKey.PublicKey(),
+		plugins: o.Plugins, shop: o.Shopify, log: o.Logger, now: o.Now,
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.shop == nil {
+		s.shop = shopify.New(s.cfg.ShopifyAPIURL, s.cfg.ShopifyAdminAccessToken)
+	}
+	al := o.AccessLog
+	if al == nil {
+		al = os.Stderr
+	}
+	s.router = s.buildRouter(al)
+	return s
+}
+
+// Handler is the root HTTP handler.
+func (s *Server) Handler() http.Handler { return s.router }
+
+// NewHTTPServer wraps h with sane timeouts (keep-alive 600 s as the reference).
+func NewHTTPServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      5 * time.Minute, // rescans and repricing talk to Shopify
+		IdleTimeout:       600 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
+// recovery turns a panic into a logged 500 JSON answer.
+func (s *Server) recovery(c *gin.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			if r == http.ErrAbortHandler {
+				panic(r)
+			}
+			s.log.Error("panic in handler", "path", c.Request.URL.Path, "panic", r)
+			e := errBackend("internal error")
+			abortJSON(c, e.Status, e.Msg)
+		}
+	}()
+	c.Next()
+}
+
+// health answers 👍️ and a newline, with no Content-Type, as the reference.
+func health(c *gin.Context) {
+	c.Writer.Header()["Content-Type"] = nil
+	c.Status(http.StatusOK)
+	_, _ = c.Writer.Write([]byte("\U0001F44D\uFE0F\n"))
+}

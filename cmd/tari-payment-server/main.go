@@ -1,0 +1,193 @@
+// Command tari-payment-server runs the Tari payment server: it loads the
+// configuration from the environment (and .env), runs the preflight checks,
+// opens and migrates the database, and serves the HTTP API with the expiry
+// worker and the plugins until SIGINT or SIGTERM.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/joho/godotenv"
+
+	"github.com/tari-payment/tps/api"
+	"github.com/tari-payment/tps/core/config"
+	"github.com/tari-payment/tps/core/engine"
+	"github.com/tari-payment/tps/core/store"
+)
+
+func main() {
+	// .env in the working directory; real environment variables win.
+	if err := godotenv.Load(); err != nil && !errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintln(os.Stderr, "error: reading .env:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "🚀️ tari-payment-server failed:", err)
+		os.Exit(1)
+	}
+}
+
+// onListen, when set (tests), is told the bound address.
+var onListen func(addr string)
+
+// shutdownGrace bounds how long in-flight requests may take to finish.
+const shutdownGrace = 30 * time.Second
+
+// run is the whole server lifetime; it returns when ctx is cancelled (after a
+// graceful shutdown) or on a startup error, which says what to fix.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		printHelp(stdout, getenv)
+		return nil
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel(getenv("TPG_LOG_LEVEL"))}))
+
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return fmt.Errorf("preflight check failed: invalid configuration:\n%w", err)
+	}
+	pre, err := preflight(cfg, log)
+	if err != nil {
+		return fmt.Errorf("preflight check failed: %w", err)
+	}
+	log.Info("configuration", cfg.Summary()...)
+
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("opening the database %s: %w (check TPG_DATABASE_URL)", config.RedactURL(cfg.DatabaseURL), err)
+	}
+	defer db.Close()
+	if db.Kind == store.Postgres {
+		db.SetMaxOpenConns(cfg.MaxConnections)
+	}
+
+	eng := engine.New(db, engine.Config{
+		StrictMode:                cfg.StrictMode,
+		AutoClaim:                 true,
+		DisableMemoSignatureCheck: cfg.DisableMemoSignatureCheck,
+		OrderIDField:              cfg.ShopifyOrderIDField,
+		UnclaimedTimeout:          cfg.UnclaimedOrderTimeout,
+		UnpaidTimeout:             cfg.UnpaidOrderTimeout,
+	})
+
+	plugins, stopPlugins, err := startPlugins(ctx, cfg, db, eng, log)
+	if err != nil {
+		return fmt.Errorf("starting plugins: %w", err)
+	}
+	defer stopPlugins()
+
+	srv := api.New(api.Options{
+		Config: cfg, Engine: eng, ServerKey: pre.serverKey, Plugins: plugins,
+		Logger: log, AccessLog: stderr,
+	})
+	ln, err := net.Listen("tcp", cfg.Addr())
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w (check TPG_HOST and TPG_PORT)", cfg.Addr(), err)
+	}
+	httpSrv := api.NewHTTPServer(cfg.Addr(), srv.Handler())
+	httpSrv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
+
+	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		expiryWorker(workerCtx, eng, cfg.ExpiryCheckInterval, log)
+	}()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpSrv.Serve(ln) }()
+	log.Info("🚀️ Tari payment server listening", "addr", ln.Addr().String())
+	if onListen != nil {
+		onListen(ln.Addr().String())
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down: finishing in-flight requests")
+	case err := <-serveErr:
+		runErr = fmt.Errorf("serving HTTP: %w", err)
+	}
+	shCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := httpSrv.Shutdown(shCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("HTTP shutdown", "err", err)
+	}
+	stopWorker()
+	wg.Wait()
+	log.Info("stopped")
+	return runErr
+}
+
+// expiryWorker expires stale orders now and then every interval.
+func expiryWorker(ctx context.Context, eng *engine.Engine, interval time.Duration, log *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		log.Debug("🕰️ Running unclaimed order expiry job")
+		res, err := eng.ExpireOrders(ctx, time.Now())
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Error("🕰️ order expiry failed", "err", err)
+		case err == nil && !res.Skipped && len(res.Unclaimed)+len(res.Unpaid) > 0:
+			log.Info(fmt.Sprintf("🕰️ %d orders expired", len(res.Unclaimed)+len(res.Unpaid)))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// startPlugins is where the plugin manager is started; the returned stop
+// function stops it (after the HTTP server has drained). PLUGIN WIRING GOES
+// HERE: build the manager from cfg (TPG_PLUGINS_DIR, TPG_PLUGIN_*), start its
+// outbox deliverers on db, and return it as the api.PluginAdmin.
+func startPlugins(ctx context.Context, cfg config.Config, db *store.DB, eng *engine.Engine, log *slog.Logger) (api.PluginAdmin, func(), error) {
+	_, _, _, _ = ctx, cfg, db, eng
+	log.Info("plugins are not wired yet; events stay in the outbox")
+	return nil, func() {}, nil
+}
+
+func logLevel(s string) slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
+
+func printHelp(w io.Writer, getenv func(string) string) {
+	fmt.Fprint(w, `tari-payment-server: accept Tari payments for a Shopify store.
+
+It takes no arguments: configure it with TPG_* environment variables (or a .env
+file in the working directory). See README.md. Current non-secret settings:
+
+`)
+	for _, k := range []string{"TPG_HOST", "TPG_PORT", "TPG_DATABASE_URL", "TPG_PAYMENT_WALLET_ADDRESS", "TPG_STRICT_MODE",
+		"TPG_SHOPIFY_SHOP", "TPG_SHOPIFY_API_URL", "TPG_SHOPIFY_HMAC_CHECKS", "TPG_SHOPIFY_IP_WHITELIST",
+		"TPG_SHOPIFY_ORDER_ID_FIELD", "TPG_SHOPIFY_PRICE_FIELD", "TPG_UNCLAIMED_ORDER_TIMEOUT", "TPG_UNPAID_ORDER_TIMEOUT",
+		"TPG_EXPIRY_CHECK_INTERVAL", "TPG_USE_X_FORWARDED_FOR", "TPG_USE_FORWARDED", "TPG_DISABLE_WALLET_WHITELIST",
+		"TPG_PLUGINS_DIR"} {
+		v := getenv(k)
+		if k == "TPG_DATABASE_URL" {
+			v = config.RedactURL(v)
+		}
+		fmt.Fprintf(w, "  %-30s %s\n", k, v)
+	}
+}

@@ -8,7 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/gtank/ristretto255"
 	"golang.org/x/crypto/blake2b"
@@ -204,7 +207,7 @@ func (s Signature) Bytes() [64]byte { return s.b }
 type domainHasher struct{ h hash.Hash }
 
 func newDomainHasher(h hash.Hash, domain string, version byte, label string) domainHasher {
-	tag := fmt.Sprintf("%s.v%d", domain, version)
+	tag := domain + ".v" + strconv.Itoa(int(version))
 	if label != "" {
 		tag += "." + label
 	}
@@ -278,11 +281,24 @@ func sign(d Domain, k SecretKey, r *ristretto255.Scalar, msg []byte) Signature {
 // Verify checks s·G == R + e·P, computed as R == s·G − e·P with one
 // variable-time double-base multiplication. The identity key never verifies.
 func Verify(d Domain, p PublicKey, msg []byte, sig Signature) bool {
+	return verify(d, p, msg, sig, true)
+}
+
+func verify(d Domain, p PublicKey, msg []byte, sig Signature, cached bool) bool {
 	if p.IsIdentity() {
 		return false
 	}
-	var P, R ristretto255.Element
-	if P.Decode(p.b[:]) != nil || R.Decode(sig.b[:32]) != nil {
+	var P *ristretto255.Element
+	if cached {
+		P = decodeCached(p)
+	} else {
+		P = new(ristretto255.Element)
+		if P.Decode(p.b[:]) != nil {
+			P = nil
+		}
+	}
+	var R ristretto255.Element
+	if P == nil || R.Decode(sig.b[:32]) != nil {
 		return false
 	}
 	var s ristretto255.Scalar
@@ -292,6 +308,33 @@ func Verify(d Domain, p PublicKey, msg []byte, sig Signature) bool {
 	e := challenge(d, sig.b[:32], p.b[:], msg)
 	e.Negate(e)
 	var check ristretto255.Element
-	check.VarTimeDoubleScalarBaseMult(e, &P, &s)
+	check.VarTimeDoubleScalarBaseMult(e, P, &s)
 	return check.Equal(&R) == 1
+}
+
+// Decoded public keys are cached: decoding costs about a tenth of a
+// verification, and the server checks the same few keys (its own JWT key,
+// the hot wallets) over and over. Entries are immutable; the cache is
+// dropped wholesale when full, which keeps it bounded without bookkeeping.
+var (
+	pointCache  sync.Map // [32]byte → *ristretto255.Element
+	pointCacheN atomic.Int64
+)
+
+const pointCacheMax = 4096
+
+func decodeCached(p PublicKey) *ristretto255.Element {
+	if v, ok := pointCache.Load(p.b); ok {
+		return v.(*ristretto255.Element)
+	}
+	P := new(ristretto255.Element)
+	if P.Decode(p.b[:]) != nil {
+		return nil
+	}
+	if pointCacheN.Add(1) > pointCacheMax {
+		pointCache.Clear()
+		pointCacheN.Store(1)
+	}
+	pointCache.Store(p.b, P)
+	return P
 }

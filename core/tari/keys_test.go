@@ -133,8 +133,8 @@ func TestParsePublicKey(t *testing.T) {
 		t.Fatalf("round trip: %v", err)
 	}
 	for _, bad := range []string{
-		strings.Repeat("f", 64),                          // field element ≥ p
-		"01" + strings.Repeat("0", 62),                   // negative s
+		strings.Repeat("f", 64),        // field element ≥ p
+		"01" + strings.Repeat("0", 62), // negative s
 		"0200000000000000000000000000000000000000000000000000000000000000", // not on the curve
 		p.Hex()[:62],
 		p.Hex() + "00",
@@ -187,4 +187,19 @@ func TestDomainHashLayout(t *testing.T) {
 	eq(t, "challenge", hex.EncodeToString(c[:]), "36cdb599e02ede05e9292740dc6f2e8d3db47bca68f48b75c3f9f0390e7bb8f066e7e05fc1ee302ad1204128b6806f4da67219ccf57ae8bb377a1cb1fa175131")
 	e := challenge(MemoDomain, R, P, msg)
 	eq(t, "e", hex.EncodeToString(e.Encode(nil)), "9f2a17e4ff8fa08ee57bb9ec3d1902f9274cf68b53272e860d70b3892f268e0c")
+}
+
+func TestPointCacheStaysBounded(t *testing.T) {
+	pointCacheN.Store(pointCacheMax)
+	k := GenerateSecretKey()
+	msg := []byte("m")
+	if !Verify(MemoDomain, k.PublicKey(), msg, Sign(MemoDomain, k, msg)) {
+		t.Fatal("verify after cache reset")
+	}
+	if n := pointCacheN.Load(); n != 1 {
+		t.Fatalf("cache count %d after overflow, want 1", n)
+	}
+	if _, ok := pointCache.Load(k.PublicKey().b); !ok {
+		t.Fatal("key not cached")
+	}
 }

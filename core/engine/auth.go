@@ -2,6 +2,11 @@ package engine
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"slices"
+
+	"github.com/uptrace/bun"
 
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/tari"
@@ -10,7 +15,7 @@ import (
 // RolesForAddress returns the roles assigned to addr's account, always
 // including core.RoleUser.
 func (e *Engine) RolesForAddress(ctx context.Context, addr tari.Address) ([]core.Role, error) {
-	return nil, errNotImplemented
+	return rolesOf(ctx, e.db, addr.AccountKey())
 }
 
 // Login checks and consumes a login nonce for addr's account in one
@@ -21,12 +26,72 @@ func (e *Engine) RolesForAddress(ctx context.Context, addr tari.Address) ([]core
 // core.ErrRolesNotAllowed). The nonce is stored only when both pass (D24).
 // Returns the granted roles (the desired ones).
 func (e *Engine) Login(ctx context.Context, addr tari.Address, nonce uint64, desired []core.Role) ([]core.Role, error) {
-	return nil, errNotImplemented
+	var granted []core.Role
+	_, err := e.write(ctx, func(t *txn) error {
+		acct := addr.AccountKey()
+		var last int64
+		err := t.tx.QueryRowContext(t.ctx, "SELECT last_nonce FROM auth_log WHERE account = ?"+t.forUpdate(), acct).Scan(&last)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return err
+		case int64(nonce) <= last: // stored as i64 like the reference
+			return core.ErrInvalidNonce
+		}
+		have, err := rolesOf(t.ctx, t.tx, acct)
+		if err != nil {
+			return err
+		}
+		missing := map[core.Role]bool{}
+		for _, r := range desired {
+			if !slices.Contains(have, r) {
+				missing[r] = true
+			}
+		}
+		if len(missing) > 0 {
+			return &core.RolesNotAllowedError{Count: len(missing)}
+		}
+		granted = append([]core.Role{}, desired...)
+		return t.exec("INSERT INTO auth_log (account, address, last_nonce, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (account) DO UPDATE SET last_nonce = excluded.last_nonce, address = excluded.address, updated_at = excluded.updated_at",
+			acct, addr.Base58(), int64(nonce), t.now)
+	})
+	return granted, err
 }
 
 // AssignRoles applies then revokes roles for addr's account in one
 // transaction. Applying an assigned role is a no-op; revoke-only works (D18).
 // Routes: POST /api/roles, taritools setup add-user.
 func (e *Engine) AssignRoles(ctx context.Context, addr tari.Address, apply, revoke []core.Role) error {
-	return errNotImplemented
+	_, err := e.write(ctx, func(t *txn) error {
+		acct := addr.AccountKey()
+		for _, r := range apply {
+			if r == core.RoleUser {
+				continue // implicit
+			}
+			if err := t.exec("INSERT INTO role_assignments (account, address, role_id) SELECT ?, ?, id FROM roles WHERE name = ? ON CONFLICT (account, role_id) DO NOTHING", acct, addr.Base58(), r); err != nil {
+				return err
+			}
+		}
+		for _, r := range revoke {
+			if err := t.exec("DELETE FROM role_assignments WHERE account = ? AND role_id = (SELECT id FROM roles WHERE name = ?)", acct, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return err
+}
+
+func rolesOf(ctx context.Context, db bun.IDB, account string) ([]core.Role, error) {
+	roles := []core.Role{core.RoleUser}
+	var names []string
+	if err := db.NewRaw("SELECT r.name FROM role_assignments a JOIN roles r ON r.id = a.role_id WHERE a.account = ? ORDER BY r.id", account).Scan(ctx, &names); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	for _, n := range names {
+		if r := core.Role(n); r != core.RoleUser {
+			roles = append(roles, r)
+		}
+	}
+	return roles, nil
 }

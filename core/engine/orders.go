@@ -2,9 +2,14 @@ package engine
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/tari-payment/tps/core"
+	"github.com/tari-payment/tps/core/store"
 	"github.com/tari-payment/tps/core/tari"
 )
 
@@ -30,7 +35,74 @@ type NewOrder struct {
 // order_id (or alt_id) gives core.ErrOrderAlreadyExists and changes nothing
 // (D20). Route: POST /shopify/webhook/checkout_create, POST /api/rescan_open_orders.
 func (e *Engine) NewOrder(ctx context.Context, o NewOrder) (*core.Order, error) {
-	return nil, errNotImplemented
+	if o.OrderID == "" {
+		return nil, fmt.Errorf("%w: empty order id", core.ErrInvalidPrice)
+	}
+	var out core.Order
+	_, err := e.write(ctx, func(t *txn) error {
+		created := o.CreatedAt.UTC().Truncate(time.Microsecond)
+		if o.CreatedAt.IsZero() {
+			created = t.now
+		}
+		ord := core.Order{OrderID: o.OrderID, AltID: o.AltID, CustomerID: o.CustomerID, Memo: o.Memo, TotalPrice: o.TotalPrice,
+			OriginalPrice: o.OriginalPrice, Currency: o.Currency, CreatedAt: created, UpdatedAt: t.now,
+			Status: core.OrderUnclaimed, AmountOutstanding: o.AmountOutstanding, StatusChangedAt: t.now}
+		// DO NOTHING without a target covers order_id and alt_id: either one
+		// already known means this delivery is a duplicate (D20).
+		err := t.tx.QueryRowContext(t.ctx, `INSERT INTO orders (order_id, alt_id, customer_id, memo, total_price, original_price, currency, created_at, updated_at, status, amount_outstanding, status_changed_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
+			ord.OrderID, ord.AltID, ord.CustomerID, ord.Memo, ord.TotalPrice, ord.OriginalPrice, ord.Currency, ord.CreatedAt, ord.UpdatedAt, ord.Status, ord.AmountOutstanding, ord.StatusChangedAt).Scan(&ord.ID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return core.ErrOrderAlreadyExists
+		}
+		if err != nil {
+			return err
+		}
+		if err := t.logOrder("insert", &ord); err != nil {
+			return err
+		}
+		// A memo holding a valid signature for this very order claims it.
+		var claimant *tari.Address
+		if o.Memo != nil {
+			if sig, err := tari.ParseMemoSignature(*o.Memo); err == nil && sig.OrderID == o.OrderID && sig.Verify() {
+				a := sig.ParsedAddress()
+				claimant = &a
+				if err := t.claim(&ord, a); err != nil {
+					return err
+				}
+			}
+		}
+		if err := t.emit(core.EventNewOrder, core.OrderEvent{Order: ord}); err != nil {
+			return err
+		}
+		if claimant == nil && e.cfg.AutoClaim {
+			a, err := t.autoClaimCandidate(&ord)
+			if err != nil {
+				return err
+			}
+			if a != nil {
+				claimant = a
+				if err := t.claim(&ord, *a); err != nil {
+					return err
+				}
+			}
+		}
+		if claimant != nil {
+			paid, err := t.payFromAccount(claimant.AccountKey(), claimant.Base58(), []*core.Order{&ord})
+			if err != nil {
+				return err
+			}
+			if err := t.emitPaid(paid.OrdersPaid); err != nil {
+				return err
+			}
+		}
+		out = ord
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // ClaimOrder verifies a memo signature and claims its order for the signing
@@ -40,7 +112,36 @@ func (e *Engine) NewOrder(ctx context.Context, o NewOrder) (*core.Order, error) 
 // core.ErrOrderNotFound, core.ErrForbiddenChange for Paid/Expired/Cancelled
 // orders (D2). Route: POST /order/claim.
 func (e *Engine) ClaimOrder(ctx context.Context, sig tari.MemoSignature) (core.ClaimResult, error) {
-	return core.ClaimResult{}, errNotImplemented
+	if !sig.Verify() {
+		return core.ClaimResult{}, core.ErrInvalidSignature
+	}
+	addr := sig.ParsedAddress()
+	var out core.Order
+	_, err := e.write(ctx, func(t *txn) error {
+		o, err := t.mustFindOrder(sig.OrderID)
+		if err != nil {
+			return err
+		}
+		if err := t.claim(o, addr); err != nil {
+			return err
+		}
+		if err := t.emit(core.EventOrderClaimed, core.OrderClaimedEvent{Order: *o, Claimant: addr.Base58()}); err != nil {
+			return err
+		}
+		paid, err := t.payFromAccount(addr.AccountKey(), addr.Base58(), []*core.Order{o})
+		if err != nil {
+			return err
+		}
+		if err := t.emitPaid(paid.OrdersPaid); err != nil {
+			return err
+		}
+		out = *o
+		return nil
+	})
+	if err != nil {
+		return core.ClaimResult{}, err
+	}
+	return core.ClaimResult{Order: out, ExpiresAt: e.OrderExpiresAt(out)}, nil
 }
 
 // OrderExpiresAt is when o expires if nothing happens: entry into its current
@@ -60,14 +161,72 @@ func (e *Engine) OrderExpiresAt(o core.Order) time.Time {
 // address. Events: OrderPaid. Errors: core.ErrOrderNotFound (D12),
 // core.ErrForbiddenChange unless New or Unclaimed. Route: POST /api/fulfill.
 func (e *Engine) FulfilOrder(ctx context.Context, orderID, reason string) (*core.Order, error) {
-	return nil, errNotImplemented
+	var out core.Order
+	_, err := e.write(ctx, func(t *txn) error {
+		o, err := t.mustFindOrder(orderID)
+		if err != nil {
+			return err
+		}
+		if !o.Status.Open() {
+			return core.ErrForbiddenChange
+		}
+		dummy := tari.DummyAddress(o.CustomerID)
+		memo := "Credit note: Admin credit overrode for order " + o.OrderID + ". Reason: " + reason
+		if _, err := t.insertCreditNote(o.CustomerID, dummy, o.TotalPrice, memo); err != nil {
+			return err
+		}
+		if o.Status == core.OrderUnclaimed {
+			if err := t.claim(o, dummy); err != nil {
+				return err
+			}
+		}
+		// The credit exists for this order: settle it from the dummy account
+		// directly, whatever else that account holds.
+		if _, err := t.settle(o, dummy.AccountKey(), dummy.Base58(), core.SettlementSingle, o.TotalPrice); err != nil {
+			return err
+		}
+		if _, err := t.bump(dummy.AccountKey(), dummy.Base58(), 0, o.TotalPrice, 0); err != nil {
+			return err
+		}
+		if err := t.setStatus(o, core.OrderPaid, "fulfil"); err != nil {
+			return err
+		}
+		out = *o
+		return t.emit(core.EventOrderPaid, core.OrderEvent{Order: *o})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // CancelOrder cancels an open order, keeping its memo and storing reason in
 // cancel_reason (D7). Events: OrderAnnulled. Errors: core.ErrOrderNotFound,
 // core.ErrForbiddenChange unless New or Unclaimed. Route: POST /api/cancel.
 func (e *Engine) CancelOrder(ctx context.Context, orderID, reason string) (*core.Order, error) {
-	return nil, errNotImplemented
+	var out core.Order
+	_, err := e.write(ctx, func(t *txn) error {
+		o, err := t.mustFindOrder(orderID)
+		if err != nil {
+			return err
+		}
+		if !o.Status.Open() {
+			return core.ErrForbiddenChange
+		}
+		if err := t.exec("UPDATE orders SET status = ?, cancel_reason = ?, updated_at = ?, status_changed_at = ? WHERE id = ?", core.OrderCancelled, reason, t.now, t.now, o.ID); err != nil {
+			return err
+		}
+		o.Status, o.CancelReason, o.UpdatedAt, o.StatusChangedAt = core.OrderCancelled, &reason, t.now, t.now
+		if err := t.logOrder("cancel", o); err != nil {
+			return err
+		}
+		out = *o
+		return t.emit(core.EventOrderAnnulled, core.OrderAnnulledEvent{Order: *o, Status: o.Status})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // ResetOrder brings an Expired or Cancelled order back to New (by order_id
@@ -75,7 +234,45 @@ func (e *Engine) CancelOrder(ctx context.Context, orderID, reason string) (*core
 // D19). Events: OrderModified("status") → NewOrder → [OrderPaid]. Errors:
 // core.ErrOrderNotFound, core.ErrForbiddenChange. Route: PATCH /api/reset_order/{id}.
 func (e *Engine) ResetOrder(ctx context.Context, orderID string) (core.OrderChanged, error) {
-	return core.OrderChanged{}, errNotImplemented
+	var out core.OrderChanged
+	_, err := e.write(ctx, func(t *txn) error {
+		o, err := t.orderByOrderID(orderID)
+		if err != nil {
+			return err
+		}
+		if o == nil {
+			return core.OrderNotFound(orderID)
+		}
+		if o.Status != core.OrderExpired && o.Status != core.OrderCancelled {
+			return core.ErrForbiddenChange
+		}
+		old := *o
+		if err := t.exec("UPDATE orders SET status = ?, cancel_reason = NULL, updated_at = ?, status_changed_at = ? WHERE id = ?", core.OrderNew, t.now, t.now, o.ID); err != nil {
+			return err
+		}
+		o.Status, o.CancelReason, o.UpdatedAt, o.StatusChangedAt = core.OrderNew, nil, t.now, t.now
+		if err := t.logOrder("reset", o); err != nil {
+			return err
+		}
+		if err := t.emit(core.EventOrderModified, core.OrderModifiedEvent{FieldChanged: "status", Orders: core.OrderChanged{OldOrder: old, NewOrder: *o}}); err != nil {
+			return err
+		}
+		if err := t.emit(core.EventNewOrder, core.OrderEvent{Order: *o}); err != nil {
+			return err
+		}
+		paid, _, err := t.payFromCustomer(o, e.cfg.StrictMode)
+		if err != nil {
+			return err
+		}
+		if paid {
+			if err := t.emit(core.EventOrderPaid, core.OrderEvent{Order: *o}); err != nil {
+				return err
+			}
+		}
+		out = core.OrderChanged{OldOrder: old, NewOrder: *o}
+		return nil
+	})
+	return out, err
 }
 
 // ReassignOrder moves an unpaid order to another customer and, if it is New,
@@ -84,14 +281,73 @@ func (e *Engine) ResetOrder(ctx context.Context, orderID string) (core.OrderChan
 // Errors: core.ErrOrderNotFound, core.ErrForbiddenChange (Paid),
 // core.ErrNoOpChange (same customer). Route: PATCH /api/reassign_order.
 func (e *Engine) ReassignOrder(ctx context.Context, orderID, newCustomerID, reason string) (core.OrderMovedResult, error) {
-	return core.OrderMovedResult{}, errNotImplemented
+	var out core.OrderMovedResult
+	_, err := e.write(ctx, func(t *txn) error {
+		o, err := t.mustFindOrder(orderID)
+		if err != nil {
+			return err
+		}
+		if o.Status == core.OrderPaid {
+			return core.ErrForbiddenChange
+		}
+		if o.CustomerID == newCustomerID {
+			return core.ErrNoOpChange
+		}
+		old := *o
+		if err := t.exec("UPDATE orders SET customer_id = ?, updated_at = ? WHERE id = ?", newCustomerID, t.now, o.ID); err != nil {
+			return err
+		}
+		o.CustomerID, o.UpdatedAt = newCustomerID, t.now
+		if err := t.logOrder("reassign", o); err != nil {
+			return err
+		}
+		paid, sets := false, []core.SettlementJournalEntry{}
+		if o.Status == core.OrderNew {
+			var s []core.SettlementJournalEntry
+			if paid, s, err = t.payFromCustomer(o, e.cfg.StrictMode); err != nil {
+				return err
+			}
+			sets = append(sets, s...)
+		}
+		if err := t.emit(core.EventOrderModified, core.OrderModifiedEvent{FieldChanged: "customer_id", Orders: core.OrderChanged{OldOrder: old, NewOrder: *o}}); err != nil {
+			return err
+		}
+		if paid {
+			if err := t.emit(core.EventOrderPaid, core.OrderEvent{Order: *o}); err != nil {
+				return err
+			}
+		}
+		out = core.OrderMovedResult{Orders: core.OrderChanged{OldOrder: old, NewOrder: *o}, Settlements: sets}
+		return nil
+	})
+	return out, err
 }
 
 // UpdateOrderMemo replaces an order's memo (any status; no matching runs, and
 // the expiry clock is not reset, D14). Events: OrderModified("memo"). Errors:
 // core.ErrOrderNotFound (D12). Route: PATCH /api/order_memo.
 func (e *Engine) UpdateOrderMemo(ctx context.Context, orderID, memo, reason string) (*core.Order, error) {
-	return nil, errNotImplemented
+	var out core.Order
+	_, err := e.write(ctx, func(t *txn) error {
+		o, err := t.mustFindOrder(orderID)
+		if err != nil {
+			return err
+		}
+		old := *o
+		if err := t.exec("UPDATE orders SET memo = ?, updated_at = ? WHERE id = ?", memo, t.now, o.ID); err != nil {
+			return err
+		}
+		o.Memo, o.UpdatedAt = &memo, t.now
+		if err := t.logOrder("memo", o); err != nil {
+			return err
+		}
+		out = *o
+		return t.emit(core.EventOrderModified, core.OrderModifiedEvent{FieldChanged: "memo", Orders: core.OrderChanged{OldOrder: old, NewOrder: *o}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // UpdateOrderPrice changes the price of a New order and tries to pay it from
@@ -101,7 +357,45 @@ func (e *Engine) UpdateOrderMemo(ctx context.Context, orderID, memo, reason stri
 // core.ErrForbiddenChange (negative price, not New), core.ErrNoOpChange.
 // Route: PATCH /api/order_price.
 func (e *Engine) UpdateOrderPrice(ctx context.Context, orderID string, newPrice core.MicroTari, reason string) (*core.Order, error) {
-	return nil, errNotImplemented
+	if newPrice < 0 {
+		return nil, core.ErrForbiddenChange
+	}
+	var out core.Order
+	_, err := e.write(ctx, func(t *txn) error {
+		o, err := t.mustFindOrder(orderID)
+		if err != nil {
+			return err
+		}
+		if o.Status != core.OrderNew {
+			return core.ErrForbiddenChange
+		}
+		if o.TotalPrice == newPrice {
+			return core.ErrNoOpChange
+		}
+		old := *o
+		if err := t.exec("UPDATE orders SET total_price = ?, updated_at = ? WHERE id = ?", newPrice, t.now, o.ID); err != nil {
+			return err
+		}
+		o.TotalPrice, o.UpdatedAt = newPrice, t.now
+		if err := t.logOrder("price", o); err != nil {
+			return err
+		}
+		paid, _, err := t.payFromCustomer(o, e.cfg.StrictMode)
+		if err != nil {
+			return err
+		}
+		if paid {
+			if err := t.emit(core.EventOrderPaid, core.OrderEvent{Order: *o}); err != nil {
+				return err
+			}
+		}
+		out = *o
+		return t.emit(core.EventOrderModified, core.OrderModifiedEvent{FieldChanged: "total_price", Orders: core.OrderChanged{OldOrder: old, NewOrder: *o}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // SettleCustomer tries to pay each open order of a customer (oldest first)
@@ -109,14 +403,35 @@ func (e *Engine) UpdateOrderPrice(ctx context.Context, orderID string, newPrice 
 // (engine.md §2.4.10, D4). Returns nil when nothing was paid. Events: OrderPaid
 // per paid order. Route: POST /api/settle/customer/{cid}.
 func (e *Engine) SettleCustomer(ctx context.Context, customerID string) (*core.MultiAccountPayment, error) {
-	return nil, errNotImplemented
+	var out core.MultiAccountPayment
+	_, err := e.write(ctx, func(t *txn) (err error) {
+		out, err = t.settleCustomers([]string{customerID})
+		return err
+	})
+	if err != nil || out.Empty() {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // SettleAddress settles every customer linked to addr's account. Returns nil
 // when nothing was paid. Routes: POST /api/settle (caller's address),
 // POST /api/settle/address/{address}.
 func (e *Engine) SettleAddress(ctx context.Context, addr tari.Address) (*core.MultiAccountPayment, error) {
-	return nil, errNotImplemented
+	var out core.MultiAccountPayment
+	_, err := e.write(ctx, func(t *txn) error {
+		var cids []string
+		if err := t.tx.NewRaw("SELECT customer_id FROM address_links WHERE account = ? ORDER BY customer_id", addr.AccountKey()).Scan(t.ctx, &cids); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		var err error
+		out, err = t.settleCustomers(cids)
+		return err
+	})
+	if err != nil || out.Empty() {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // ExpireOrders expires every Unclaimed order older than UnclaimedTimeout and
@@ -125,5 +440,110 @@ func (e *Engine) SettleAddress(ctx context.Context, addr tari.Address) (*core.Mu
 // (unclaimed first). On PostgreSQL only one instance runs it at a time:
 // if another holds the expiry lock the result has Skipped set.
 func (e *Engine) ExpireOrders(ctx context.Context, now time.Time) (core.ExpiryResult, error) {
-	return core.ExpiryResult{}, errNotImplemented
+	now = now.UTC().Truncate(time.Microsecond)
+	var out core.ExpiryResult
+	_, err := e.write(ctx, func(t *txn) error {
+		t.now = now
+		if e.db.Kind == store.Postgres {
+			var got bool
+			if err := t.tx.QueryRowContext(t.ctx, "SELECT pg_try_advisory_xact_lock(?)", expiryLockKey).Scan(&got); err != nil {
+				return err
+			}
+			if !got {
+				out.Skipped = true
+				return nil
+			}
+		}
+		var err error
+		if out.Unclaimed, err = t.expire(core.OrderUnclaimed, now.Add(-e.cfg.UnclaimedTimeout)); err != nil {
+			return err
+		}
+		if out.Unpaid, err = t.expire(core.OrderNew, now.Add(-e.cfg.UnpaidTimeout)); err != nil {
+			return err
+		}
+		for _, list := range [][]core.Order{out.Unclaimed, out.Unpaid} {
+			for i := range list {
+				if err := t.emit(core.EventOrderAnnulled, core.OrderAnnulledEvent{Order: list[i], Status: core.OrderExpired}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// expiryLockKey makes one PostgreSQL instance at a time run ExpireOrders.
+const expiryLockKey = 7302
+
+// expire moves every order in status from whose clock started before cutoff
+// to Expired, returning them by id.
+func (t *txn) expire(from core.OrderStatus, cutoff time.Time) ([]core.Order, error) {
+	orders, err := selectOrders(t.ctx, t.tx, "UPDATE orders SET status = ?, updated_at = ?, status_changed_at = ? WHERE status = ? AND status_changed_at < ? RETURNING "+orderCols,
+		core.OrderExpired, t.now, t.now, from, cutoff)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(orders, func(a, b core.Order) int { return int(a.ID - b.ID) })
+	for i := range orders {
+		if err := t.logOrder("expire", &orders[i]); err != nil {
+			return nil, err
+		}
+	}
+	return orders, nil
+}
+
+// autoClaimCandidate picks the account to claim a new order for (engine.md
+// §2.4.1 step 5): among accounts with a balance row, one whose payments name
+// the order (alt_id too when not strict) first, else one linked to the
+// customer; the most recently active wins.
+func (t *txn) autoClaimCandidate(o *core.Order) (*tari.Address, error) {
+	named := "SELECT sender_account FROM payments WHERE order_id = ?"
+	args := []any{o.OrderID}
+	if !t.e.cfg.StrictMode && o.AltID != nil {
+		named += " OR order_id = ?"
+		args = append(args, *o.AltID)
+	}
+	q := "SELECT address FROM account_balances WHERE account IN (" + named + ") OR account IN (SELECT account FROM address_links WHERE customer_id = ?) ORDER BY CASE WHEN account IN (" + named + ") THEN 0 ELSE 1 END, last_update DESC, account LIMIT 1"
+	all := append(append(append([]any{}, args...), o.CustomerID), args...)
+	var address string
+	if err := t.tx.QueryRowContext(t.ctx, q, all...).Scan(&address); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	a, err := tari.ParseAddress(address)
+	if err != nil {
+		return nil, fmt.Errorf("stored address %q: %w", address, err)
+	}
+	return &a, nil
+}
+
+// settleCustomers tries every open order of each customer, oldest first, from
+// the customer's pooled balances, skipping unaffordable ones, and emits
+// OrderPaid per paid order.
+func (t *txn) settleCustomers(cids []string) (core.MultiAccountPayment, error) {
+	res := core.MultiAccountPayment{OrdersPaid: []core.Order{}, Settlements: []core.SettlementJournalEntry{}}
+	for _, cid := range cids {
+		orders, err := selectOrders(t.ctx, t.tx, "SELECT "+orderCols+" FROM orders WHERE customer_id = ? AND status IN ('New', 'Unclaimed') ORDER BY created_at, id"+t.forUpdate(), cid)
+		if err != nil {
+			return res, err
+		}
+		for i := range orders {
+			o := &orders[i]
+			paid, sets, err := t.payFromCustomer(o, t.e.cfg.StrictMode)
+			if err != nil {
+				return res, err
+			}
+			if paid {
+				res.OrdersPaid = append(res.OrdersPaid, *o)
+				res.Settlements = append(res.Settlements, sets...)
+				if err := t.emit(core.EventOrderPaid, core.OrderEvent{Order: *o}); err != nil {
+					return res, err
+				}
+			}
+		}
+	}
+	return res, nil
 }

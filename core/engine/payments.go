@@ -2,6 +2,12 @@ package engine
 
 import (
 	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
 
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/tari"
@@ -26,7 +32,40 @@ type IncomingPayment struct {
 // PaymentReceived. Errors: core.ErrPaymentAlreadyExists (nothing changes, D20),
 // core.ErrInvalidAmount. Route: POST /wallet/incoming_payment.
 func (e *Engine) ReceivePayment(ctx context.Context, p IncomingPayment) (*core.Payment, error) {
-	return nil, errNotImplemented
+	if p.Amount < 0 {
+		return nil, core.ErrInvalidAmount
+	}
+	orderID := e.resolveOrderID(p)
+	pay := core.Payment{TxID: p.TxID, Sender: p.Sender.Base58(), SenderAccount: p.Sender.AccountKey(), Amount: p.Amount, Memo: p.Memo,
+		PaymentType: core.PaymentOnChain, Status: core.PaymentReceived, OrderID: orderID}
+	_, err := e.write(ctx, func(t *txn) error {
+		pay.CreatedAt, pay.UpdatedAt = t.now, t.now
+		if err := t.insertPayment(&pay); err != nil {
+			return err
+		}
+		if _, err := t.bump(pay.SenderAccount, pay.Sender, 0, 0, pay.Amount); err != nil {
+			return err
+		}
+		if orderID != nil {
+			o, err := t.findOrder(*orderID, e.cfg.StrictMode)
+			if err != nil {
+				return err
+			}
+			// An unknown order may arrive later (auto-claim then finds this
+			// payment); a closed one is never revived (D2). Either way the
+			// payment itself is kept.
+			if o != nil && o.Status.Open() {
+				if err := t.claim(o, p.Sender); err != nil {
+					return err
+				}
+			}
+		}
+		return t.emit(core.EventPaymentReceived, core.PaymentEvent{Payment: pay})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &pay, nil
 }
 
 // ConfirmPayment moves a received payment to confirmed, then pays the sender
@@ -36,12 +75,60 @@ func (e *Engine) ReceivePayment(ctx context.Context, p IncomingPayment) (*core.P
 // core.ErrPaymentAlreadyConfirmed, core.ErrPaymentStatusForbidden.
 // Route: POST /wallet/tx_confirmation.
 func (e *Engine) ConfirmPayment(ctx context.Context, txid string) (core.ConfirmResult, error) {
-	return core.ConfirmResult{}, errNotImplemented
+	var out core.ConfirmResult
+	_, err := e.write(ctx, func(t *txn) error {
+		p, err := t.paymentForStatusChange(txid, core.PaymentConfirmed)
+		if err != nil {
+			return err
+		}
+		if err := t.setPaymentStatus(p, core.PaymentConfirmed, "confirm"); err != nil {
+			return err
+		}
+		if _, err := t.bump(p.SenderAccount, p.Sender, p.Amount, 0, -p.Amount); err != nil {
+			return err
+		}
+		orders, err := t.payable(p.SenderAccount)
+		if err != nil {
+			return err
+		}
+		ptrs := make([]*core.Order, len(orders))
+		for i := range orders {
+			ptrs[i] = &orders[i]
+		}
+		paid, err := t.payFromAccount(p.SenderAccount, p.Sender, ptrs)
+		if err != nil {
+			return err
+		}
+		if err := t.emitPaid(paid.OrdersPaid); err != nil {
+			return err
+		}
+		out = core.ConfirmResult{Payment: *p, Paid: paid}
+		return t.emit(core.EventPaymentConfirmed, core.PaymentEvent{Payment: *p})
+	})
+	return out, err
 }
 
 // CancelPayment moves a received payment to cancelled (no event, no route).
 func (e *Engine) CancelPayment(ctx context.Context, txid string) (*core.Payment, error) {
-	return nil, errNotImplemented
+	var out core.Payment
+	_, err := e.write(ctx, func(t *txn) error {
+		p, err := t.paymentForStatusChange(txid, core.PaymentCancelled)
+		if err != nil {
+			return err
+		}
+		if err := t.setPaymentStatus(p, core.PaymentCancelled, "cancel"); err != nil {
+			return err
+		}
+		if _, err := t.bump(p.SenderAccount, p.Sender, 0, 0, -p.Amount); err != nil {
+			return err
+		}
+		out = *p
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // IssueCreditNote credits (or, with a negative amount, debits) a customer
@@ -50,5 +137,140 @@ func (e *Engine) CancelPayment(ctx context.Context, txid string) (*core.Payment,
 // Transaction ids are unique even for identical notes (D11). Events:
 // PaymentReceived → OrderPaid × n → PaymentConfirmed. Route: POST /api/credit.
 func (e *Engine) IssueCreditNote(ctx context.Context, customerID string, amount core.MicroTari, reason *string) (core.MultiAccountPayment, error) {
-	return core.MultiAccountPayment{}, errNotImplemented
+	memo := "Credit note: No reason given"
+	if reason != nil {
+		memo = "Credit note: " + *reason
+	}
+	dummy := tari.DummyAddress(customerID)
+	res := core.MultiAccountPayment{OrdersPaid: []core.Order{}, Settlements: []core.SettlementJournalEntry{}}
+	_, err := e.write(ctx, func(t *txn) error {
+		p, err := t.insertCreditNote(customerID, dummy, amount, memo)
+		if err != nil {
+			return err
+		}
+		if err := t.emit(core.EventPaymentReceived, core.PaymentEvent{Payment: *p}); err != nil {
+			return err
+		}
+		orders, err := t.payable(p.SenderAccount)
+		if err != nil {
+			return err
+		}
+		for i := range orders {
+			o := &orders[i]
+			paid, sets, err := t.payFromCustomer(o, e.cfg.StrictMode)
+			if err != nil {
+				return err
+			}
+			if paid {
+				res.OrdersPaid = append(res.OrdersPaid, *o)
+				res.Settlements = append(res.Settlements, sets...)
+				if err := t.emit(core.EventOrderPaid, core.OrderEvent{Order: *o}); err != nil {
+					return err
+				}
+			}
+		}
+		return t.emit(core.EventPaymentConfirmed, core.PaymentEvent{Payment: *p})
+	})
+	if err != nil {
+		return core.MultiAccountPayment{OrdersPaid: []core.Order{}, Settlements: []core.SettlementJournalEntry{}}, err
+	}
+	return res, nil
+}
+
+// resolveOrderID works out which order a payment names (engine.md §3.2.2
+// with D3): a valid memo signature by the sender's own wallet names its order;
+// otherwise, when memo signatures are not required, the first "#?digits" of
+// a plain memo does; otherwise the wallet's order id stands.
+func (e *Engine) resolveOrderID(p IncomingPayment) *string {
+	if p.Memo == nil {
+		return p.OrderID
+	}
+	if sig, err := tari.ParseMemoSignature(*p.Memo); err == nil {
+		if sig.Verify() && sig.ParsedAddress().SameAccount(p.Sender) {
+			id := sig.OrderID
+			return &id
+		}
+		return p.OrderID
+	}
+	if !e.cfg.DisableMemoSignatureCheck {
+		return p.OrderID
+	}
+	m := memoDigits.FindStringSubmatch(*p.Memo)
+	if m == nil {
+		return p.OrderID
+	}
+	id := m[1]
+	if e.cfg.OrderIDField == OrderIDFieldName {
+		id = "#" + id
+	}
+	return &id
+}
+
+var memoDigits = regexp.MustCompile(`#?([0-9]+)`)
+
+// insertPayment stores a new payment and its audit row; a known txid is
+// core.ErrPaymentAlreadyExists.
+func (t *txn) insertPayment(p *core.Payment) error {
+	var txid string
+	err := t.tx.QueryRowContext(t.ctx, `INSERT INTO payments (txid, created_at, updated_at, sender, sender_account, amount, memo, payment_type, status, order_id)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (txid) DO NOTHING RETURNING txid`,
+		p.TxID, p.CreatedAt, p.UpdatedAt, p.Sender, p.SenderAccount, p.Amount, p.Memo, p.PaymentType, p.Status, p.OrderID).Scan(&txid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return core.ErrPaymentAlreadyExists
+	}
+	if err != nil {
+		return err
+	}
+	return t.logPayment("insert", p)
+}
+
+// insertCreditNote stores a confirmed manual payment from the customer's
+// dummy address, links the dummy to the customer and credits its account.
+func (t *txn) insertCreditNote(customerID string, dummy tari.Address, amount core.MicroTari, memo string) (*core.Payment, error) {
+	var rnd [6]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return nil, err
+	}
+	// The reference's id plus a random suffix: identical notes in one second
+	// stay distinct (D11).
+	txid := fmt.Sprintf("credit_note_%s:%s:%d:%s", customerID, amount, t.now.Unix(), hex.EncodeToString(rnd[:]))
+	p := &core.Payment{TxID: txid, CreatedAt: t.now, UpdatedAt: t.now, Sender: dummy.Base58(), SenderAccount: dummy.AccountKey(),
+		Amount: amount, Memo: &memo, PaymentType: core.PaymentManual, Status: core.PaymentConfirmed}
+	if err := t.insertPayment(p); err != nil {
+		return nil, err
+	}
+	if err := t.link(dummy, customerID); err != nil {
+		return nil, err
+	}
+	if _, err := t.bump(p.SenderAccount, p.Sender, amount, 0, 0); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// paymentForStatusChange reads a payment that is to leave received.
+func (t *txn) paymentForStatusChange(txid string, to core.PaymentStatus) (*core.Payment, error) {
+	var p core.Payment
+	if err := t.tx.NewRaw("SELECT "+paymentCols+" FROM payments WHERE txid = ?"+t.forUpdate(), txid).Scan(t.ctx, &p); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, core.ErrPaymentNotFound
+		}
+		return nil, err
+	}
+	normPayment(&p)
+	switch {
+	case p.Status == to && to == core.PaymentConfirmed:
+		return nil, core.ErrPaymentAlreadyConfirmed
+	case p.Status != core.PaymentReceived:
+		return nil, core.ErrPaymentStatusForbidden
+	}
+	return &p, nil
+}
+
+func (t *txn) setPaymentStatus(p *core.Payment, s core.PaymentStatus, op string) error {
+	if err := t.exec("UPDATE payments SET status = ?, updated_at = ? WHERE txid = ?", s, t.now, p.TxID); err != nil {
+		return err
+	}
+	p.Status, p.UpdatedAt = s, t.now
+	return t.logPayment(op, p)
 }

@@ -2,6 +2,11 @@ package engine
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
 
 	"github.com/tari-payment/tps/core"
 )
@@ -9,19 +14,54 @@ import (
 // SetExchangeRate appends a rate (µT per whole unit) for a currency, stored
 // upper-case (D9). Route: POST /api/exchange_rate.
 func (e *Engine) SetExchangeRate(ctx context.Context, currency string, rate core.MicroTari) (core.ExchangeRate, error) {
-	return core.ExchangeRate{}, errNotImplemented
+	if rate < 0 {
+		return core.ExchangeRate{}, core.ErrInvalidPrice
+	}
+	r := core.ExchangeRate{Currency: strings.ToUpper(strings.TrimSpace(currency)), Rate: rate}
+	_, err := e.write(ctx, func(t *txn) error {
+		r.UpdatedAt = t.now
+		return t.exec("INSERT INTO exchange_rates (base_currency, rate, updated_at) VALUES (?, ?, ?)", r.Currency, r.Rate, r.UpdatedAt)
+	})
+	return r, err
 }
 
 // ExchangeRate returns the latest rate for a currency (case-insensitive).
 // Errors: core.ErrRateNotFound. XTR has no implicit rate here (as the
 // reference's GET /api/exchange_rate/{cur}).
 func (e *Engine) ExchangeRate(ctx context.Context, currency string) (core.ExchangeRate, error) {
-	return core.ExchangeRate{}, errNotImplemented
+	cur := strings.ToUpper(strings.TrimSpace(currency))
+	var r struct {
+		Rate      core.MicroTari `bun:"rate"`
+		UpdatedAt time.Time      `bun:"updated_at"`
+	}
+	err := e.db.NewRaw("SELECT rate, updated_at FROM exchange_rates WHERE base_currency = ? ORDER BY id DESC LIMIT 1", cur).Scan(ctx, &r)
+	if errors.Is(err, sql.ErrNoRows) {
+		return core.ExchangeRate{}, fmt.Errorf("%w: %s", core.ErrRateNotFound, cur)
+	}
+	if err != nil {
+		return core.ExchangeRate{}, err
+	}
+	return core.ExchangeRate{Currency: cur, Rate: r.Rate, UpdatedAt: r.UpdatedAt.UTC()}, nil
 }
 
 // PriceInMicroTari converts a storefront price string in currency to µT
 // exactly (D8): XTR at parity, otherwise at the latest stored rate. Errors:
 // core.ErrUnsupportedCurrency (no rate), core.ErrInvalidPrice.
 func (e *Engine) PriceInMicroTari(ctx context.Context, currency, price string) (core.MicroTari, error) {
-	return 0, errNotImplemented
+	rate := core.MicroTari(1_000_000)
+	if cur := strings.ToUpper(strings.TrimSpace(currency)); cur != "XTR" {
+		r, err := e.ExchangeRate(ctx, cur)
+		if errors.Is(err, core.ErrRateNotFound) {
+			return 0, fmt.Errorf("%w: %s", core.ErrUnsupportedCurrency, err.Error())
+		}
+		if err != nil {
+			return 0, err
+		}
+		rate = r.Rate
+	}
+	v, err := core.FiatToMicroTari(price, rate)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %s", core.ErrInvalidPrice, err.Error())
+	}
+	return v, nil
 }

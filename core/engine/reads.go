@@ -2,101 +2,280 @@ package engine
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/uptrace/bun"
 
 	"github.com/tari-payment/tps/core"
+	"github.com/tari-payment/tps/core/store"
 	"github.com/tari-payment/tps/core/tari"
 )
 
 // OrderByID returns the order whose order_id, or else alt_id, is id (an
 // order_id match wins), or nil. Route: GET /api/order/id/{id} for read_all.
 func (e *Engine) OrderByID(ctx context.Context, id string) (*core.Order, error) {
-	return nil, errNotImplemented
+	return selectOrder(ctx, e.db, "SELECT "+orderCols+" FROM orders WHERE order_id = ? OR alt_id = ? ORDER BY CASE WHEN order_id = ? THEN 0 ELSE 1 END LIMIT 1", id, id, id)
 }
 
 // OrderForAddress returns the order with exactly this order_id if its customer
 // is linked to addr's account, else nil (ids cannot be probed, D12). Route:
 // GET /api/order/id/{id} for plain users.
 func (e *Engine) OrderForAddress(ctx context.Context, addr tari.Address, orderID string) (*core.Order, error) {
-	return nil, errNotImplemented
+	return selectOrder(ctx, e.db, "SELECT "+orderCols+" FROM orders WHERE order_id = ? AND customer_id IN (SELECT customer_id FROM address_links WHERE account = ?)", orderID, addr.AccountKey())
 }
 
 // OrdersForAddress lists the orders of every customer linked to addr's
 // account (only New and Unclaimed when unfulfilledOnly), with their total.
 // Routes: GET /api/orders[/{a}], GET /api/unfulfilled_orders[/{a}].
 func (e *Engine) OrdersForAddress(ctx context.Context, addr tari.Address, unfulfilledOnly bool) (core.OrderResult, error) {
-	return core.OrderResult{}, errNotImplemented
+	q := "SELECT " + orderCols + " FROM orders WHERE customer_id IN (SELECT customer_id FROM address_links WHERE account = ?)"
+	if unfulfilledOnly {
+		q += " AND status IN ('New', 'Unclaimed')"
+	}
+	orders, err := selectOrders(ctx, e.db, q+" ORDER BY created_at, id", addr.AccountKey())
+	if err != nil {
+		return core.OrderResult{}, err
+	}
+	res := core.OrderResult{Address: addr.Base58(), Orders: orders}
+	for _, o := range orders {
+		res.TotalOrders += o.TotalPrice
+	}
+	return res, nil
 }
 
 // PaymentsForAddress lists the payments sent by addr's account (any address
 // form, D25), with the total of all of them. Route: GET /api/payments[/{a}].
 func (e *Engine) PaymentsForAddress(ctx context.Context, addr tari.Address) (core.PaymentsResult, error) {
-	return core.PaymentsResult{}, errNotImplemented
+	ps, err := selectPayments(ctx, e.db, "SELECT "+paymentCols+" FROM payments WHERE sender_account = ? ORDER BY created_at, txid", addr.AccountKey())
+	if err != nil {
+		return core.PaymentsResult{}, err
+	}
+	res := core.PaymentsResult{Address: addr.Base58(), Payments: ps}
+	for _, p := range ps {
+		res.TotalPayments += p.Amount
+	}
+	return res, nil
 }
 
 // PaymentsForOrder lists payments whose order_id is exactly orderID.
 // Route: GET /api/payments-for-order/{order_id}.
 func (e *Engine) PaymentsForOrder(ctx context.Context, orderID string) ([]core.Payment, error) {
-	return nil, errNotImplemented
+	return selectPayments(ctx, e.db, "SELECT "+paymentCols+" FROM payments WHERE order_id = ? ORDER BY created_at, txid", orderID)
 }
 
 // AddressBalance is addr's account balance (zeros and last_update = now when
 // unknown). Route: GET /api/balance[/{a}].
 func (e *Engine) AddressBalance(ctx context.Context, addr tari.Address) (core.AddressBalance, error) {
-	return core.AddressBalance{}, errNotImplemented
+	var b accountBalance
+	err := e.db.NewRaw("SELECT "+balanceCols+" FROM account_balances WHERE account = ?", addr.AccountKey()).Scan(ctx, &b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return core.AddressBalance{Address: addr.Base58(), LastUpdate: e.now()}, nil
+	}
+	if err != nil {
+		return core.AddressBalance{}, err
+	}
+	return b.wire(addr.Base58()), nil
 }
 
 // CustomerBalance sums the balances of the accounts linked to a customer.
 func (e *Engine) CustomerBalance(ctx context.Context, customerID string) (core.CustomerBalance, error) {
-	return core.CustomerBalance{}, errNotImplemented
+	var rows []accountBalance
+	if err := e.db.NewRaw("SELECT "+balanceCols+" FROM account_balances WHERE account IN (SELECT account FROM address_links WHERE customer_id = ?) ORDER BY last_update DESC, account", customerID).Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return core.CustomerBalance{}, err
+	}
+	res := core.CustomerBalance{Addresses: []core.AddressBalance{}}
+	for _, r := range rows {
+		res.TotalConfirmed += r.TotalConfirmed
+		res.TotalPaid += r.TotalPaid
+		res.CurrentBalance += r.current()
+		res.Addresses = append(res.Addresses, r.wire(r.Address))
+	}
+	return res, nil
 }
 
 // CustomerOrderBalance sums a customer's order prices by status group.
 func (e *Engine) CustomerOrderBalance(ctx context.Context, customerID string) (core.CustomerOrderBalance, error) {
-	return core.CustomerOrderBalance{}, errNotImplemented
+	var rows []struct {
+		Status core.OrderStatus `bun:"status"`
+		Total  core.MicroTari   `bun:"total"`
+	}
+	if err := e.db.NewRaw("SELECT status, SUM(total_price) AS total FROM orders WHERE customer_id = ? GROUP BY status", customerID).Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return core.CustomerOrderBalance{}, err
+	}
+	res := core.CustomerOrderBalance{CustomerID: customerID}
+	for _, r := range rows {
+		switch r.Status {
+		case core.OrderNew, core.OrderUnclaimed:
+			res.TotalCurrent += r.Total
+		case core.OrderPaid:
+			res.TotalPaid += r.Total
+		case core.OrderExpired:
+			res.TotalExpired += r.Total
+		case core.OrderCancelled:
+			res.TotalCancelled += r.Total
+		}
+	}
+	return res, nil
 }
 
 // AddressHistory is addr's balance, the orders of its linked customers, its
 // payments and its settlements. Routes: GET /api/history,
 // GET /api/history/address/{a}.
 func (e *Engine) AddressHistory(ctx context.Context, addr tari.Address) (core.AddressHistory, error) {
-	return core.AddressHistory{}, errNotImplemented
+	bal, err := e.AddressBalance(ctx, addr)
+	if err != nil {
+		return core.AddressHistory{}, err
+	}
+	orders, err := e.OrdersForAddress(ctx, addr, false)
+	if err != nil {
+		return core.AddressHistory{}, err
+	}
+	pays, err := e.PaymentsForAddress(ctx, addr)
+	if err != nil {
+		return core.AddressHistory{}, err
+	}
+	sets, err := selectSettlements(ctx, e.db, "SELECT "+settlementCols+" FROM settlement_journal WHERE account = ? ORDER BY id", addr.AccountKey())
+	if err != nil {
+		return core.AddressHistory{}, err
+	}
+	return core.AddressHistory{Address: addr.Base58(), Balance: bal, Orders: orders.Orders, Payments: pays.Payments, Settlements: sets}, nil
 }
 
 // CustomerHistory is a customer's balances, orders (oldest first) and the
 // settlements of its Paid orders. An unknown customer gives empty values.
 // Route: GET /api/history/customer/{cid}.
 func (e *Engine) CustomerHistory(ctx context.Context, customerID string) (core.CustomerHistory, error) {
-	return core.CustomerHistory{}, errNotImplemented
+	bal, err := e.CustomerBalance(ctx, customerID)
+	if err != nil {
+		return core.CustomerHistory{}, err
+	}
+	ob, err := e.CustomerOrderBalance(ctx, customerID)
+	if err != nil {
+		return core.CustomerHistory{}, err
+	}
+	orders, err := selectOrders(ctx, e.db, "SELECT "+orderCols+" FROM orders WHERE customer_id = ? ORDER BY created_at, id", customerID)
+	if err != nil {
+		return core.CustomerHistory{}, err
+	}
+	sets, err := selectSettlements(ctx, e.db, "SELECT "+prefixed("s.", settlementCols)+" FROM settlement_journal s JOIN orders o ON o.order_id = s.order_id WHERE o.customer_id = ? AND o.status = 'Paid' ORDER BY s.id", customerID)
+	if err != nil {
+		return core.CustomerHistory{}, err
+	}
+	return core.CustomerHistory{CustomerID: customerID, Balance: bal, OrderBalance: ob, Orders: orders, Settlements: sets}, nil
 }
 
 // SearchOrders returns the orders matching every given filter, oldest
 // created_at first (D10). Route: GET /api/search/orders.
 func (e *Engine) SearchOrders(ctx context.Context, q core.OrderQuery) ([]core.Order, error) {
-	return nil, errNotImplemented
+	var where []string
+	var args []any
+	add := func(cond string, a ...any) { where = append(where, cond); args = append(args, a...) }
+	if q.Memo != nil {
+		// A literal, case-insensitive substring: no LIKE, so % and _ are plain characters (D10).
+		if e.db.Kind == store.Postgres {
+			add("strpos(lower(memo), lower(?)) > 0", *q.Memo)
+		} else {
+			add("instr(lower(memo), lower(?)) > 0", *q.Memo)
+		}
+	}
+	if q.OrderID != nil {
+		add("order_id = ?", *q.OrderID)
+	}
+	if q.AltID != nil {
+		add("alt_id = ?", *q.AltID)
+	}
+	if q.CustomerID != nil {
+		add("customer_id = ?", *q.CustomerID)
+	}
+	if q.Currency != nil {
+		add("currency = ?", *q.Currency)
+	}
+	if q.Since != nil {
+		add("created_at >= ?", q.Since.UTC())
+	}
+	if q.Until != nil {
+		add("created_at <= ?", q.Until.UTC())
+	}
+	if len(q.Statuses) > 0 {
+		add("status IN (?)", bun.In(q.Statuses))
+	}
+	sqlq := "SELECT " + orderCols + " FROM orders"
+	if len(where) > 0 {
+		sqlq += " WHERE " + strings.Join(where, " AND ")
+	}
+	sqlq += " ORDER BY created_at, id" + e.page(q.Page, &args)
+	return selectOrders(ctx, e.db, sqlq, args...)
 }
 
 // OpenOrders lists every New and Unclaimed order, oldest first
 // (POST /api/rescan_open_orders compares them with Shopify's open orders).
 func (e *Engine) OpenOrders(ctx context.Context) ([]core.Order, error) {
-	return nil, errNotImplemented
+	return selectOrders(ctx, e.db, "SELECT "+orderCols+" FROM orders WHERE status IN ('New', 'Unclaimed') ORDER BY created_at, id")
 }
 
 // Creditors lists customers with New orders and their total. Route: GET /api/creditors.
 func (e *Engine) Creditors(ctx context.Context) ([]core.CustomerOrders, error) {
-	return nil, errNotImplemented
+	out := []core.CustomerOrders{}
+	var rows []struct {
+		CustomerID string         `bun:"customer_id"`
+		Total      core.MicroTari `bun:"total"`
+	}
+	if err := e.db.NewRaw("SELECT customer_id, SUM(total_price) AS total FROM orders WHERE status = 'New' GROUP BY customer_id HAVING SUM(total_price) > 0 ORDER BY customer_id").Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	for _, r := range rows {
+		out = append(out, core.CustomerOrders{CustomerID: r.CustomerID, Status: core.OrderNew, TotalOrders: r.Total})
+	}
+	return out, nil
 }
 
 // CustomerIDs lists distinct customer ids of orders, sorted. Route: GET /api/customer_ids.
 func (e *Engine) CustomerIDs(ctx context.Context, p core.Page) ([]string, error) {
-	return nil, errNotImplemented
+	var args []any
+	return e.strings(ctx, "SELECT DISTINCT customer_id FROM orders ORDER BY customer_id"+e.page(p, &args), args...)
 }
 
 // Addresses lists distinct payment senders (base58), sorted. Route: GET /api/addresses.
 func (e *Engine) Addresses(ctx context.Context, p core.Page) ([]string, error) {
-	return nil, errNotImplemented
+	var args []any
+	return e.strings(ctx, "SELECT DISTINCT sender FROM payments ORDER BY sender"+e.page(p, &args), args...)
 }
 
 // CustomerIDsForAddress lists the customers linked to addr's account.
 func (e *Engine) CustomerIDsForAddress(ctx context.Context, addr tari.Address) ([]string, error) {
-	return nil, errNotImplemented
+	return e.strings(ctx, "SELECT customer_id FROM address_links WHERE account = ? ORDER BY customer_id", addr.AccountKey())
+}
+
+// page renders LIMIT/OFFSET; either works alone (D10).
+func (e *Engine) page(p core.Page, args *[]any) string {
+	s := ""
+	switch {
+	case p.Count != nil:
+		s = " LIMIT " + strconv.Itoa(max(*p.Count, 0))
+	case p.Offset != nil && e.db.Kind == store.SQLite:
+		s = " LIMIT -1" // SQLite needs a LIMIT before OFFSET
+	}
+	if p.Offset != nil {
+		s += " OFFSET " + strconv.Itoa(max(*p.Offset, 0))
+	}
+	return s
+}
+
+func (e *Engine) strings(ctx context.Context, q string, args ...any) ([]string, error) {
+	out := []string{}
+	if err := e.db.NewRaw(q, args...).Scan(ctx, &out); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	return out, nil
+}
+
+func prefixed(p, cols string) string {
+	parts := strings.Split(cols, ", ")
+	for i := range parts {
+		parts[i] = p + parts[i]
+	}
+	return strings.Join(parts, ", ")
 }

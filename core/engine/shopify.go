@@ -2,6 +2,9 @@ package engine
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"time"
 
 	"github.com/tari-payment/tps/core"
 )
@@ -9,24 +12,57 @@ import (
 // RecordShopifyTransaction stores a Shopify payment authorisation to capture
 // later; a known id is a no-op success. Route: POST
 // /shopify/webhook/transaction_create (kind authorization, status success).
-func (e *Engine) RecordShopifyTransaction(ctx context.Context, t core.ShopifyTransaction) error {
-	return errNotImplemented
+func (e *Engine) RecordShopifyTransaction(ctx context.Context, st core.ShopifyTransaction) error {
+	_, err := e.write(ctx, func(t *txn) error {
+		return t.exec("INSERT INTO shopify_transactions (id, order_id, amount, currency, test, captured, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+			st.ID, st.OrderID, st.Amount, st.Currency, st.Test, false, t.now, t.now)
+	})
+	return err
 }
 
 // ShopifyTransactionsForOrder lists the uncaptured authorisations of a Shopify
 // order (the shopify plugin captures them on OrderPaid).
 func (e *Engine) ShopifyTransactionsForOrder(ctx context.Context, shopifyOrderID int64) ([]core.ShopifyTransaction, error) {
-	return nil, errNotImplemented
+	var rows []struct {
+		ID        int64     `bun:"id"`
+		OrderID   int64     `bun:"order_id"`
+		Amount    string    `bun:"amount"`
+		Currency  string    `bun:"currency"`
+		Test      bool      `bun:"test"`
+		Captured  bool      `bun:"captured"`
+		CreatedAt time.Time `bun:"created_at"`
+		UpdatedAt time.Time `bun:"updated_at"`
+	}
+	if err := e.db.NewRaw("SELECT id, order_id, amount, currency, test, captured, created_at, updated_at FROM shopify_transactions WHERE order_id = ? AND captured = ? ORDER BY id", shopifyOrderID, false).Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	out := make([]core.ShopifyTransaction, len(rows))
+	for i, r := range rows {
+		out[i] = core.ShopifyTransaction{ID: r.ID, OrderID: r.OrderID, Amount: r.Amount, Currency: r.Currency, Test: r.Test, Captured: r.Captured, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+	}
+	return out, nil
 }
 
 // MarkShopifyTransactionCaptured flags one authorisation (by its transaction
 // id) as captured.
 func (e *Engine) MarkShopifyTransactionCaptured(ctx context.Context, transactionID int64) error {
-	return errNotImplemented
+	_, err := e.write(ctx, func(t *txn) error {
+		return t.exec("UPDATE shopify_transactions SET captured = ?, updated_at = ? WHERE id = ?", true, t.now, transactionID)
+	})
+	return err
 }
 
 // MarkWebhookSeen records a Shopify X-Shopify-Event-Id and reports whether it
 // was the first delivery (D20: duplicates are acknowledged and change nothing).
 func (e *Engine) MarkWebhookSeen(ctx context.Context, eventID string) (firstTime bool, err error) {
-	return false, errNotImplemented
+	_, err = e.write(ctx, func(t *txn) error {
+		res, err := t.tx.ExecContext(t.ctx, "INSERT INTO shopify_webhooks (event_id, seen_at) VALUES (?, ?) ON CONFLICT (event_id) DO NOTHING", eventID, t.now)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		firstTime = n == 1
+		return nil
+	})
+	return firstTime, err
 }

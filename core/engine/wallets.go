@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/tari"
@@ -10,19 +12,52 @@ import (
 // RegisterWallet authorises a hot wallet (exact address) from ip with an
 // initial nonce. Errors: core.ErrWalletExists. Route: POST /api/wallets.
 func (e *Engine) RegisterWallet(ctx context.Context, addr tari.Address, ip string, initialNonce int64) error {
-	return errNotImplemented
+	_, err := e.write(ctx, func(t *txn) error {
+		res, err := t.tx.ExecContext(t.ctx, "INSERT INTO wallet_auth (address, ip_address, last_nonce, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (address) DO NOTHING",
+			addr.Base58(), ip, initialNonce, t.now, t.now)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return core.ErrWalletExists
+		}
+		return nil
+	})
+	return err
 }
 
 // DeregisterWallet removes a hot wallet. Errors: core.ErrWalletNotFound.
 // Route: DELETE /api/wallets/{address}.
 func (e *Engine) DeregisterWallet(ctx context.Context, addr tari.Address) error {
-	return errNotImplemented
+	_, err := e.write(ctx, func(t *txn) error {
+		res, err := t.tx.ExecContext(t.ctx, "DELETE FROM wallet_auth WHERE address = ?", addr.Base58())
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return core.ErrWalletNotFound
+		}
+		return nil
+	})
+	return err
 }
 
 // Wallets lists the authorised hot wallets. Routes: GET /api/wallets,
 // GET /wallet/send_to (addresses only).
 func (e *Engine) Wallets(ctx context.Context) ([]core.WalletInfo, error) {
-	return nil, errNotImplemented
+	var rows []struct {
+		Address   string `bun:"address"`
+		IPAddress string `bun:"ip_address"`
+		LastNonce int64  `bun:"last_nonce"`
+	}
+	if err := e.db.NewRaw("SELECT address, ip_address, last_nonce FROM wallet_auth ORDER BY created_at, address").Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	out := make([]core.WalletInfo, len(rows))
+	for i, r := range rows {
+		out[i] = core.WalletInfo{Address: r.Address, IPAddress: r.IPAddress, LastNonce: r.LastNonce}
+	}
+	return out, nil
 }
 
 // UseWalletNonce authenticates a hot-wallet request after the caller verified
@@ -33,5 +68,23 @@ func (e *Engine) Wallets(ctx context.Context) ([]core.WalletInfo, error) {
 // core.ErrUnauthorizedWallet. Routes: POST /wallet/incoming_payment,
 // POST /wallet/tx_confirmation.
 func (e *Engine) UseWalletNonce(ctx context.Context, addr tari.Address, nonce int64, remoteIP string, checkIP bool) error {
-	return errNotImplemented
+	_, err := e.write(ctx, func(t *txn) error {
+		// One conditional UPDATE: the check and the store cannot be separated
+		// by a concurrent request with the same nonce.
+		q := "UPDATE wallet_auth SET last_nonce = ?, updated_at = ? WHERE address = ? AND last_nonce < ?"
+		args := []any{nonce, t.now, addr.Base58(), nonce}
+		if checkIP {
+			q += " AND ip_address = ?"
+			args = append(args, remoteIP)
+		}
+		res, err := t.tx.ExecContext(t.ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return core.ErrUnauthorizedWallet
+		}
+		return nil
+	})
+	return err
 }

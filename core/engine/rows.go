@@ -1,0 +1,316 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/tari-payment/tps/core"
+	"github.com/tari-payment/tps/core/store"
+	"github.com/tari-payment/tps/core/tari"
+)
+
+const (
+	orderCols      = "id, order_id, alt_id, customer_id, memo, total_price, original_price, currency, created_at, updated_at, status, amount_outstanding, cancel_reason, status_changed_at"
+	paymentCols    = "txid, created_at, updated_at, sender, amount, memo, payment_type, status, order_id, sender_account"
+	settlementCols = "id, created_at, order_id, payment_address, settlement_type, amount, account"
+)
+
+func utc(t time.Time) time.Time { return t.UTC() }
+
+func normOrder(o *core.Order) {
+	o.CreatedAt, o.UpdatedAt, o.StatusChangedAt = utc(o.CreatedAt), utc(o.UpdatedAt), utc(o.StatusChangedAt)
+}
+
+func normPayment(p *core.Payment) { p.CreatedAt, p.UpdatedAt = utc(p.CreatedAt), utc(p.UpdatedAt) }
+
+func selectOrders(ctx context.Context, db bun.IDB, query string, args ...any) ([]core.Order, error) {
+	out := []core.Order{}
+	if err := db.NewRaw(query, args...).Scan(ctx, &out); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	for i := range out {
+		normOrder(&out[i])
+	}
+	return out, nil
+}
+
+// selectOrder returns the one order the query finds, or nil.
+func selectOrder(ctx context.Context, db bun.IDB, query string, args ...any) (*core.Order, error) {
+	var o core.Order
+	if err := db.NewRaw(query, args...).Scan(ctx, &o); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	normOrder(&o)
+	return &o, nil
+}
+
+func selectPayments(ctx context.Context, db bun.IDB, query string, args ...any) ([]core.Payment, error) {
+	out := []core.Payment{}
+	if err := db.NewRaw(query, args...).Scan(ctx, &out); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	for i := range out {
+		normPayment(&out[i])
+	}
+	return out, nil
+}
+
+func selectSettlements(ctx context.Context, db bun.IDB, query string, args ...any) ([]core.SettlementJournalEntry, error) {
+	out := []core.SettlementJournalEntry{}
+	if err := db.NewRaw(query, args...).Scan(ctx, &out); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	for i := range out {
+		out[i].CreatedAt = utc(out[i].CreatedAt)
+	}
+	return out, nil
+}
+
+// forUpdate locks selected rows on PostgreSQL (SQLite's write transaction
+// already excludes other writers).
+func (t *txn) forUpdate() string {
+	if t.e.db.Kind == store.Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// orderByOrderID re-reads an order by its order_id inside the transaction.
+func (t *txn) orderByOrderID(orderID string) (*core.Order, error) {
+	return selectOrder(t.ctx, t.tx, "SELECT "+orderCols+" FROM orders WHERE order_id = ?"+t.forUpdate(), orderID)
+}
+
+// findOrder applies the strict-mode lookup (engine.md §2.2): order_id only
+// when strict, else order_id or alt_id with an order_id match winning.
+func (t *txn) findOrder(id string, strict bool) (*core.Order, error) {
+	if strict {
+		return t.orderByOrderID(id)
+	}
+	return selectOrder(t.ctx, t.tx, "SELECT "+orderCols+" FROM orders WHERE order_id = ? OR alt_id = ? ORDER BY CASE WHEN order_id = ? THEN 0 ELSE 1 END LIMIT 1"+t.forUpdate(), id, id, id)
+}
+
+// mustFindOrder is findOrder with the strict flag from configuration and a
+// not-found error.
+func (t *txn) mustFindOrder(id string) (*core.Order, error) {
+	o, err := t.findOrder(id, t.e.cfg.StrictMode)
+	if err != nil {
+		return nil, err
+	}
+	if o == nil {
+		return nil, core.OrderNotFound(id)
+	}
+	return o, nil
+}
+
+// setStatus moves an order to a new status, restarting its expiry clock.
+func (t *txn) setStatus(o *core.Order, s core.OrderStatus, op string) error {
+	if err := t.exec("UPDATE orders SET status = ?, updated_at = ?, status_changed_at = ? WHERE id = ?", s, t.now, t.now, o.ID); err != nil {
+		return err
+	}
+	o.Status, o.UpdatedAt, o.StatusChangedAt = s, t.now, t.now
+	return t.logOrder(op, o)
+}
+
+// link associates an account with a customer (idempotent).
+func (t *txn) link(addr tari.Address, customerID string) error {
+	return t.exec("INSERT INTO address_links (account, address, customer_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (account, customer_id) DO NOTHING",
+		addr.AccountKey(), addr.Base58(), customerID, t.now)
+}
+
+// claim ties an open order to addr's account: Unclaimed becomes New (its
+// unpaid clock starts now) and the account is linked to the customer. Closed
+// orders are refused (D2).
+func (t *txn) claim(o *core.Order, addr tari.Address) error {
+	if !o.Status.Open() {
+		return core.ErrForbiddenChange
+	}
+	if o.Status == core.OrderUnclaimed {
+		if err := t.setStatus(o, core.OrderNew, "claim"); err != nil {
+			return err
+		}
+	}
+	return t.link(addr, o.CustomerID)
+}
+
+// accountBalance is one row of account_balances.
+type accountBalance struct {
+	Account        string         `bun:"account"`
+	Address        string         `bun:"address"`
+	TotalConfirmed core.MicroTari `bun:"total_confirmed"`
+	TotalPaid      core.MicroTari `bun:"total_paid"`
+	Pending        core.MicroTari `bun:"pending"`
+	LastUpdate     time.Time      `bun:"last_update"`
+}
+
+func (b accountBalance) current() core.MicroTari { return b.TotalConfirmed - b.TotalPaid }
+
+func (b accountBalance) wire(address string) core.AddressBalance {
+	return core.AddressBalance{Address: address, TotalConfirmed: b.TotalConfirmed, TotalPaid: b.TotalPaid,
+		CurrentBalance: b.current(), LastUpdate: utc(b.LastUpdate), Pending: b.Pending}
+}
+
+const balanceCols = "account, address, total_confirmed, total_paid, pending, last_update"
+
+// bump adds to an account's running totals, creating its row on first use,
+// and returns the row as it now stands.
+func (t *txn) bump(account, address string, confirmed, paid, pending core.MicroTari) (accountBalance, error) {
+	var b accountBalance
+	err := t.tx.NewRaw(`INSERT INTO account_balances (account, address, total_confirmed, total_paid, pending, last_update)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (account) DO UPDATE SET
+  total_confirmed = account_balances.total_confirmed + excluded.total_confirmed,
+  total_paid = account_balances.total_paid + excluded.total_paid,
+  pending = account_balances.pending + excluded.pending,
+  last_update = excluded.last_update
+RETURNING `+balanceCols, account, address, confirmed, paid, pending, t.now).Scan(t.ctx, &b)
+	return b, err
+}
+
+// balance reads an account's row; ok is false when it has none.
+func (t *txn) balance(account string) (b accountBalance, ok bool, err error) {
+	err = t.tx.NewRaw("SELECT "+balanceCols+" FROM account_balances WHERE account = ?"+t.forUpdate(), account).Scan(t.ctx, &b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return b, false, nil
+	}
+	return b, err == nil, err
+}
+
+// settle writes one settlement row.
+func (t *txn) settle(o *core.Order, account, address string, typ core.SettlementType, amount core.MicroTari) (core.SettlementJournalEntry, error) {
+	s := core.SettlementJournalEntry{CreatedAt: t.now, OrderID: o.OrderID, PaymentAddress: address, SettlementType: typ, Amount: amount, Account: account}
+	err := t.tx.QueryRowContext(t.ctx, "INSERT INTO settlement_journal (created_at, order_id, payment_address, account, settlement_type, amount) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+		s.CreatedAt, s.OrderID, s.PaymentAddress, s.Account, s.SettlementType, s.Amount).Scan(&s.ID)
+	return s, err
+}
+
+// payable lists the open orders of every customer linked to an account: New
+// first, then Unclaimed, each by id (engine.md §3.4).
+func (t *txn) payable(account string) ([]core.Order, error) {
+	return selectOrders(t.ctx, t.tx, "SELECT "+orderCols+" FROM orders WHERE status IN ('New', 'Unclaimed') AND customer_id IN (SELECT customer_id FROM address_links WHERE account = ?) ORDER BY CASE status WHEN 'New' THEN 0 ELSE 1 END, id"+t.forUpdate(), account)
+}
+
+// payFromAccount is pay-from-address (engine.md §3.6.A): it pays orders in
+// the given order from one account's balance, stopping at the first it cannot
+// afford, and never takes the balance below zero. Closed orders are skipped.
+func (t *txn) payFromAccount(account, address string, orders []*core.Order) (core.MultiAccountPayment, error) {
+	res := core.MultiAccountPayment{OrdersPaid: []core.Order{}, Settlements: []core.SettlementJournalEntry{}}
+	if len(orders) == 0 {
+		return res, nil
+	}
+	b, ok, err := t.balance(account)
+	if err != nil {
+		return res, err
+	}
+	if ok {
+		address = b.Address
+	}
+	remaining := b.current()
+	var spent core.MicroTari
+	for _, o := range orders {
+		if !o.Status.Open() {
+			continue
+		}
+		if o.TotalPrice > remaining {
+			break
+		}
+		remaining -= o.TotalPrice
+		spent += o.TotalPrice
+		s, err := t.settle(o, account, address, core.SettlementSingle, o.TotalPrice)
+		if err != nil {
+			return res, err
+		}
+		if err := t.setStatus(o, core.OrderPaid, "paid"); err != nil {
+			return res, err
+		}
+		res.OrdersPaid = append(res.OrdersPaid, *o)
+		res.Settlements = append(res.Settlements, s)
+	}
+	if len(res.OrdersPaid) > 0 {
+		if _, err := t.bump(account, address, 0, spent, 0); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// payFromCustomer is the customer-wide attempt (engine.md §3.6.B with D4):
+// the balances of the accounts linked to the customer, plus those of accounts
+// whose payments name the order (alt_id too only when not strict), each
+// account once and only its positive part, are pooled; if they cover the
+// price the order is paid from the largest balances first. It reports
+// whether the order was paid.
+func (t *txn) payFromCustomer(o *core.Order, strict bool) (bool, []core.SettlementJournalEntry, error) {
+	if !o.Status.Open() {
+		return false, nil, nil
+	}
+	q := "SELECT " + balanceCols + " FROM account_balances WHERE account IN (SELECT account FROM address_links WHERE customer_id = ?) OR account IN (SELECT sender_account FROM payments WHERE order_id = ?"
+	args := []any{o.CustomerID, o.OrderID}
+	if !strict && o.AltID != nil {
+		q += " OR order_id = ?"
+		args = append(args, *o.AltID)
+	}
+	q += ") ORDER BY total_confirmed - total_paid DESC, last_update DESC, account" + t.forUpdate()
+	var rows []accountBalance
+	if err := t.tx.NewRaw(q, args...).Scan(t.ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return false, nil, err
+	}
+	if len(rows) == 0 {
+		return false, nil, nil
+	}
+	var credit core.MicroTari
+	for _, r := range rows {
+		if c := r.current(); c > 0 {
+			credit += c
+		}
+	}
+	if o.TotalPrice > credit {
+		return false, nil, nil
+	}
+	typ := core.SettlementMultiple
+	if rows[0].current() >= o.TotalPrice {
+		typ = core.SettlementSingle
+	}
+	due := o.TotalPrice
+	var sets []core.SettlementJournalEntry
+	for i, r := range rows {
+		pay := min(max(r.current(), 0), due)
+		if pay == 0 && i > 0 {
+			break
+		}
+		s, err := t.settle(o, r.Account, r.Address, typ, pay)
+		if err != nil {
+			return false, nil, err
+		}
+		sets = append(sets, s)
+		if pay != 0 {
+			if _, err := t.bump(r.Account, r.Address, 0, pay, 0); err != nil {
+				return false, nil, err
+			}
+		}
+		due -= pay
+		if due == 0 {
+			break
+		}
+	}
+	if err := t.setStatus(o, core.OrderPaid, "paid"); err != nil {
+		return false, nil, err
+	}
+	return true, sets, nil
+}
+
+// emitPaid emits OrderPaid for each order.
+func (t *txn) emitPaid(orders []core.Order) error {
+	for i := range orders {
+		if err := t.emit(core.EventOrderPaid, core.OrderEvent{Order: orders[i]}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

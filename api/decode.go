@@ -101,8 +101,13 @@ func missingRequired(dst any) string {
 			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 			return name
 		}
-		if fv.Kind() == reflect.Struct {
+		switch {
+		case fv.Kind() == reflect.Struct:
 			if m := missingRequired(fv.Addr().Interface()); m != "" {
+				return m
+			}
+		case fv.Kind() == reflect.Pointer && fv.Elem().Kind() == reflect.Struct:
+			if m := missingRequired(fv.Interface()); m != "" {
 				return m
 			}
 		}

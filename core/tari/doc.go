@@ -5,7 +5,7 @@
 // checksum), the credit-note dummy addresses, order-claim ("memo")
 // signatures, hot-wallet notification signatures and the Ristretto256 JWTs
 // used for login and access tokens. The byte layouts are specified in
-// /work/shared/spec/tari-crypto.md; testdata/tari-vectors.json holds the
+// spec/tari-crypto.md of the project specs; testdata/tari-vectors.json holds the
 // vectors every change must keep passing.
 //
 // It is pure Go (gtank/ristretto255 and x/crypto/blake2b, no cgo) and has no
@@ -28,6 +28,8 @@
 //     different strings but the same wallet: compare AccountKey values when
 //     the question is "same customer" (decision D25), compare Base58 when the
 //     question is "same address".
+//   - Token errors: ErrTokenFormat is a token that cannot be split and
+//     decoded (the reference answers 400); every other token error is a 401.
 //   - SecretKey values print as a redacted placeholder with %v; use Hex only
 //     where the secret must really be shown or stored.
 package tari

@@ -203,3 +203,30 @@ func TestPointCacheStaysBounded(t *testing.T) {
 		t.Fatal("key not cached")
 	}
 }
+
+// Verify shares the decoded-key cache between goroutines (run with -race).
+func TestVerifyConcurrent(t *testing.T) {
+	keys := []SecretKey{GenerateSecretKey(), GenerateSecretKey(), GenerateSecretKey()}
+	msg := []byte("concurrent")
+	sigs := make([]Signature, len(keys))
+	for i, k := range keys {
+		sigs[i] = Sign(WalletDomain, k, msg)
+	}
+	done := make(chan bool)
+	for g := 0; g < 4; g++ {
+		go func(g int) {
+			ok := true
+			for i := 0; i < 20; i++ {
+				j := (g + i) % len(keys)
+				ok = ok && Verify(WalletDomain, keys[j].PublicKey(), msg, sigs[j]) &&
+					!Verify(WalletDomain, keys[(j+1)%len(keys)].PublicKey(), msg, sigs[j])
+			}
+			done <- ok
+		}(g)
+	}
+	for g := 0; g < 4; g++ {
+		if !<-done {
+			t.Error("wrong verification result under concurrency")
+		}
+	}
+}

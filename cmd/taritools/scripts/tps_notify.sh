@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Notify script for the Tari console wallet that runs the payment server's hot
+# wallet. It reports received and confirmed payments to the server through
+# taritools, signed with the "TPS Hot Wallet" profile.
+#
+# Install: copy to $HOME/.taritools/tps_notify.sh, make it executable, and set
+# it as the console wallet's notify script. Create the profile first:
+#   taritools profile add --name "TPS Hot Wallet" --seed-words-stdin --server https://your-server
+#
+# Arguments from the wallet for received / confirmation / mined events:
+#  $1 event ("received", "confirmation", "mined", ...)   $2 amount
+#  $3 tx id   $4 message (memo)   $5 source address   $6 destination address
+#  $7 status  $8 excess  $9 public nonce  $10 signature  $11 confirmations
+#  $12 direction  $13 payment id
+# "sent" and pending "cancelled" events carry fewer arguments and are ignored.
+
+BINPATH=${TARITOOLS_PATH:-$HOME/.cargo/bin}
+BIN=$BINPATH/taritools
+PROFILE="TPS Hot Wallet"
+LOG=${TPS_NOTIFY_LOG:-$HOME/.taritools/tps_notify.log}
+
+register_received_payment() {
+  "$BIN" wallet received --profile "$PROFILE" --amount "$2" --txid "$3" --memo "$4" --sender "$5" --payment_id "${13}"
+}
+
+register_confirmation() {
+  "$BIN" wallet confirmed --profile "$PROFILE" --txid "$3"
+}
+
+mkdir -p "$(dirname "$LOG")"
+echo "$(date -u +%FT%TZ) $*" >> "$LOG"
+
+if [ "$#" -ge 13 ]; then
+  case "$1" in
+    received)
+      register_received_payment "$@"
+      ;;
+    confirmation)
+      # The received event may have been missed (wallet offline); the server
+      # ignores a txid it already knows.
+      register_received_payment "$@"
+      sleep "${TPS_CONFIRM_DELAY:-2}"
+      register_confirmation "$@"
+      ;;
+    *)
+      echo "Unhandled event: $*" >> "$LOG"
+      ;;
+  esac
+else
+  echo "Unhandled short event: $*" >> "$LOG"
+fi

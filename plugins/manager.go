@@ -1,0 +1,542 @@
+// Package plugins is the WebAssembly plugin host of the payment server. It
+// loads plugins (a .wasm module plus a JSON manifest) shipped with the server
+// and from TPG_PLUGINS_DIR, runs each in its own sandboxed wazero runtime
+// (no filesystem, environment or sockets; HTTP only to granted hosts through
+// the host; a memory cap and a per-event deadline), and feeds them events
+// through core/outbox, so every event reaches every subscribed plugin at
+// least once, in order, surviving restarts. The ABI is in ABI.md.
+package plugins
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+
+	"github.com/tari-payment/tps/core/outbox"
+	"github.com/tari-payment/tps/core/store"
+)
+
+// Config configures the plugin host.
+type Config struct {
+	// Dir is the merchant's plugin folder (TPG_PLUGINS_DIR). Missing is fine.
+	Dir string
+	// CacheDir holds the wazero compilation cache (and, under "build", the
+	// default plugins built from source). Protect it: cached code is trusted.
+	CacheDir string
+	// DB is the database whose outbox is delivered.
+	DB *store.DB
+	// Env looks up environment variables; nil means os.LookupEnv. Plugin
+	// settings are TPG_PLUGIN_<ID>_<KEY>; TPG_PLUGINS_DISABLE is a comma list
+	// of plugin ids not to load (e.g. "shopify,webhook").
+	Env func(string) (string, bool)
+	// Logger receives host and plugin logs; nil means slog.Default().
+	Logger *slog.Logger
+	// HTTPClient sends plugin HTTP requests; nil means a client with a 30 s
+	// timeout. Its CheckRedirect is replaced per plugin.
+	HTTPClient *http.Client
+	// SourceDir is the repository root holding plugins/defaults; "" means
+	// search upward from the working directory (FindSourceDir).
+	SourceDir string
+	// BuildDir is where default plugins built from source are kept; ""
+	// means CacheDir/build.
+	BuildDir string
+	// NoDefaults skips the shipped plugins (tests of other packages).
+	NoDefaults bool
+	// CrashLimit disables a plugin after this many crashes (trap, timeout,
+	// memory exhaustion) in a row; default 5.
+	CrashLimit int
+	// Delivery tunes the outbox dispatcher (retries, backoff, polling).
+	Delivery outbox.Options
+}
+
+// Plugin states reported by Plugins.
+const (
+	StateActive       = "active"       // loaded and receiving events
+	StateDisabled     = "disabled"     // kept crashing; events wait until re-enabled
+	StateUnconfigured = "unconfigured" // required configuration missing; subscribes to nothing
+	StateBroken       = "broken"       // could not be loaded; see Error
+	StateOff          = "off"          // listed in TPG_PLUGINS_DISABLE
+	StateRemoved      = "removed"      // has a delivery cursor but is no longer installed
+)
+
+// ErrNotFound is returned by the admin methods for an unknown id.
+var ErrNotFound = outbox.ErrNotFound
+
+// PluginInfo is one plugin as the admin API shows it.
+type PluginInfo struct {
+	ID                 string     `json:"id"`
+	Version            string     `json:"version"`
+	ABI                int        `json:"abi"`
+	Description        string     `json:"description"`
+	Source             string     `json:"source"` // "default" (shipped) or "directory"
+	Path               string     `json:"path"`
+	SHA256             string     `json:"sha256"`
+	Events             []string   `json:"events"`
+	HTTPHosts          []string   `json:"http_hosts"`
+	State              string     `json:"state"`
+	Error              string     `json:"error"` // why broken, unconfigured or disabled
+	Position           int64      `json:"position"`
+	Pending            int64      `json:"pending"`
+	Failed             int64      `json:"failed"`
+	Attempts           int        `json:"attempts"`
+	NextAttemptAt      *time.Time `json:"next_attempt_at"`
+	LastError          string     `json:"last_error"`
+	ConsecutiveCrashes int        `json:"consecutive_crashes"`
+}
+
+// FailedDelivery is an event parked for a plugin after its attempts ran out.
+type FailedDelivery struct {
+	ID        int64     `json:"id"` // pass to Redeliver
+	PluginID  string    `json:"plugin_id"`
+	EventID   string    `json:"event_id"`
+	EventType string    `json:"event_type"`
+	EventSeq  int64     `json:"event_seq"`
+	Attempts  int       `json:"attempts"`
+	LastError string    `json:"last_error"`
+	State     string    `json:"state"` // failed, or redeliver while queued
+	FailedAt  time.Time `json:"failed_at"`
+}
+
+// entry is what the manager knows of one plugin, loaded or not.
+type entry struct {
+	info   PluginInfo
+	plugin *plugin // nil unless loaded
+}
+
+// Manager owns the loaded plugins and their delivery loops.
+type Manager struct {
+	cfg   Config
+	log   *slog.Logger
+	disp  *outbox.Dispatcher
+	cache wazero.CompilationCache
+
+	mu      sync.Mutex
+	entries map[string]*entry
+	closed  bool
+}
+
+// Start loads every plugin (the shipped ones, then TPG_PLUGINS_DIR, where a
+// plugin with a shipped plugin's id replaces it), compiles them (from the
+// disk cache when warm), registers them with the outbox and starts delivery.
+// A broken or unconfigured plugin is logged and reported by Plugins, never
+// fatal; Start fails only without a database.
+func Start(ctx context.Context, cfg Config) (*Manager, error) {
+	if cfg.DB == nil {
+		return nil, errors.New("plugins: Config.DB is required")
+	}
+	if cfg.Env == nil {
+		cfg.Env = os.LookupEnv
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if cfg.CacheDir == "" {
+		cfg.CacheDir = filepath.Join("data", "plugin-cache")
+	}
+	if cfg.BuildDir == "" {
+		cfg.BuildDir = filepath.Join(cfg.CacheDir, "build")
+	}
+	if cfg.SourceDir == "" && !cfg.NoDefaults {
+		cfg.SourceDir = FindSourceDir()
+	}
+	if cfg.CrashLimit <= 0 {
+		cfg.CrashLimit = 5
+	}
+	if cfg.Delivery.Logger == nil {
+		cfg.Delivery.Logger = cfg.Logger
+	}
+	if err := os.MkdirAll(cfg.CacheDir, 0o700); err != nil {
+		return nil, fmt.Errorf("plugins: cache dir: %w", err)
+	}
+	cache, err := wazero.NewCompilationCacheWithDir(filepath.Join(cfg.CacheDir, "wazero"))
+	if err != nil {
+		return nil, fmt.Errorf("plugins: compilation cache: %w", err)
+	}
+	mgr := &Manager{cfg: cfg, log: cfg.Logger.With("component", "plugins"), cache: cache, entries: map[string]*entry{},
+		disp: outbox.New(cfg.DB, cfg.Delivery)}
+	start := time.Now()
+	mgr.load(ctx)
+	mgr.disp.Start()
+	var active []string
+	for id, e := range mgr.entries {
+		if e.plugin != nil {
+			active = append(active, id)
+		}
+	}
+	sort.Strings(active)
+	mgr.log.Info("plugins ready", "active", active, "took", time.Since(start).Round(time.Millisecond))
+	return mgr, nil
+}
+
+// pending is a plugin found on disk and about to be loaded.
+type pending struct {
+	e        *entry
+	m        *Manifest
+	wasmPath string // "" for a shipped plugin not yet built
+	trusted  *Manifest
+	pl       *plugin // set by the loader
+	err      error
+}
+
+func (mgr *Manager) load(ctx context.Context) {
+	off := map[string]bool{}
+	if v, ok := mgr.cfg.Env("TPG_PLUGINS_DISABLE"); ok {
+		for _, id := range strings.Split(v, ",") {
+			off[strings.TrimSpace(strings.ToLower(id))] = true
+		}
+	}
+	var list []*pending
+	byID := map[string]*pending{}
+	add := func(p *pending) {
+		if old := byID[p.m.ID]; old != nil {
+			if old.e.info.Source == "default" && p.e.info.Source == "directory" {
+				mgr.log.Info("plugin in TPG_PLUGINS_DIR replaces the shipped plugin", "plugin", p.m.ID)
+				list = slices.DeleteFunc(list, func(x *pending) bool { return x == old })
+			} else {
+				mgr.broken(&entry{info: PluginInfo{ID: p.m.ID + "@" + p.e.info.Path, Source: p.e.info.Source, Path: p.e.info.Path}},
+					fmt.Errorf("duplicate plugin id %q (already loaded from %s)", p.m.ID, old.e.info.Path))
+				return
+			}
+		}
+		byID[p.m.ID] = p
+		list = append(list, p)
+	}
+	if !mgr.cfg.NoDefaults {
+		for _, id := range DefaultPluginIDs() {
+			m, err := defaultManifest(id)
+			e := &entry{info: PluginInfo{ID: id, Source: "default", Path: filepath.Join("plugins", "defaults", id)}}
+			if err != nil {
+				mgr.broken(e, err)
+				continue
+			}
+			add(&pending{e: e, m: m, trusted: m})
+		}
+	}
+	if mgr.cfg.Dir != "" {
+		cands, err := discover(mgr.cfg.Dir)
+		if err != nil {
+			mgr.log.Error("cannot read the plugin folder", "dir", mgr.cfg.Dir, "err", err)
+		}
+		for _, c := range cands {
+			e := &entry{info: PluginInfo{ID: strings.TrimSuffix(filepath.Base(c.manifestPath), ".json"), Source: "directory", Path: c.wasmPath}}
+			if c.err != nil {
+				mgr.broken(e, c.err)
+				continue
+			}
+			e.info.ID = c.manifest.ID
+			p := &pending{e: e, m: c.manifest, wasmPath: c.wasmPath}
+			// A merchant's copy of a shipped plugin (e.g. from `make plugins`
+			// on a machine without the source) may read what the shipped one
+			// may read, and no more.
+			if dm, err := defaultManifest(c.manifest.ID); err == nil {
+				p.trusted = dm
+			}
+			add(p)
+		}
+	}
+
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 2) // compiling is CPU-bound; the host has few cores
+	for _, p := range list {
+		e, m := p.e, p.m
+		fill(&e.info, m)
+		mgr.entries[m.ID] = e
+		if err := m.validate(); err != nil {
+			mgr.broken(e, err)
+			continue
+		}
+		if off[m.ID] {
+			e.info.State, e.info.Error = StateOff, "listed in TPG_PLUGINS_DISABLE"
+			mgr.log.Info("plugin switched off", "plugin", m.ID)
+			continue
+		}
+		cfg := mgr.configFunc(m, p.trusted)
+		if missing := missingConfig(m, cfg); len(missing) > 0 {
+			e.info.State = StateUnconfigured
+			e.info.Error = "missing configuration: " + strings.Join(missing, ", ")
+			mgr.log.Warn("plugin not configured; it subscribes to nothing", "plugin", m.ID, "missing", missing)
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			p.pl, p.err = mgr.loadOne(ctx, p, cfg)
+		}()
+	}
+	wg.Wait()
+	for _, p := range list {
+		pl := p.pl
+		if p.err != nil {
+			mgr.broken(p.e, p.err)
+		}
+		if pl == nil {
+			continue
+		}
+		p.e.plugin, p.e.info.State = pl, StateActive
+		if err := mgr.disp.Register(ctx, pl); err != nil {
+			pl.close()
+			p.e.plugin = nil
+			mgr.broken(p.e, err)
+			continue
+		}
+		mgr.maybeReenable(ctx, pl)
+	}
+}
+
+func fill(info *PluginInfo, m *Manifest) {
+	info.ID, info.Version, info.ABI, info.Description = m.ID, m.Version, m.ABI, m.Description
+	info.Events = append([]string{}, m.Events...)
+	info.HTTPHosts = append([]string{}, m.HTTP...)
+}
+
+func (mgr *Manager) broken(e *entry, err error) {
+	e.info.State, e.info.Error = StateBroken, err.Error()
+	if _, ok := mgr.entries[e.info.ID]; !ok || mgr.entries[e.info.ID] == e {
+		mgr.entries[e.info.ID] = e
+	}
+	mgr.log.Error("plugin not loaded", "plugin", e.info.ID, "path", e.info.Path, "err", err)
+}
+
+// loadOne resolves, verifies, compiles and warms one plugin.
+func (mgr *Manager) loadOne(ctx context.Context, p *pending, cfg func(string) (string, bool)) (*plugin, error) {
+	m := p.m
+	path := p.wasmPath
+	if path == "" {
+		var err error
+		if path, err = mgr.resolveDefault(ctx, m.ID); err != nil {
+			return nil, err
+		}
+	}
+	p.e.info.Path = path
+	wasm, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSHA256(m, wasm); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(wasm)
+	grants := append([]string{}, m.HTTP...)
+	for _, key := range m.HTTPFrom {
+		v, _ := cfg(key)
+		for _, item := range strings.Split(v, ",") {
+			if g := grantHost(item); g != "" && !slices.Contains(grants, g) {
+				grants = append(grants, g)
+			}
+		}
+	}
+	p.e.info.HTTPHosts = grants
+	p.e.info.SHA256 = hex.EncodeToString(sum[:])
+	pl := &plugin{
+		m: m, source: p.e.info.Source, path: path, hash: p.e.info.SHA256[:12],
+		log:    mgr.cfg.Logger.With("plugin", m.ID),
+		config: cfg, grants: grants, client: newClient(mgr.cfg.HTTPClient, grants),
+		timeout: time.Duration(m.Limits.TimeoutMS) * time.Millisecond, crashCap: mgr.cfg.CrashLimit,
+		onCrash: mgr.crashed,
+	}
+	if err := pl.compile(ctx, wasm, mgr.cache); err != nil {
+		pl.close()
+		return nil, err
+	}
+	// Instantiate now so the first event does not pay for it and a module
+	// that cannot even initialise is reported at startup.
+	pl.mu.Lock()
+	err = pl.instantiate(ctx)
+	pl.mu.Unlock()
+	if err != nil {
+		pl.close()
+		return nil, err
+	}
+	return pl, nil
+}
+
+// configFunc resolves a plugin's config keys: KEY → TPG_PLUGIN_<ID>_<KEY>;
+// a whole TPG_* name only if the shipped manifest of that id grants it.
+func (mgr *Manager) configFunc(m *Manifest, trusted *Manifest) func(string) (string, bool) {
+	prefix := "TPG_PLUGIN_" + envName(m.ID) + "_"
+	return func(key string) (string, bool) {
+		if strings.HasPrefix(key, "TPG_") {
+			if trusted == nil || !slices.Contains(trusted.Env, key) || !slices.Contains(m.Env, key) {
+				return "", false
+			}
+			return mgr.cfg.Env(key)
+		}
+		return mgr.cfg.Env(prefix + envName(key))
+	}
+}
+
+func envName(s string) string { return strings.ToUpper(strings.ReplaceAll(s, "-", "_")) }
+
+// missingConfig lists the manifest's required keys that are unset or empty.
+func missingConfig(m *Manifest, cfg func(string) (string, bool)) []string {
+	var missing []string
+	for _, req := range m.Requires {
+		ok := false
+		var names []string
+		for _, alt := range strings.Split(req, "|") {
+			alt = strings.TrimSpace(alt)
+			if v, found := cfg(alt); found && strings.TrimSpace(v) != "" {
+				ok = true
+			}
+			if strings.HasPrefix(alt, "TPG_") {
+				names = append(names, alt)
+			} else {
+				names = append(names, "TPG_PLUGIN_"+envName(m.ID)+"_"+envName(alt))
+			}
+		}
+		if !ok {
+			missing = append(missing, strings.Join(names, " or "))
+		}
+	}
+	return missing
+}
+
+const disabledTag = "[module "
+
+// crashed disables a plugin that crashed CrashLimit times in a row. The
+// reason names the module hash, so installing a new build re-enables it.
+func (mgr *Manager) crashed(p *plugin, crashes int, err error) {
+	if crashes < p.crashCap {
+		return
+	}
+	reason := fmt.Sprintf("crashed %d times in a row, last: %v %s%s]", crashes, err, disabledTag, p.hash)
+	mgr.log.Error("plugin disabled: it keeps crashing; events wait until it is fixed or re-enabled", "plugin", p.m.ID, "err", err)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if derr := mgr.disp.SetDisabled(ctx, p.m.ID, true, reason); derr != nil {
+		mgr.log.Error("could not record the disabled plugin", "plugin", p.m.ID, "err", derr)
+	}
+}
+
+// maybeReenable lifts a crash-disable recorded for a different module.
+func (mgr *Manager) maybeReenable(ctx context.Context, p *plugin) {
+	st, err := mgr.disp.Subscriber(ctx, p.m.ID)
+	if err != nil || !st.Disabled {
+		return
+	}
+	if strings.Contains(st.DisabledReason, disabledTag+p.hash+"]") {
+		mgr.log.Warn("plugin stays disabled (same module that kept crashing); re-enable it through the admin API", "plugin", p.m.ID)
+		return
+	}
+	mgr.log.Info("plugin module changed since it was disabled; enabling it", "plugin", p.m.ID)
+	_ = mgr.disp.SetDisabled(ctx, p.m.ID, false, "")
+}
+
+// Notify wakes the delivery loops. Call it after every commit that appended
+// events (the engine's AfterCommit hook); polling is only the fallback.
+func (mgr *Manager) Notify() { mgr.disp.Notify() }
+
+// Close stops delivery (pending events stay in the outbox for the next
+// start) and releases the plugins' runtimes.
+func (mgr *Manager) Close() error {
+	mgr.mu.Lock()
+	if mgr.closed {
+		mgr.mu.Unlock()
+		return nil
+	}
+	mgr.closed = true
+	mgr.mu.Unlock()
+	mgr.disp.Close()
+	for _, e := range mgr.entries {
+		if e.plugin != nil {
+			e.plugin.close()
+		}
+	}
+	return mgr.cache.Close(context.Background())
+}
+
+// Plugins lists every plugin (loaded, disabled, unconfigured, broken or
+// removed) with its delivery state, ordered by id.
+func (mgr *Manager) Plugins(ctx context.Context) ([]PluginInfo, error) {
+	subs, err := mgr.disp.Subscribers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]outbox.SubscriberState{}
+	for _, s := range subs {
+		byID[s.ID] = s
+	}
+	mgr.mu.Lock()
+	out := make([]PluginInfo, 0, len(mgr.entries))
+	for id, e := range mgr.entries {
+		info := e.info
+		if e.plugin != nil {
+			e.plugin.mu.Lock()
+			info.ConsecutiveCrashes = e.plugin.crashes
+			e.plugin.mu.Unlock()
+		}
+		if s, ok := byID[id]; ok {
+			info.Position, info.Pending, info.Failed, info.Attempts = s.Position, s.Pending, s.Failed, s.Attempts
+			info.NextAttemptAt, info.LastError = s.NextAttemptAt, s.LastError
+			if s.Disabled && info.State == StateActive {
+				info.State, info.Error = StateDisabled, s.DisabledReason
+			}
+			delete(byID, id)
+		}
+		out = append(out, info)
+	}
+	mgr.mu.Unlock()
+	for id, s := range byID {
+		out = append(out, PluginInfo{ID: id, State: StateRemoved, Events: s.EventTypes, HTTPHosts: []string{},
+			Position: s.Position, Pending: s.Pending, Failed: s.Failed, LastError: s.LastError})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// FailedDeliveries lists the parked deliveries of every plugin, oldest first.
+func (mgr *Manager) FailedDeliveries(ctx context.Context) ([]FailedDelivery, error) {
+	fs, err := mgr.disp.Failed(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]FailedDelivery, len(fs))
+	for i, f := range fs {
+		out[i] = FailedDelivery{ID: f.ID, PluginID: f.SubscriberID, EventID: f.EventID, EventType: f.EventType, EventSeq: f.EventSeq,
+			Attempts: f.Attempts, LastError: f.LastError, State: f.State, FailedAt: f.FailedAt}
+	}
+	return out, nil
+}
+
+// Redeliver queues one failed delivery (by FailedDelivery.ID) for another
+// attempt; ErrNotFound if there is no such failure.
+func (mgr *Manager) Redeliver(ctx context.Context, id int64) error {
+	return mgr.disp.Redeliver(ctx, id)
+}
+
+// RedeliverAll queues every failed delivery and returns how many.
+func (mgr *Manager) RedeliverAll(ctx context.Context) (int, error) {
+	return mgr.disp.RedeliverAll(ctx, "")
+}
+
+// Enable re-enables a plugin disabled for crashing; its pending events are
+// then delivered. ErrNotFound for an unknown id.
+func (mgr *Manager) Enable(ctx context.Context, id string) error {
+	mgr.mu.Lock()
+	e := mgr.entries[id]
+	mgr.mu.Unlock()
+	if e != nil && e.plugin != nil {
+		e.plugin.mu.Lock()
+		e.plugin.crashes = 0
+		e.plugin.mu.Unlock()
+	}
+	return mgr.disp.SetDisabled(ctx, id, false, "")
+}

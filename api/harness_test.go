@@ -215,3 +215,8 @@ func mustJSON(t testing.TB, v any) []byte {
 	}
 	return b
 }
+
+// signMemo is the MemoSignature JSON a customer wallet puts in a note or memo.
+func signMemo(w apitest.Wallet, orderID string) string {
+	return tari.SignMemo(w.Key, w.Addr, orderID).JSON()
+}

@@ -49,7 +49,7 @@ func (e *Engine) OrdersForAddress(ctx context.Context, addr tari.Address, unfulf
 // PaymentsForAddress lists the payments sent by addr's account (any address
 // form, D25), with the total of all of them. Route: GET /api/payments[/{a}].
 func (e *Engine) PaymentsForAddress(ctx context.Context, addr tari.Address) (core.PaymentsResult, error) {
-	ps, err := selectPayments(ctx, e.db, "SELECT "+paymentCols+" FROM payments WHERE sender_account = ? ORDER BY created_at, txid", addr.AccountKey())
+	ps, err := selectPayments(ctx, e.db, "SELECT "+paymentCols+" FROM payments WHERE sender_account = ? ORDER BY created_at, id", addr.AccountKey())
 	if err != nil {
 		return core.PaymentsResult{}, err
 	}
@@ -63,7 +63,7 @@ func (e *Engine) PaymentsForAddress(ctx context.Context, addr tari.Address) (cor
 // PaymentsForOrder lists payments whose order_id is exactly orderID.
 // Route: GET /api/payments-for-order/{order_id}.
 func (e *Engine) PaymentsForOrder(ctx context.Context, orderID string) ([]core.Payment, error) {
-	return selectPayments(ctx, e.db, "SELECT "+paymentCols+" FROM payments WHERE order_id = ? ORDER BY created_at, txid", orderID)
+	return selectPayments(ctx, e.db, "SELECT "+paymentCols+" FROM payments WHERE order_id = ? ORDER BY created_at, id", orderID)
 }
 
 // AddressBalance is addr's account balance (zeros and last_update = now when

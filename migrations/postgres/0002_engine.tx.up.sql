@@ -41,7 +41,8 @@ CREATE TABLE orders_log (
 CREATE INDEX orders_log_oid_idx ON orders_log(oid, id);
 --bun:split
 CREATE TABLE payments (
-    txid           TEXT PRIMARY KEY NOT NULL,
+    id             BIGSERIAL PRIMARY KEY,
+    txid           TEXT NOT NULL UNIQUE,
     created_at     TIMESTAMPTZ NOT NULL,
     updated_at     TIMESTAMPTZ NOT NULL,
     sender         TEXT NOT NULL,

@@ -39,7 +39,8 @@ CREATE TABLE orders_log (
 CREATE INDEX orders_log_oid_idx ON orders_log(oid, id);
 --bun:split
 CREATE TABLE payments (
-    txid           TEXT PRIMARY KEY NOT NULL,
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    txid           TEXT NOT NULL UNIQUE,
     created_at     TIMESTAMP NOT NULL,
     updated_at     TIMESTAMP NOT NULL,
     sender         TEXT NOT NULL,

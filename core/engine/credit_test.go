@@ -1,0 +1,68 @@
+package engine_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/tari-payment/tps/core"
+	"github.com/tari-payment/tps/core/tari"
+)
+
+func TestCreditNotesNegativeAndUnique(t *testing.T) {
+	forEachDB(t, func(t *testing.T, x *env) {
+		T := core.Tari
+		dummy := tari.DummyAddress("c")
+		for _, a := range []core.MicroTari{T(1000), T(-900), T(-500)} {
+			res, err := x.e.IssueCreditNote(x.ctx, "c", a, nil)
+			if err != nil || res.OrdersPaid == nil || res.Settlements == nil {
+				t.Fatalf("credit %d: %+v %v", a, res, err)
+			}
+		}
+		x.wantBalance(dummy, T(-400))
+		// D11: identical notes in the same second get distinct ids.
+		for range 2 {
+			if _, err := x.e.IssueCreditNote(x.ctx, "c", 7, ptr("same")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ps, _ := x.e.PaymentsForAddress(x.ctx, dummy)
+		if len(ps.Payments) != 5 {
+			t.Fatalf("payments = %d", len(ps.Payments))
+		}
+		p := ps.Payments[0]
+		if p.PaymentType != core.PaymentManual || p.Status != core.PaymentConfirmed || !strings.HasPrefix(p.TxID, "credit_note_c:1000.000τ:") ||
+			*p.Memo != "Credit note: No reason given" {
+			t.Fatalf("payment = %+v", p)
+		}
+		if m := *ps.Payments[4].Memo; m != "Credit note: same" {
+			t.Fatalf("memo = %q", m)
+		}
+		// The dummy is linked to the customer.
+		if cids, _ := x.e.CustomerIDsForAddress(x.ctx, dummy); len(cids) != 1 || cids[0] != "c" {
+			t.Fatalf("links = %v", cids)
+		}
+	})
+}
+
+// A credit note pools every account of each order's customer (non-isolated),
+// and a negative balance contributes nothing (D4).
+func TestCreditNotePoolsCustomerAccounts(t *testing.T) {
+	forEachDB(t, func(t *testing.T, x *env) {
+		w := newWallet()
+		x.order("o", "c", 100)
+		x.claim(w, "o")
+		x.pay(w.addr, "t", 60)
+		x.wantStatus("o", core.OrderNew)
+		res, err := x.e.IssueCreditNote(x.ctx, "c", 40, nil)
+		if err != nil || len(res.OrdersPaid) != 1 || len(res.Settlements) != 2 {
+			t.Fatalf("%+v %v", res, err)
+		}
+		for _, s := range res.Settlements {
+			if s.SettlementType != core.SettlementMultiple {
+				t.Fatalf("settlement %+v", s)
+			}
+		}
+		x.wantBalance(w.addr, 0)
+		x.wantBalance(tari.DummyAddress("c"), 0)
+	})
+}

@@ -69,19 +69,17 @@ func (x *env) advance(d time.Duration) {
 // wallet is a customer's key and address.
 type wallet struct {
 	key  tari.SecretKey
+	view tari.PublicKey
 	addr tari.Address
 }
 
 func newWallet() wallet {
 	k := tari.GenerateSecretKey()
-	return wallet{key: k, addr: tari.NewAddress(tari.Mainnet, k.PublicKey())}
+	return wallet{key: k, view: tari.GenerateSecretKey().PublicKey(), addr: tari.NewAddress(tari.Mainnet, k.PublicKey())}
 }
 
 // dual is the same wallet in its dual-key form (another address string, same account).
-func (w wallet) dual() tari.Address {
-	v := tari.GenerateSecretKey().PublicKey()
-	return tari.NewDualAddress(tari.Mainnet, v, w.key.PublicKey())
-}
+func (w wallet) dual() tari.Address { return tari.NewDualAddress(tari.Mainnet, w.view, w.key.PublicKey()) }
 
 func (w wallet) sign(orderID string) tari.MemoSignature { return tari.SignMemo(w.key, w.addr, orderID) }
 

@@ -55,7 +55,7 @@ func (s *Server) authLogin(c *gin.Context) {
 			names = append(names, r)
 		}
 	}
-	if _, err := s.eng.Login(c, lc.Address, lc.Nonce, roles); err != nil {
+	if _, err := s.eng.Login(c.Request.Context(), lc.Address, lc.Nonce, roles); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -125,7 +125,7 @@ func (s *Server) modifyRoles(c *gin.Context) {
 		all = append(all, parsed{a, apply, revoke})
 	}
 	for _, p := range all {
-		if err := s.eng.AssignRoles(c, p.addr, p.apply, p.revoke); err != nil {
+		if err := s.eng.AssignRoles(c.Request.Context(), p.addr, p.apply, p.revoke); err != nil {
 			s.fail(c, err)
 			return
 		}

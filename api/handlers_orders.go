@@ -65,7 +65,7 @@ func (s *Server) claimOrder(c *gin.Context) {
 		abortJSON(c, e.Status, e.Msg)
 		return
 	}
-	res, err := s.eng.ClaimOrder(c, sig)
+	res, err := s.eng.ClaimOrder(c.Request.Context(), sig)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -94,7 +94,7 @@ func (s *Server) fulfilOrder(c *gin.Context) {
 	if !s.bind(c, &req) {
 		return
 	}
-	o, err := s.eng.FulfilOrder(c, *req.OrderID, *req.Reason)
+	o, err := s.eng.FulfilOrder(c.Request.Context(), *req.OrderID, *req.Reason)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -108,7 +108,7 @@ func (s *Server) cancelOrder(c *gin.Context) {
 	if !s.bind(c, &req) {
 		return
 	}
-	o, err := s.eng.CancelOrder(c, *req.OrderID, *req.Reason)
+	o, err := s.eng.CancelOrder(c.Request.Context(), *req.OrderID, *req.Reason)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -126,7 +126,7 @@ func (s *Server) updateMemo(c *gin.Context) {
 	if !s.bind(c, &req) {
 		return
 	}
-	o, err := s.eng.UpdateOrderMemo(c, *req.OrderID, *req.NewMemo, deref(req.Reason))
+	o, err := s.eng.UpdateOrderMemo(c.Request.Context(), *req.OrderID, *req.NewMemo, deref(req.Reason))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -144,7 +144,7 @@ func (s *Server) updatePrice(c *gin.Context) {
 	if !s.bind(c, &req) {
 		return
 	}
-	o, err := s.eng.UpdateOrderPrice(c, *req.OrderID, *req.NewPrice, deref(req.Reason))
+	o, err := s.eng.UpdateOrderPrice(c.Request.Context(), *req.OrderID, *req.NewPrice, deref(req.Reason))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -162,7 +162,7 @@ func (s *Server) reassignOrder(c *gin.Context) {
 	if !s.bind(c, &req) {
 		return
 	}
-	res, err := s.eng.ReassignOrder(c, *req.OrderID, *req.NewCustomerID, *req.Reason)
+	res, err := s.eng.ReassignOrder(c.Request.Context(), *req.OrderID, *req.NewCustomerID, *req.Reason)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -175,7 +175,7 @@ func (s *Server) reassignOrder(c *gin.Context) {
 
 // PATCH /api/reset_order/{order_id} (D19: works, unlike the reference's 501).
 func (s *Server) resetOrder(c *gin.Context) {
-	res, err := s.eng.ResetOrder(c, c.Param("order_id"))
+	res, err := s.eng.ResetOrder(c.Request.Context(), c.Param("order_id"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -185,7 +185,7 @@ func (s *Server) resetOrder(c *gin.Context) {
 
 // POST /api/settle (the caller's own address).
 func (s *Server) mySettle(c *gin.Context) {
-	res, err := s.eng.SettleAddress(c, claims(c).Address)
+	res, err := s.eng.SettleAddress(c.Request.Context(), claims(c).Address)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -199,7 +199,7 @@ func (s *Server) settleAddress(c *gin.Context) {
 	if !ok {
 		return
 	}
-	res, err := s.eng.SettleAddress(c, a)
+	res, err := s.eng.SettleAddress(c.Request.Context(), a)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -209,7 +209,7 @@ func (s *Server) settleAddress(c *gin.Context) {
 
 // POST /api/settle/customer/{customer_id}
 func (s *Server) settleCustomer(c *gin.Context) {
-	res, err := s.eng.SettleCustomer(c, c.Param("customer_id"))
+	res, err := s.eng.SettleCustomer(c.Request.Context(), c.Param("customer_id"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -232,7 +232,7 @@ func (s *Server) issueCredit(c *gin.Context) {
 		abortJSON(c, e.Status, e.Msg)
 		return
 	}
-	res, err := s.eng.IssueCreditNote(c, *req.CustomerID, *req.Amount, req.Reason)
+	res, err := s.eng.IssueCreditNote(c.Request.Context(), *req.CustomerID, *req.Amount, req.Reason)
 	if err != nil {
 		s.fail(c, err)
 		return

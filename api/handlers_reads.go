@@ -26,27 +26,27 @@ func ok[T any](s *Server, c *gin.Context, v T, err error) {
 }
 
 func (s *Server) myBalance(c *gin.Context) {
-	v, err := s.eng.AddressBalance(c, claims(c).Address)
+	v, err := s.eng.AddressBalance(c.Request.Context(), claims(c).Address)
 	ok(s, c, v, err)
 }
 
 func (s *Server) myHistory(c *gin.Context) {
-	v, err := s.eng.AddressHistory(c, claims(c).Address)
+	v, err := s.eng.AddressHistory(c.Request.Context(), claims(c).Address)
 	ok(s, c, nonNilHistory(v), err)
 }
 
 func (s *Server) myOrders(c *gin.Context) {
-	v, err := s.eng.OrdersForAddress(c, claims(c).Address, false)
+	v, err := s.eng.OrdersForAddress(c.Request.Context(), claims(c).Address, false)
 	ok(s, c, nonNilOrders(v), err)
 }
 
 func (s *Server) myUnfulfilledOrders(c *gin.Context) {
-	v, err := s.eng.OrdersForAddress(c, claims(c).Address, true)
+	v, err := s.eng.OrdersForAddress(c.Request.Context(), claims(c).Address, true)
 	ok(s, c, nonNilOrders(v), err)
 }
 
 func (s *Server) myPayments(c *gin.Context) {
-	v, err := s.eng.PaymentsForAddress(c, claims(c).Address)
+	v, err := s.eng.PaymentsForAddress(c.Request.Context(), claims(c).Address)
 	ok(s, c, nonNilPayments(v), err)
 }
 
@@ -58,9 +58,9 @@ func (s *Server) orderByID(c *gin.Context) {
 	var o *core.Order
 	var err error
 	if hasRole(cl, core.RoleReadAll) || hasRole(cl, core.RoleSuperAdmin) {
-		o, err = s.eng.OrderByID(c, id)
+		o, err = s.eng.OrderByID(c.Request.Context(), id)
 	} else {
-		o, err = s.eng.OrderForAddress(c, cl.Address, id)
+		o, err = s.eng.OrderForAddress(c.Request.Context(), cl.Address, id)
 	}
 	if err != nil {
 		s.fail(c, err)
@@ -79,18 +79,18 @@ func (s *Server) withAddress(c *gin.Context, f func(a tari.Address) (any, error)
 }
 
 func (s *Server) balanceFor(c *gin.Context) {
-	s.withAddress(c, func(a tari.Address) (any, error) { return s.eng.AddressBalance(c, a) })
+	s.withAddress(c, func(a tari.Address) (any, error) { return s.eng.AddressBalance(c.Request.Context(), a) })
 }
 
 func (s *Server) historyForAddress(c *gin.Context) {
 	s.withAddress(c, func(a tari.Address) (any, error) {
-		v, err := s.eng.AddressHistory(c, a)
+		v, err := s.eng.AddressHistory(c.Request.Context(), a)
 		return nonNilHistory(v), err
 	})
 }
 
 func (s *Server) historyForCustomer(c *gin.Context) {
-	v, err := s.eng.CustomerHistory(c, c.Param("id"))
+	v, err := s.eng.CustomerHistory(c.Request.Context(), c.Param("id"))
 	if v.Orders == nil {
 		v.Orders = []core.Order{}
 	}
@@ -105,27 +105,27 @@ func (s *Server) historyForCustomer(c *gin.Context) {
 
 func (s *Server) ordersFor(c *gin.Context) {
 	s.withAddress(c, func(a tari.Address) (any, error) {
-		v, err := s.eng.OrdersForAddress(c, a, false)
+		v, err := s.eng.OrdersForAddress(c.Request.Context(), a, false)
 		return nonNilOrders(v), err
 	})
 }
 
 func (s *Server) unfulfilledOrdersFor(c *gin.Context) {
 	s.withAddress(c, func(a tari.Address) (any, error) {
-		v, err := s.eng.OrdersForAddress(c, a, true)
+		v, err := s.eng.OrdersForAddress(c.Request.Context(), a, true)
 		return nonNilOrders(v), err
 	})
 }
 
 func (s *Server) paymentsFor(c *gin.Context) {
 	s.withAddress(c, func(a tari.Address) (any, error) {
-		v, err := s.eng.PaymentsForAddress(c, a)
+		v, err := s.eng.PaymentsForAddress(c.Request.Context(), a)
 		return nonNilPayments(v), err
 	})
 }
 
 func (s *Server) paymentsForOrder(c *gin.Context) {
-	v, err := s.eng.PaymentsForOrder(c, c.Param("order_id"))
+	v, err := s.eng.PaymentsForOrder(c.Request.Context(), c.Param("order_id"))
 	if v == nil {
 		v = []core.Payment{}
 	}
@@ -133,7 +133,7 @@ func (s *Server) paymentsForOrder(c *gin.Context) {
 }
 
 func (s *Server) creditors(c *gin.Context) {
-	v, err := s.eng.Creditors(c)
+	v, err := s.eng.Creditors(c.Request.Context())
 	if v == nil {
 		v = []core.CustomerOrders{}
 	}
@@ -184,7 +184,7 @@ func (s *Server) customerIDs(c *gin.Context) {
 	if !okP {
 		return
 	}
-	v, err := s.eng.CustomerIDs(c, p)
+	v, err := s.eng.CustomerIDs(c.Request.Context(), p)
 	if v == nil {
 		v = []string{}
 	}
@@ -196,7 +196,7 @@ func (s *Server) addresses(c *gin.Context) {
 	if !okP {
 		return
 	}
-	v, err := s.eng.Addresses(c, p)
+	v, err := s.eng.Addresses(c.Request.Context(), p)
 	if v == nil {
 		v = []string{}
 	}
@@ -274,7 +274,7 @@ func (s *Server) searchOrders(c *gin.Context) {
 			return
 		}
 	}
-	v, err := s.eng.SearchOrders(c, q)
+	v, err := s.eng.SearchOrders(c.Request.Context(), q)
 	if v == nil {
 		v = []core.Order{}
 	}
@@ -289,7 +289,7 @@ type exchangeRateResult struct {
 
 // GET /api/exchange_rate/{currency}
 func (s *Server) getExchangeRate(c *gin.Context) {
-	r, err := s.eng.ExchangeRate(c, c.Param("currency"))
+	r, err := s.eng.ExchangeRate(c.Request.Context(), c.Param("currency"))
 	if err != nil {
 		s.fail(c, err)
 		return

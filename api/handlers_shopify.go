@@ -28,7 +28,7 @@ func (s *Server) duplicateDelivery(c *gin.Context) bool {
 	if id == "" {
 		return false
 	}
-	first, err := s.eng.MarkWebhookSeen(c, id)
+	first, err := s.eng.MarkWebhookSeen(c.Request.Context(), id)
 	if err != nil {
 		s.log.Error("recording webhook event id", "err", err)
 		return false // process it: orders and transactions are idempotent anyway
@@ -79,7 +79,7 @@ func (s *Server) shopifyCheckoutCreate(c *gin.Context) {
 		c.JSON(http.StatusOK, jsonResponse{true, "Order already exists."})
 		return
 	}
-	c.JSON(http.StatusOK, s.processOrder(c, p))
+	c.JSON(http.StatusOK, s.processOrder(c.Request.Context(), p))
 }
 
 // POST /shopify/webhook/no_op: any JSON value, logged at debug level.
@@ -125,7 +125,7 @@ func (s *Server) shopifyTransactionCreate(c *gin.Context) {
 		return
 	}
 	tx := core.ShopifyTransaction{ID: id, OrderID: orderID, Amount: t.Amount.Value, Currency: t.Currency.Value, Test: t.Test != nil && *t.Test}
-	if err := s.eng.RecordShopifyTransaction(c, tx); err != nil {
+	if err := s.eng.RecordShopifyTransaction(c.Request.Context(), tx); err != nil {
 		s.log.Error("recording shopify transaction", "id", id, "err", err)
 		c.JSON(http.StatusServiceUnavailable, jsonResponse{false, "Could not record the transaction. Please retry."})
 		return
@@ -174,7 +174,7 @@ func (s *Server) shopifyProductUpdated(c *gin.Context) {
 		c.Status(http.StatusOK)
 		return
 	}
-	ctx, cancel := context.WithTimeout(c, shopifyCallTimeout)
+	ctx, cancel := context.WithTimeout(c.Request.Context(), shopifyCallTimeout)
 	defer cancel()
 	cur, err := s.shopCurrency(ctx)
 	if err != nil {
@@ -224,13 +224,13 @@ func (s *Server) setExchangeRate(c *gin.Context) {
 		abortJSON(c, e.Status, e.Msg)
 		return
 	}
-	r, err := s.eng.SetExchangeRate(c, cur, core.MicroTari(*req.Rate))
+	r, err := s.eng.SetExchangeRate(c.Request.Context(), cur, core.MicroTari(*req.Rate))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	if s.shopifyConfigured() {
-		ctx, cancel := context.WithTimeout(c, shopifyCallTimeout)
+		ctx, cancel := context.WithTimeout(c.Request.Context(), shopifyCallTimeout)
 		defer cancel()
 		err := func() error {
 			shopCur, err := s.shopCurrency(ctx)
@@ -260,7 +260,7 @@ func (s *Server) setExchangeRate(c *gin.Context) {
 // POST /api/rescan_open_orders (write): fetch Shopify's open orders and run
 // each through the checkout_create path.
 func (s *Server) rescanOpenOrders(c *gin.Context) {
-	ctx, cancel := context.WithTimeout(c, shopifyCallTimeout)
+	ctx, cancel := context.WithTimeout(c.Request.Context(), shopifyCallTimeout)
 	defer cancel()
 	orders, err := s.shop.OpenOrders(ctx)
 	if err != nil {
@@ -275,7 +275,7 @@ func (s *Server) rescanOpenOrders(c *gin.Context) {
 			out = append(out, jsonResponse{false, err.Error()})
 			continue
 		}
-		out = append(out, s.processOrder(c, p))
+		out = append(out, s.processOrder(c.Request.Context(), p))
 	}
 	c.JSON(http.StatusOK, out)
 }

@@ -54,7 +54,7 @@ func (s *Server) walletAuthenticate(c *gin.Context, a walletAuth, payload []byte
 	if ip != nil {
 		ipText = ip.String()
 	}
-	if err := s.eng.UseWalletNonce(c, addr, *a.Nonce, ipText, checkIP); err != nil {
+	if err := s.eng.UseWalletNonce(c.Request.Context(), addr, *a.Nonce, ipText, checkIP); err != nil {
 		if errors.Is(err, core.ErrUnauthorizedWallet) {
 			return deny("not registered, stale nonce or wrong IP")
 		}
@@ -66,7 +66,7 @@ func (s *Server) walletAuthenticate(c *gin.Context, a walletAuth, payload []byte
 
 // GET /wallet/send_to
 func (s *Server) walletSendTo(c *gin.Context) {
-	ws, err := s.eng.Wallets(c)
+	ws, err := s.eng.Wallets(c.Request.Context())
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -104,7 +104,7 @@ func (s *Server) walletIncomingPayment(c *gin.Context) {
 	if !s.walletAuthenticate(c, *req.Auth, payload) {
 		return
 	}
-	pay, err := s.eng.ReceivePayment(c, engine.IncomingPayment{Sender: sender, Amount: *p.Amount, TxID: *p.TxID, Memo: p.Memo, OrderID: p.OrderID})
+	pay, err := s.eng.ReceivePayment(c.Request.Context(), engine.IncomingPayment{Sender: sender, Amount: *p.Amount, TxID: *p.TxID, Memo: p.Memo, OrderID: p.OrderID})
 	switch {
 	case errors.Is(err, core.ErrPaymentAlreadyExists):
 		c.JSON(http.StatusOK, jsonResponse{true, "Payment already exists."})
@@ -134,7 +134,7 @@ func (s *Server) walletTxConfirmation(c *gin.Context) {
 	if !s.walletAuthenticate(c, *req.Auth, tari.ConfirmationPayloadJSON(txid)) {
 		return
 	}
-	_, err := s.eng.ConfirmPayment(c, txid)
+	_, err := s.eng.ConfirmPayment(c.Request.Context(), txid)
 	switch {
 	case errors.Is(err, core.ErrPaymentAlreadyConfirmed):
 		c.JSON(http.StatusOK, jsonResponse{true, "Payment already confirmed."})
@@ -148,7 +148,7 @@ func (s *Server) walletTxConfirmation(c *gin.Context) {
 
 // GET /api/wallets (read_all)
 func (s *Server) listWallets(c *gin.Context) {
-	ws, err := s.eng.Wallets(c)
+	ws, err := s.eng.Wallets(c.Request.Context())
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -185,7 +185,7 @@ func (s *Server) addWallet(c *gin.Context) {
 	if req.InitialNonce != nil {
 		nonce = *req.InitialNonce
 	}
-	if err := s.eng.RegisterWallet(c, a, ip.String(), nonce); err != nil {
+	if err := s.eng.RegisterWallet(c.Request.Context(), a, ip.String(), nonce); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -198,7 +198,7 @@ func (s *Server) removeWallet(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if err := s.eng.DeregisterWallet(c, a); err != nil {
+	if err := s.eng.DeregisterWallet(c.Request.Context(), a); err != nil {
 		s.fail(c, err)
 		return
 	}

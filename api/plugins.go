@@ -22,7 +22,7 @@ func (s *Server) listPlugins(c *gin.Context) {
 	if p == nil {
 		return
 	}
-	v, err := p.Plugins(c)
+	v, err := p.Plugins(c.Request.Context())
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -36,7 +36,7 @@ func (s *Server) failedDeliveries(c *gin.Context) {
 	if p == nil {
 		return
 	}
-	v, err := p.FailedDeliveries(c)
+	v, err := p.FailedDeliveries(c.Request.Context())
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -56,7 +56,7 @@ func (s *Server) redeliver(c *gin.Context) {
 	if p == nil {
 		return
 	}
-	if err := p.Redeliver(c, id); err != nil {
+	if err := p.Redeliver(c.Request.Context(), id); err != nil {
 		if errors.Is(err, ErrDeliveryNotFound) {
 			e := errNotFound("The requested delivery " + c.Param("id") + " does not exist")
 			abortJSON(c, e.Status, e.Msg)
@@ -74,7 +74,7 @@ func (s *Server) redeliverAll(c *gin.Context) {
 	if p == nil {
 		return
 	}
-	n, err := p.RedeliverAll(c)
+	n, err := p.RedeliverAll(c.Request.Context())
 	if err != nil {
 		s.fail(c, err)
 		return

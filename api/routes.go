@@ -106,7 +106,6 @@ func (s *Server) buildRouter(accessLogW io.Writer) *gin.Engine {
 	g.HandleMethodNotAllowed = false // a wrong method is 404, as the reference
 	g.UseRawPath = true              // so %2F and %23 inside ids stay inside one segment
 	g.UnescapePathValues = true
-	g.ContextWithFallback = true
 	g.Use(accessLog(accessLogW), s.recovery, limitBody)
 
 	for _, rt := range s.routes() {

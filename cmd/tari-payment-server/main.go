@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -74,7 +75,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		db.SetMaxOpenConns(cfg.MaxConnections)
 	}
 
+	// wake is set once the plugin manager runs; the engine calls it after
+	// every commit that appended events, so deliveries start at once.
+	var wake atomic.Pointer[func()]
 	eng := engine.New(db, engine.Config{
+		AfterCommit: func() {
+			if f := wake.Load(); f != nil {
+				(*f)()
+			}
+		},
 		StrictMode:                cfg.StrictMode,
 		AutoClaim:                 true,
 		DisableMemoSignatureCheck: cfg.DisableMemoSignatureCheck,
@@ -83,11 +92,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		UnpaidTimeout:             cfg.UnpaidOrderTimeout,
 	})
 
-	plugins, stopPlugins, err := startPlugins(ctx, cfg, db, eng, log)
+	plugins, notify, stopPlugins, err := startPlugins(ctx, cfg, db, eng, log)
 	if err != nil {
 		return fmt.Errorf("starting plugins: %w", err)
 	}
 	defer stopPlugins()
+	if notify != nil {
+		wake.Store(&notify)
+	}
 
 	srv := api.New(api.Options{
 		Config: cfg, Engine: eng, ServerKey: pre.serverKey, Plugins: plugins,
@@ -154,14 +166,17 @@ func expiryWorker(ctx context.Context, eng *engine.Engine, interval time.Duratio
 	}
 }
 
-// startPlugins is where the plugin manager is started; the returned stop
-// function stops it (after the HTTP server has drained). PLUGIN WIRING GOES
+// startPlugins is where the plugin manager is started. PLUGIN WIRING GOES
 // HERE: build the manager from cfg (TPG_PLUGINS_DIR, TPG_PLUGIN_*), start its
-// outbox deliverers on db, and return it as the api.PluginAdmin.
-func startPlugins(ctx context.Context, cfg config.Config, db *store.DB, eng *engine.Engine, log *slog.Logger) (api.PluginAdmin, func(), error) {
+// outbox dispatcher on db, and return it as the api.PluginAdmin (its
+// Redeliver should wrap api.ErrDeliveryNotFound for unknown ids), notify (the
+// dispatcher's Notify: called after each commit that wrote events; may be
+// nil) and stop (called after the HTTP server has drained and the expiry
+// worker stopped, before the database closes).
+func startPlugins(ctx context.Context, cfg config.Config, db *store.DB, eng *engine.Engine, log *slog.Logger) (admin api.PluginAdmin, notify func(), stop func(), err error) {
 	_, _, _, _ = ctx, cfg, db, eng
 	log.Info("plugins are not wired yet; events stay in the outbox")
-	return nil, func() {}, nil
+	return nil, nil, func() {}, nil
 }
 
 func logLevel(s string) slog.Level {

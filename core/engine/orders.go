@@ -479,7 +479,7 @@ const expiryLockKey = 7302
 // expire moves every order in status from whose clock started before cutoff
 // to Expired, returning them by id.
 func (t *txn) expire(from core.OrderStatus, cutoff time.Time) ([]core.Order, error) {
-	orders, err := selectOrders(t.ctx, t.tx, "UPDATE orders SET status = ?, updated_at = ?, status_changed_at = ? WHERE status = ? AND status_changed_at < ? RETURNING "+orderCols,
+	orders, err := selectOrders(t.ctx, t.tx, qExpire,
 		core.OrderExpired, t.now, t.now, from, cutoff)
 	if err != nil {
 		return nil, err
@@ -504,7 +504,7 @@ func (t *txn) autoClaimCandidate(o *core.Order) (*tari.Address, error) {
 		named += " OR order_id = ?"
 		args = append(args, *o.AltID)
 	}
-	q := "SELECT address FROM account_balances WHERE account IN (" + named + ") OR account IN (SELECT account FROM address_links WHERE customer_id = ?) ORDER BY CASE WHEN account IN (" + named + ") THEN 0 ELSE 1 END, last_update DESC, account LIMIT 1"
+	q := "SELECT address FROM account_balances WHERE account IN (" + named + " UNION SELECT account FROM address_links WHERE customer_id = ?) ORDER BY CASE WHEN account IN (" + named + ") THEN 0 ELSE 1 END, last_update DESC, account LIMIT 1"
 	all := append(append(append([]any{}, args...), o.CustomerID), args...)
 	var address string
 	if err := t.tx.QueryRowContext(t.ctx, q, all...).Scan(&address); err != nil {

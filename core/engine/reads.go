@@ -17,7 +17,7 @@ import (
 // OrderByID returns the order whose order_id, or else alt_id, is id (an
 // order_id match wins), or nil. Route: GET /api/order/id/{id} for read_all.
 func (e *Engine) OrderByID(ctx context.Context, id string) (*core.Order, error) {
-	return selectOrder(ctx, e.db, "SELECT "+orderCols+" FROM orders WHERE order_id = ? OR alt_id = ? ORDER BY CASE WHEN order_id = ? THEN 0 ELSE 1 END LIMIT 1", id, id, id)
+	return selectOrder(ctx, e.db, qOrderByIDOrAlt, id, id, id)
 }
 
 // OrderForAddress returns the order with exactly this order_id if its customer
@@ -49,7 +49,7 @@ func (e *Engine) OrdersForAddress(ctx context.Context, addr tari.Address, unfulf
 // PaymentsForAddress lists the payments sent by addr's account (any address
 // form, D25), with the total of all of them. Route: GET /api/payments[/{a}].
 func (e *Engine) PaymentsForAddress(ctx context.Context, addr tari.Address) (core.PaymentsResult, error) {
-	ps, err := selectPayments(ctx, e.db, "SELECT "+paymentCols+" FROM payments WHERE sender_account = ? ORDER BY created_at, id", addr.AccountKey())
+	ps, err := selectPayments(ctx, e.db, qPaymentsByAccount, addr.AccountKey())
 	if err != nil {
 		return core.PaymentsResult{}, err
 	}
@@ -70,7 +70,7 @@ func (e *Engine) PaymentsForOrder(ctx context.Context, orderID string) ([]core.P
 // unknown). Route: GET /api/balance[/{a}].
 func (e *Engine) AddressBalance(ctx context.Context, addr tari.Address) (core.AddressBalance, error) {
 	var b accountBalance
-	err := e.db.NewRaw("SELECT "+balanceCols+" FROM account_balances WHERE account = ?", addr.AccountKey()).Scan(ctx, &b)
+	err := e.db.NewRaw(qBalance, addr.AccountKey()).Scan(ctx, &b)
 	if errors.Is(err, sql.ErrNoRows) {
 		return core.AddressBalance{Address: addr.Base58(), LastUpdate: e.now()}, nil
 	}

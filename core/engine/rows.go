@@ -13,6 +13,18 @@ import (
 	"github.com/tari-payment/tps/core/tari"
 )
 
+// The hot queries, named so the EXPLAIN tests check exactly what runs.
+const (
+	qOrderByOrderID    = "SELECT " + orderCols + " FROM orders WHERE order_id = ?"
+	qOrderByIDOrAlt    = "SELECT " + orderCols + " FROM orders WHERE order_id = ? OR alt_id = ? ORDER BY CASE WHEN order_id = ? THEN 0 ELSE 1 END LIMIT 1"
+	qBalance           = "SELECT " + balanceCols + " FROM account_balances WHERE account = ?"
+	qPaymentsByAccount = "SELECT " + paymentCols + " FROM payments WHERE sender_account = ? ORDER BY created_at, id"
+	qPayable           = "SELECT " + orderCols + " FROM orders WHERE status IN ('New', 'Unclaimed') AND customer_id IN (SELECT customer_id FROM address_links WHERE account = ?) ORDER BY CASE status WHEN 'New' THEN 0 ELSE 1 END, id"
+	// qPool is completed with ")" (or " OR order_id = ?)") and an ORDER BY.
+	qPool   = "SELECT " + balanceCols + " FROM account_balances WHERE account IN (SELECT account FROM address_links WHERE customer_id = ? UNION SELECT sender_account FROM payments WHERE order_id = ?"
+	qExpire = "UPDATE orders SET status = ?, updated_at = ?, status_changed_at = ? WHERE status = ? AND status_changed_at < ? RETURNING " + orderCols
+)
+
 const (
 	orderCols      = "id, order_id, alt_id, customer_id, memo, total_price, original_price, currency, created_at, updated_at, status, amount_outstanding, cancel_reason, status_changed_at"
 	paymentCols    = "txid, created_at, updated_at, sender, amount, memo, payment_type, status, order_id, sender_account"
@@ -84,7 +96,7 @@ func (t *txn) forUpdate() string {
 
 // orderByOrderID re-reads an order by its order_id inside the transaction.
 func (t *txn) orderByOrderID(orderID string) (*core.Order, error) {
-	return selectOrder(t.ctx, t.tx, "SELECT "+orderCols+" FROM orders WHERE order_id = ?"+t.forUpdate(), orderID)
+	return selectOrder(t.ctx, t.tx, qOrderByOrderID+t.forUpdate(), orderID)
 }
 
 // findOrder applies the strict-mode lookup (engine.md §2.2): order_id only
@@ -93,7 +105,7 @@ func (t *txn) findOrder(id string, strict bool) (*core.Order, error) {
 	if strict {
 		return t.orderByOrderID(id)
 	}
-	return selectOrder(t.ctx, t.tx, "SELECT "+orderCols+" FROM orders WHERE order_id = ? OR alt_id = ? ORDER BY CASE WHEN order_id = ? THEN 0 ELSE 1 END LIMIT 1"+t.forUpdate(), id, id, id)
+	return selectOrder(t.ctx, t.tx, qOrderByIDOrAlt+t.forUpdate(), id, id, id)
 }
 
 // mustFindOrder is findOrder with the strict flag from configuration and a
@@ -175,7 +187,7 @@ RETURNING `+balanceCols, account, address, confirmed, paid, pending, t.now).Scan
 
 // balance reads an account's row; ok is false when it has none.
 func (t *txn) balance(account string) (b accountBalance, ok bool, err error) {
-	err = t.tx.NewRaw("SELECT "+balanceCols+" FROM account_balances WHERE account = ?"+t.forUpdate(), account).Scan(t.ctx, &b)
+	err = t.tx.NewRaw(qBalance+t.forUpdate(), account).Scan(t.ctx, &b)
 	if errors.Is(err, sql.ErrNoRows) {
 		return b, false, nil
 	}
@@ -193,7 +205,7 @@ func (t *txn) settle(o *core.Order, account, address string, typ core.Settlement
 // payable lists the open orders of every customer linked to an account: New
 // first, then Unclaimed, each by id (engine.md §3.4).
 func (t *txn) payable(account string) ([]core.Order, error) {
-	return selectOrders(t.ctx, t.tx, "SELECT "+orderCols+" FROM orders WHERE status IN ('New', 'Unclaimed') AND customer_id IN (SELECT customer_id FROM address_links WHERE account = ?) ORDER BY CASE status WHEN 'New' THEN 0 ELSE 1 END, id"+t.forUpdate(), account)
+	return selectOrders(t.ctx, t.tx, qPayable+t.forUpdate(), account)
 }
 
 // payFromAccount is pay-from-address (engine.md §3.6.A): it pays orders in
@@ -250,7 +262,7 @@ func (t *txn) payFromCustomer(o *core.Order, strict bool) (bool, []core.Settleme
 	if !o.Status.Open() {
 		return false, nil, nil
 	}
-	q := "SELECT " + balanceCols + " FROM account_balances WHERE account IN (SELECT account FROM address_links WHERE customer_id = ?) OR account IN (SELECT sender_account FROM payments WHERE order_id = ?"
+	q := qPool
 	args := []any{o.CustomerID, o.OrderID}
 	if !strict && o.AltID != nil {
 		q += " OR order_id = ?"

@@ -1,0 +1,95 @@
+package engine
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/tari-payment/tps/core/store"
+	"github.com/tari-payment/tps/core/store/storetest"
+)
+
+// The hot queries use indexes on both databases: EXPLAIN QUERY PLAN on
+// SQLite must show no full scan of a table, EXPLAIN on PostgreSQL (with
+// sequential scans discouraged, since the test tables are tiny) no Seq Scan.
+func TestHotQueriesUseIndexes(t *testing.T) {
+	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	queries := []struct {
+		name  string
+		query string
+		args  []any
+	}{
+		{"order by id", qOrderByOrderID, []any{"1000"}},
+		{"order by id or alt id", qOrderByIDOrAlt, []any{"#1", "#1", "#1"}},
+		{"balance", qBalance, []any{"mainnet:ab"}},
+		{"payments by sender", qPaymentsByAccount, []any{"mainnet:ab"}},
+		{"payments naming an order", "SELECT " + paymentCols + " FROM payments WHERE order_id = ?", []any{"1000"}},
+		{"payable orders of an account's customers", qPayable, []any{"mainnet:ab"}},
+		{"pooled balances of a customer", qPool + ") ORDER BY total_confirmed - total_paid DESC", []any{"alice", "1000"}},
+		{"open orders of a customer", "SELECT " + orderCols + " FROM orders WHERE customer_id = ? AND status IN ('New', 'Unclaimed') ORDER BY created_at, id", []any{"alice"}},
+		{"expiry", qExpire, []any{"Expired", now, now, "New", now}},
+		{"settlements of an account", "SELECT " + settlementCols + " FROM settlement_journal WHERE account = ?", []any{"mainnet:ab"}},
+		{"settlements of an order", "SELECT " + settlementCols + " FROM settlement_journal WHERE order_id = ?", []any{"1000"}},
+		{"outbox after a position", "SELECT seq, id, type, payload, created_at FROM events WHERE seq > ? ORDER BY seq ASC LIMIT 100", []any{5}},
+		{"latest exchange rate", "SELECT rate, updated_at FROM exchange_rates WHERE base_currency = ? ORDER BY id DESC LIMIT 1", []any{"USD"}},
+	}
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		for _, q := range queries {
+			var plan []string
+			err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+				if db.Kind == store.Postgres {
+					if _, err := tx.ExecContext(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
+						return err
+					}
+					rows, err := tx.QueryContext(ctx, "EXPLAIN "+q.query, q.args...)
+					if err != nil {
+						return err
+					}
+					defer rows.Close()
+					for rows.Next() {
+						var line string
+						if err := rows.Scan(&line); err != nil {
+							return err
+						}
+						plan = append(plan, line)
+					}
+					return rows.Err()
+				}
+				rows, err := tx.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q.query, q.args...)
+				if err != nil {
+					return err
+				}
+				defer rows.Close()
+				for rows.Next() {
+					var id, parent, unused int
+					var detail string
+					if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+						return err
+					}
+					plan = append(plan, detail)
+				}
+				return rows.Err()
+			})
+			if err != nil {
+				t.Fatalf("%s: %v", q.name, err)
+			}
+			text := strings.Join(plan, "\n")
+			bad := false
+			for _, line := range plan {
+				if db.Kind == store.Postgres {
+					bad = bad || strings.Contains(line, "Seq Scan")
+				} else {
+					// "SCAN t" is a full table scan; "SCAN t USING [COVERING] INDEX" walks an index.
+					bad = bad || strings.HasPrefix(line, "SCAN ") && !strings.Contains(line, " USING ")
+				}
+			}
+			if bad || !strings.Contains(strings.ToLower(text), "index") && !strings.Contains(text, "PRIMARY KEY") {
+				t.Errorf("%s: plan does not use an index:\n%s", q.name, text)
+			}
+		}
+	})
+}

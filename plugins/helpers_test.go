@@ -217,3 +217,13 @@ func order(orderID string, status core.OrderStatus) core.Order {
 	return core.Order{ID: 7, OrderID: orderID, AltID: str("#" + orderID), CustomerID: "42", TotalPrice: 10_000_000,
 		OriginalPrice: str("10.00"), Currency: "USD", CreatedAt: now, UpdatedAt: now, Status: status, AmountOutstanding: str("10.00")}
 }
+
+func writeFile(t testing.TB, path string, b []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

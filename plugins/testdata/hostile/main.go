@@ -4,7 +4,7 @@ package main
 
 import (
 	"errors"
-	"runtime/debug"
+	"os"
 	"strings"
 
 	"github.com/tari-payment/tps/sdk"
@@ -15,8 +15,6 @@ var hoard [][]byte
 func init() { sdk.OnEvent(handle) }
 
 func main() {}
-
-func recurse(n int) int { return recurse(n+1) + 1 }
 
 func handle(ev sdk.Event) error {
 	mode, _ := sdk.Config("MODE")
@@ -33,9 +31,8 @@ func handle(ev sdk.Event) error {
 		}
 	case "panic": // the SDK turns it into a failed delivery
 		panic("boom on " + ev.Type)
-	case "fatal": // an unrecoverable runtime error: the instance traps/exits
-		debug.SetMaxStack(1 << 20)
-		return errors.New(string(rune(recurse(0))))
+	case "exit": // the guest exits the process under the host's feet
+		os.Exit(3)
 	case "forbidden": // HTTP to a host the manifest does not grant
 		u, _ := sdk.Config("URL")
 		_, err := sdk.Post(u, nil, ev.Raw)

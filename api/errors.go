@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -70,7 +72,9 @@ const (
 
 // abortJSON answers {"error": msg} and stops the chain.
 func abortJSON(c *gin.Context, status int, msg string) {
-	c.AbortWithStatusJSON(status, gin.H{"error": msg})
+	b, _ := marshal(map[string]string{"error": msg})
+	c.Abort()
+	c.Data(status, "application/json", b)
 }
 
 // fail answers err: an *Error as itself, anything else as a 500 backend error.
@@ -89,4 +93,25 @@ func (s *Server) fail(c *gin.Context, err error) {
 	s.log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "err", err)
 	e = errBackend(err.Error())
 	abortJSON(c, e.Status, e.Msg)
+}
+
+// marshal is JSON like serde_json writes it: no HTML escaping of <, > and &.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// writeJSON answers v as application/json.
+func writeJSON(c *gin.Context, status int, v any) {
+	b, err := marshal(v)
+	if err != nil {
+		c.AbortWithStatus(http.StatusInternalServerError)
+		return
+	}
+	c.Data(status, "application/json", b)
 }

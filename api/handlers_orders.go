@@ -28,7 +28,7 @@ func jsonOrNull[T any](c *gin.Context, v *T) {
 		c.Data(http.StatusOK, "application/json", []byte("null"))
 		return
 	}
-	c.JSON(http.StatusOK, v)
+	writeJSON(c, http.StatusOK, v)
 }
 
 func (s *Server) bind(c *gin.Context, dst any) bool {
@@ -74,7 +74,7 @@ func (s *Server) claimOrder(c *gin.Context) {
 	if err != nil { // preflight checked it; fall back as the reference does
 		sendTo, _ = tari.ParseAddress(config.DonationAddress)
 	}
-	c.JSON(http.StatusOK, claimedOrder{
+	writeJSON(c, http.StatusOK, claimedOrder{
 		OrderID:    res.Order.OrderID,
 		TotalPrice: res.Order.TotalPrice,
 		ExpiresAt:  rfc3339(res.ExpiresAt),
@@ -99,7 +99,7 @@ func (s *Server) fulfilOrder(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, o)
+	writeJSON(c, http.StatusOK, o)
 }
 
 // POST /api/cancel
@@ -113,7 +113,7 @@ func (s *Server) cancelOrder(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, o)
+	writeJSON(c, http.StatusOK, o)
 }
 
 // PATCH /api/order_memo
@@ -131,7 +131,7 @@ func (s *Server) updateMemo(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, o)
+	writeJSON(c, http.StatusOK, o)
 }
 
 // PATCH /api/order_price
@@ -149,7 +149,7 @@ func (s *Server) updatePrice(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, o)
+	writeJSON(c, http.StatusOK, o)
 }
 
 // PATCH /api/reassign_order
@@ -170,7 +170,7 @@ func (s *Server) reassignOrder(c *gin.Context) {
 	if res.Settlements == nil {
 		res.Settlements = []core.SettlementJournalEntry{}
 	}
-	c.JSON(http.StatusOK, res)
+	writeJSON(c, http.StatusOK, res)
 }
 
 // PATCH /api/reset_order/{order_id} (D19: works, unlike the reference's 501).
@@ -180,7 +180,7 @@ func (s *Server) resetOrder(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, res)
+	writeJSON(c, http.StatusOK, res)
 }
 
 // POST /api/settle (the caller's own address).
@@ -243,7 +243,7 @@ func (s *Server) issueCredit(c *gin.Context) {
 	if res.Settlements == nil {
 		res.Settlements = []core.SettlementJournalEntry{}
 	}
-	c.JSON(http.StatusOK, res)
+	writeJSON(c, http.StatusOK, res)
 }
 
 func deref(p *string) string {

@@ -22,7 +22,7 @@ func ok[T any](s *Server, c *gin.Context, v T, err error) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, v)
+	writeJSON(c, http.StatusOK, v)
 }
 
 func (s *Server) myBalance(c *gin.Context) {
@@ -270,7 +270,7 @@ func (s *Server) searchOrders(c *gin.Context) {
 			}
 		}
 		if len(q.Statuses) == 0 { // only unknown names: nothing can match
-			c.JSON(http.StatusOK, []core.Order{})
+			writeJSON(c, http.StatusOK, []core.Order{})
 			return
 		}
 	}
@@ -294,7 +294,7 @@ func (s *Server) getExchangeRate(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, exchangeRateResult{
+	writeJSON(c, http.StatusOK, exchangeRateResult{
 		Currency: r.Currency, Rate: r.Rate,
 		UpdatedAt: r.UpdatedAt.UTC().Format("2006-01-02T15:04:05.999999999") + "+00:00",
 	})

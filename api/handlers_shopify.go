@@ -72,14 +72,14 @@ func (s *Server) shopifyCheckoutCreate(c *gin.Context) {
 			abortJSON(c, e.Status, e.Msg)
 			return
 		}
-		c.JSON(http.StatusOK, jsonResponse{false, err.Error()})
+		writeJSON(c, http.StatusOK, jsonResponse{false, err.Error()})
 		return
 	}
 	if s.duplicateDelivery(c) {
-		c.JSON(http.StatusOK, jsonResponse{true, "Order already exists."})
+		writeJSON(c, http.StatusOK, jsonResponse{true, "Order already exists."})
 		return
 	}
-	c.JSON(http.StatusOK, s.processOrder(c.Request.Context(), p))
+	writeJSON(c, http.StatusOK, s.processOrder(c.Request.Context(), p))
 }
 
 // POST /shopify/webhook/no_op: any JSON value, logged at debug level.
@@ -127,7 +127,7 @@ func (s *Server) shopifyTransactionCreate(c *gin.Context) {
 	tx := core.ShopifyTransaction{ID: id, OrderID: orderID, Amount: t.Amount.Value, Currency: t.Currency.Value, Test: t.Test != nil && *t.Test}
 	if err := s.eng.RecordShopifyTransaction(c.Request.Context(), tx); err != nil {
 		s.log.Error("recording shopify transaction", "id", id, "err", err)
-		c.JSON(http.StatusServiceUnavailable, jsonResponse{false, "Could not record the transaction. Please retry."})
+		writeJSON(c, http.StatusServiceUnavailable, jsonResponse{false, "Could not record the transaction. Please retry."})
 		return
 	}
 	c.Status(http.StatusOK)
@@ -277,7 +277,7 @@ func (s *Server) rescanOpenOrders(c *gin.Context) {
 		}
 		out = append(out, s.processOrder(c.Request.Context(), p))
 	}
-	c.JSON(http.StatusOK, out)
+	writeJSON(c, http.StatusOK, out)
 }
 
 // openOrderToParsed converts a GraphQL open order. The query has no

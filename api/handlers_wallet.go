@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
@@ -75,7 +74,7 @@ func (s *Server) walletSendTo(c *gin.Context) {
 	for i, w := range ws {
 		out[i] = w.Address
 	}
-	c.JSON(http.StatusOK, out)
+	writeJSON(c, http.StatusOK, out)
 }
 
 // POST /wallet/incoming_payment
@@ -107,15 +106,15 @@ func (s *Server) walletIncomingPayment(c *gin.Context) {
 	pay, err := s.eng.ReceivePayment(c.Request.Context(), engine.IncomingPayment{Sender: sender, Amount: *p.Amount, TxID: *p.TxID, Memo: p.Memo, OrderID: p.OrderID})
 	switch {
 	case errors.Is(err, core.ErrPaymentAlreadyExists):
-		c.JSON(http.StatusOK, jsonResponse{true, "Payment already exists."})
+		writeJSON(c, http.StatusOK, jsonResponse{true, "Payment already exists."})
 	case errors.Is(err, core.ErrInvalidAmount):
-		c.JSON(http.StatusOK, jsonResponse{false, err.Error()})
+		writeJSON(c, http.StatusOK, jsonResponse{false, err.Error()})
 	case err != nil:
 		s.log.Error("incoming payment failed", "txid", *p.TxID, "err", err)
-		c.JSON(http.StatusOK, jsonResponse{false, "Unexpected error handling payment."})
+		writeJSON(c, http.StatusOK, jsonResponse{false, "Unexpected error handling payment."})
 	default:
-		b, _ := json.Marshal(pay)
-		c.JSON(http.StatusOK, jsonResponse{true, string(b)})
+		b, _ := marshal(pay)
+		writeJSON(c, http.StatusOK, jsonResponse{true, string(b)})
 	}
 }
 
@@ -137,12 +136,12 @@ func (s *Server) walletTxConfirmation(c *gin.Context) {
 	_, err := s.eng.ConfirmPayment(c.Request.Context(), txid)
 	switch {
 	case errors.Is(err, core.ErrPaymentAlreadyConfirmed):
-		c.JSON(http.StatusOK, jsonResponse{true, "Payment already confirmed."})
+		writeJSON(c, http.StatusOK, jsonResponse{true, "Payment already confirmed."})
 	case err != nil:
 		s.log.Warn("payment confirmation failed", "txid", txid, "err", err)
-		c.JSON(http.StatusOK, jsonResponse{false, "Could not confirm payment."})
+		writeJSON(c, http.StatusOK, jsonResponse{false, "Could not confirm payment."})
 	default:
-		c.JSON(http.StatusOK, jsonResponse{true, "Payment " + txid + " confirmed successfully."})
+		writeJSON(c, http.StatusOK, jsonResponse{true, "Payment " + txid + " confirmed successfully."})
 	}
 }
 
@@ -156,7 +155,7 @@ func (s *Server) listWallets(c *gin.Context) {
 	if ws == nil {
 		ws = []core.WalletInfo{}
 	}
-	c.JSON(http.StatusOK, ws)
+	writeJSON(c, http.StatusOK, ws)
 }
 
 // POST /api/wallets (super_admin)

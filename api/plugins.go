@@ -27,7 +27,7 @@ func (s *Server) listPlugins(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, v)
+	writeJSON(c, http.StatusOK, v)
 }
 
 // GET /api/plugins/deliveries/failed
@@ -41,7 +41,7 @@ func (s *Server) failedDeliveries(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, v)
+	writeJSON(c, http.StatusOK, v)
 }
 
 // POST /api/plugins/deliveries/{id}/redeliver
@@ -65,7 +65,7 @@ func (s *Server) redeliver(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"success": true, "message": "Delivery " + c.Param("id") + " queued for redelivery."})
+	writeJSON(c, http.StatusOK, gin.H{"success": true, "message": "Delivery " + c.Param("id") + " queued for redelivery."})
 }
 
 // POST /api/plugins/deliveries/redeliver
@@ -79,5 +79,5 @@ func (s *Server) redeliverAll(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"success": true, "message": strconv.Itoa(n) + " deliveries queued for redelivery.", "count": n})
+	writeJSON(c, http.StatusOK, gin.H{"success": true, "message": strconv.Itoa(n) + " deliveries queued for redelivery.", "count": n})
 }

@@ -1,0 +1,135 @@
+package api
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/tari-payment/tps/api/apitest"
+	"github.com/tari-payment/tps/core"
+	"github.com/tari-payment/tps/core/tari"
+)
+
+// TestWireShapes: field order, timestamp form, enum spellings and no HTML
+// escaping, as serde_json writes them.
+func TestWireShapes(t *testing.T) {
+	eachDB(t, nil, func(t *testing.T, h *harness) {
+		memo := "a<b & c>d"
+		h.order("8001", "kim", "1.5", &memo)
+		_, ro := h.user("user", "read_all")
+		r := h.do("GET", "/api/order/id/8001", nil, ro)
+		order := regexp.MustCompile(`^\{"id":\d+,"order_id":"8001","alt_id":"#8001","customer_id":"kim","memo":"a<b & c>d","total_price":1500000,` +
+			`"original_price":"1.5","currency":"XTR","created_at":"2024-03-01T10:00:00Z","updated_at":"[^"]+","status":"Unclaimed",` +
+			`"amount_outstanding":null,"cancel_reason":null\}$`)
+		if !order.Match(r.Body) || r.Header.Get("Content-Type") != "application/json" {
+			t.Fatalf("order shape: %s", r.Body)
+		}
+		sender := apitest.NewWallet()
+		r = h.payIn(sender.Addr, 7, "tx<1>", apitest.Str("m&m"), nil)
+		payment := regexp.MustCompile(`^\{"success":true,"message":"\{\\"txid\\":\\"tx<1>\\",\\"created_at\\":\\"[^"\\]+\\",\\"updated_at\\":\\"[^"\\]+\\",` +
+			`\\"sender\\":\\"` + sender.Addr.Base58() + `\\",\\"amount\\":7,\\"memo\\":\\"m&m\\",\\"payment_type\\":\\"on_chain\\",\\"status\\":\\"received\\",\\"order_id\\":null\}"\}$`)
+		if !payment.Match(r.Body) {
+			t.Fatalf("payment shape: %s", r.Body)
+		}
+		r = h.do("GET", "/api/balance/"+sender.Addr.Base58(), nil, ro)
+		if !regexp.MustCompile(`^\{"address":"` + sender.Addr.Base58() + `","total_confirmed":0,"total_paid":0,"current_balance":0,"last_update":"[^"]+"\}$`).Match(r.Body) {
+			t.Fatalf("balance shape: %s", r.Body)
+		}
+		// Errors are JSON objects with one "error" field.
+		r = h.do("POST", "/api/cancel", map[string]any{"order_id": "nope", "reason": "x"}, h.adminT)
+		if string(r.Body) != `{"error":"The data was not found. The requested order nope does not exist"}` || r.Header.Get("Content-Type") != "application/json" {
+			t.Fatalf("error shape: %s", r.Body)
+		}
+	})
+}
+
+// TestDuplicateEventID: a redelivered webhook (same X-Shopify-Event-Id) is
+// acknowledged and changes nothing, even if its body differs (D20).
+func TestDuplicateEventID(t *testing.T) {
+	eachDB(t, nil, func(t *testing.T, h *harness) {
+		send := func(id string) apitest.Response {
+			b := mustJSON(t, map[string]any{"id": id, "currency": "XTR", "created_at": "2024-03-01T10:00:00Z", "total_price": "1", "customer": map[string]any{"id": 1}})
+			hdr := apitest.ShopifyHeaders(hmacSecret, b)
+			hdr["X-Shopify-Event-Id"] = "evt-42"
+			return h.c.Do("POST", "/shopify/webhook/checkout_create", b, hdr)
+		}
+		if r := send("8101"); !strings.Contains(string(r.Body), "processed successfully") {
+			t.Fatalf("%s", r.Body)
+		}
+		if r := send("8102"); string(r.Body) != `{"success":true,"message":"Order already exists."}` {
+			t.Fatalf("%s", r.Body)
+		}
+		var got []core.Order
+		h.do("GET", "/api/search/orders?order_id=8102", nil, h.adminT).JSON(t, &got)
+		if len(got) != 0 {
+			t.Fatal("duplicate delivery created an order")
+		}
+	})
+}
+
+// TestPaymentMemos: a signed memo claims its order only for its own address
+// (D3); plain memos name orders only when the memo check is disabled.
+func TestPaymentMemos(t *testing.T) {
+	eachDB(t, nil, func(t *testing.T, h *harness) {
+		h.order("8201", "lou", "1", nil)
+		owner, thief := apitest.NewWallet(), apitest.NewWallet()
+		memo := tari.SignMemo(owner.Key, owner.Addr, "8201").JSON()
+		h.payIn(thief.Addr, 1_000_000, "t1", &memo, nil)
+		h.confirm("t1")
+		if o := h.getOrder("8201"); o.Status != core.OrderUnclaimed {
+			t.Fatalf("D3: %s", o.Status)
+		}
+		h.payIn(owner.Addr, 1_000_000, "t2", &memo, nil)
+		h.confirm("t2")
+		if o := h.getOrder("8201"); o.Status != core.OrderPaid {
+			t.Fatalf("own memo: %s", o.Status)
+		}
+		h.order("8202", "lou2", "1", nil)
+		h.payIn(thief.Addr, 1_000_000, "t3", apitest.Str("for order #8202 thanks"), nil)
+		h.confirm("t3")
+		if o := h.getOrder("8202"); o.Status != core.OrderUnclaimed {
+			t.Fatalf("plain memo with checks on: %s", o.Status)
+		}
+	})
+	eachDB(t, map[string]string{"TPG_DISABLE_MEMO_SIGNATURE_CHECK": "true"}, func(t *testing.T, h *harness) {
+		h.order("8301", "max", "1", nil)
+		w := apitest.NewWallet()
+		h.payIn(w.Addr, 1_000_000, "t1", apitest.Str("order 8301 please"), nil)
+		h.confirm("t1")
+		if o := h.getOrder("8301"); o.Status != core.OrderPaid {
+			t.Fatalf("plain memo with checks off: %s", o.Status)
+		}
+	})
+}
+
+// TestMySettle: POST /api/settle pays the caller's open orders from its balance.
+func TestMySettle(t *testing.T) {
+	eachDB(t, nil, func(t *testing.T, h *harness) {
+		w, tok := h.user()
+		if r := h.do("POST", "/api/settle", nil, tok); r.Status != 200 || string(r.Body) != "null" {
+			t.Fatalf("nothing to settle: %d %s", r.Status, r.Body)
+		}
+		h.order("8401", "ned", "5", nil)
+		if r := h.c.Do("POST", "/order/claim", tari.SignMemo(w.Key, w.Addr, "8401"), nil); r.Status != 200 {
+			t.Fatal(r.Status)
+		}
+		h.payIn(w.Addr, 3_000_000, "a", nil, nil)
+		h.confirm("a")
+		// A credit note to the customer tops the pool up; settling pays.
+		if r := h.do("POST", "/api/credit", map[string]any{"customer_id": "ned", "amount": 1_000_000}, h.adminT); r.Status != 200 {
+			t.Fatal(r.Status)
+		}
+		h.payIn(w.Addr, 2_000_000, "b", nil, nil)
+		if r := h.do("POST", "/api/settle", nil, tok); r.Status != 200 || string(r.Body) != "null" {
+			t.Fatalf("unconfirmed funds settled: %s", r.Body)
+		}
+		h.confirm("b")
+		if o := h.getOrder("8401"); o.Status != core.OrderPaid {
+			t.Fatalf("%s", o.Status)
+		}
+		if r := h.do("POST", "/api/settle", nil, tok); r.Status != http.StatusOK {
+			t.Fatal(r.Status)
+		}
+	})
+}

@@ -2,6 +2,7 @@ package tari
 
 import (
 	"testing"
+	"time"
 
 	"github.com/gtank/ristretto255"
 )
@@ -90,4 +91,40 @@ func BenchmarkParseAddress(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkVerifyRatio interleaves Verify and the bare double-scalar
+// multiplication in small alternating batches and reports their time ratio,
+// which holds up on a machine whose load drifts (plain ns/op does not).
+func BenchmarkVerifyRatio(b *testing.B) {
+	a := benchMemo.ParsedAddress()
+	sig, _ := ParseSignature(benchMemo.Signature)
+	msg := MemoMessage(a, benchMemo.OrderID)
+	var P ristretto255.Element
+	var s ristretto255.Scalar
+	_ = P.Decode(a.SpendKey.b[:])
+	_ = s.Decode(sig.b[32:])
+	e := challenge(MemoDomain, sig.b[:32], a.SpendKey.b[:], msg)
+	e.Negate(e)
+	var out ristretto255.Element
+	const batch = 20
+	var tv, td, tc time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		for range batch {
+			Verify(MemoDomain, a.SpendKey, msg, sig)
+		}
+		t1 := time.Now()
+		for range batch {
+			out.VarTimeDoubleScalarBaseMult(e, &P, &s)
+		}
+		t2 := time.Now()
+		for range batch {
+			verify(MemoDomain, a.SpendKey, msg, sig, false)
+		}
+		t3 := time.Now()
+		tv, td, tc = tv+t1.Sub(t0), td+t2.Sub(t1), tc+t3.Sub(t2)
+	}
+	b.ReportMetric(float64(tv)/float64(td), "verify/dsm")
+	b.ReportMetric(float64(tc)/float64(td), "coldverify/dsm")
 }

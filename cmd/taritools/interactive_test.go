@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+
+	"github.com/tari-payment/tps/core/store/storetest"
+)
+
+// term drives taritools' interactive mode through a pseudo-terminal, as a
+// person at a keyboard would.
+type term struct {
+	t    *testing.T
+	f    *os.File
+	mu   sync.Mutex
+	raw  bytes.Buffer
+	mark int // expect() searches the screen text after this offset
+	done chan struct{}
+}
+
+var ansiRe = regexp.MustCompile(`\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[()][0-9A-B]|\x1b[=>78]`)
+
+func startTerm(t *testing.T, c *cli) *term {
+	t.Helper()
+	cmd := c.cmd()
+	cmd.Env = append(cmd.Env, "TERM=xterm-256color", "COLORTERM=", "NO_COLOR=")
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 60, Cols: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := &term{t: t, f: f, done: make(chan struct{})}
+	go func() {
+		defer close(tm.done)
+		buf := make([]byte, 4096)
+		for {
+			n, err := f.Read(buf)
+			if n > 0 {
+				chunk := buf[:n]
+				tm.mu.Lock()
+				tm.raw.Write(chunk)
+				tm.mu.Unlock()
+				// Answer the cursor-position query as a terminal without
+				// colour queries would, so the UI library does not wait 5 s
+				// for a background-colour answer at start-up.
+				if bytes.Contains(chunk, []byte("\x1b[6n")) {
+					f.Write([]byte("\x1b[1;1R"))
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		f.Close()
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	return tm
+}
+
+// screen is all output so far without escape sequences; text is the part
+// after the mark.
+func (tm *term) screen() string {
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	return ansiRe.ReplaceAllString(tm.raw.String(), "")
+}
+
+func (tm *term) text() string {
+	s := tm.screen()
+	return s[min(tm.mark, len(s)):]
+}
+
+// expect waits until want appears after the last mark, then moves the mark
+// to the end of the output.
+func (tm *term) expect(want string) string {
+	tm.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		s := tm.text()
+		if i := strings.Index(s, want); i >= 0 {
+			tm.mark += i + len(want)
+			return s
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	tm.mu.Lock()
+	raw := tm.raw.String()
+	tm.mu.Unlock()
+	tm.t.Fatalf("timed out waiting for %q; screen since last step:\n%s\nraw tail: %q", want, tm.text(), raw[max(0, len(raw)-3000):])
+	return ""
+}
+
+func (tm *term) send(s string) {
+	tm.t.Helper()
+	// Keys go one at a time with a pause, as typed; an escape sequence is
+	// one key (split up, its ESC would read as the Escape key).
+	for _, k := range keyRe.FindAllString(s, -1) {
+		if _, err := tm.f.Write([]byte(k)); err != nil {
+			tm.t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+var keyRe = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z~]|(?s).`)
+
+const keyDown, keyEnter = "\x1b[B", "\r"
+
+// pick moves down to the index of label in options and presses enter.
+func (tm *term) pick(options []string, label string) {
+	tm.t.Helper()
+	i := slices.Index(options, label)
+	if i < 0 {
+		tm.t.Fatalf("no menu entry %q", label)
+	}
+	time.Sleep(100 * time.Millisecond) // let the list render
+	tm.send(strings.Repeat(keyDown, i) + keyEnter)
+}
+
+func labels(items []menuItem) []string {
+	var out []string
+	for _, it := range items {
+		out = append(out, it.label)
+	}
+	return append(out, menuBack)
+}
+
+// TestInteractiveMode drives the menus in a pseudo-terminal: a customer
+// claims an order from the User menu, then the admin looks it up, marks it
+// paid and checks a customer's history from the Admin menu.
+func TestInteractiveMode(t *testing.T) {
+	srv := startServer(t, storetest.SQLiteURL(t))
+	c := newCLI(t)
+	setupMerchant(t, srv, c)
+	srv.newOrder(t, "1001", "cust-9", 3_000_000)
+	profileNames := []string{hotWalletProfile, "admin", "alice"} // as stored: sorted
+
+	tm := startTerm(t, c)
+	tm.expect("No command given")
+	tm.expect(menuUser)
+	tm.pick(mainMenu, menuUser)
+	tm.expect("Claim Order")
+	tm.pick(labels(userMenu), "Claim Order")
+	tm.expect("Select profile")
+	tm.pick(profileNames, "alice")
+	tm.expect("Enter order ID:")
+	tm.send("1001" + keyEnter)
+	out := tm.expect("tari://pay?")
+	for _, want := range []string{"Claimed order details", "Order id: 1001", "Status: New", "3.000000 XTR"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("claim screen lacks %q:\n%s", want, out)
+		}
+	}
+	tm.expect("My Account")
+	tm.pick(labels(userMenu), "My Open Orders")
+	out = tm.expect("CUSTOMER")
+	tm.expect(menuBack)
+	tm.pick(labels(userMenu), menuBack)
+
+	tm.expect(menuLogout)
+	tm.pick(mainMenu, menuLogout)
+	tm.expect("Logged out of alice")
+	tm.pick(mainMenu, menuAdmin)
+	tm.expect("Order by Id")
+	tm.pick(labels(adminMenu), "Mark order as Paid")
+	tm.expect("Select profile")
+	tm.pick(profileNames, "admin")
+	tm.expect("Order id:")
+	tm.send("1001" + keyEnter)
+	tm.expect("Reason:")
+	tm.send("paid in cash" + keyEnter)
+	out = tm.expect("Paid")
+	if !strings.Contains(out, "1001") {
+		t.Fatalf("fulfil screen:\n%s", out)
+	}
+	tm.expect("Order by Id")
+	tm.pick(labels(adminMenu), "History for Customer Id")
+	tm.expect("Customer id:")
+	tm.send("cust-9" + keyEnter)
+	tm.expect("Customer cust-9")
+
+	// An error from the server is shown with its status, and the menu goes on.
+	tm.expect("Order by Id")
+	tm.pick(labels(adminMenu), "Cancel Order")
+	tm.expect("Order id:")
+	tm.send("no-such-order" + keyEnter)
+	tm.expect("Reason:")
+	tm.send("x" + keyEnter)
+	tm.expect("404")
+	tm.expect("Order by Id")
+
+	// ctrl-c leaves the admin menu, a second one leaves taritools.
+	time.Sleep(100 * time.Millisecond)
+	tm.send("\x03")
+	tm.expect(menuUser)
+	time.Sleep(100 * time.Millisecond)
+	tm.send("\x03")
+	select {
+	case <-tm.done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("taritools did not exit; screen:\n%s", tm.text())
+	}
+}

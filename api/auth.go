@@ -47,8 +47,8 @@ func accessToken(r *http.Request) string {
 	if v := r.Header.Get(headerAccessToken); v != "" {
 		return strings.TrimSpace(v)
 	}
-	if v, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && strings.TrimSpace(v) != "" {
-		return strings.TrimSpace(v)
+	if v := r.Header.Get("Authorization"); len(v) > 7 && strings.EqualFold(v[:7], "Bearer ") {
+		return strings.TrimSpace(v[7:])
 	}
 	if ck, err := r.Cookie(headerAccessToken); err == nil && ck.Value != "" {
 		return ck.Value

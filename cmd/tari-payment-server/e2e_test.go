@@ -288,17 +288,32 @@ func TestOverpaymentAndPartialPayments(t *testing.T) {
 	})
 }
 
-// TestExpiry: the expiry worker expires an unclaimed order on its interval.
+// TestExpiry: the expiry worker expires unclaimed and unpaid orders on its
+// interval, each after its own timeout.
 func TestExpiry(t *testing.T) {
-	eachDB(t, map[string]string{"TPG_UNCLAIMED_ORDER_TIMEOUT": "1s", "TPG_EXPIRY_CHECK_INTERVAL": "100ms"}, func(t *testing.T, s *server) {
+	env := map[string]string{"TPG_UNCLAIMED_ORDER_TIMEOUT": "1s", "TPG_UNPAID_ORDER_TIMEOUT": "2s", "TPG_EXPIRY_CHECK_INTERVAL": "100ms"}
+	eachDB(t, env, func(t *testing.T, s *server) {
 		s.order("4001", "xia", "10", nil)
-		deadline := time.Now().Add(10 * time.Second)
-		for s.status("4001") != core.OrderExpired {
-			if time.Now().After(deadline) {
-				t.Fatal("order did not expire")
-			}
-			time.Sleep(100 * time.Millisecond)
+		s.order("4002", "xia", "10", nil)
+		early := apitest.NewWallet()
+		if r := s.c.Do("POST", "/order/claim", tari.SignMemo(early.Key, early.Addr, "4002"), nil); r.Status != 200 {
+			t.Fatal(r.Status)
 		}
+		waitFor := func(id string) {
+			t.Helper()
+			deadline := time.Now().Add(10 * time.Second)
+			for s.status(id) != core.OrderExpired {
+				if time.Now().After(deadline) {
+					t.Fatalf("order %s did not expire", id)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+		waitFor("4001")
+		if st := s.status("4002"); st != core.OrderNew {
+			t.Fatalf("claimed order expired with the unclaimed timeout: %s", st)
+		}
+		waitFor("4002")
 		// An expired order cannot be claimed (D2).
 		cust := apitest.NewWallet()
 		if r := s.c.Do("POST", "/order/claim", tari.SignMemo(cust.Key, cust.Addr, "4001"), nil); r.Status != 400 {

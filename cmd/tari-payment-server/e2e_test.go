@@ -5,6 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -505,5 +508,37 @@ func TestStartupWithoutConfiguration(t *testing.T) {
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"--help"}, func(string) string { return "" }, &out, &out); err != nil || !strings.Contains(out.String(), "TPG_DATABASE_URL") {
 		t.Fatalf("%v %s", err, out.String())
+	}
+}
+
+// TestGracefulShutdown: on cancellation (SIGINT/SIGTERM in main) the server
+// stops accepting, lets an in-flight request finish, and run returns cleanly.
+func TestGracefulShutdown(t *testing.T) {
+	arrived := make(chan struct{}, 1)
+	slowShop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		time.Sleep(700 * time.Millisecond)
+		io.WriteString(w, `{"data":{"orders":{"pageInfo":{"hasNextPage":false},"nodes":[]}}}`)
+	}))
+	defer slowShop.Close()
+	s := start(t, storetest.SQLiteURL(t), map[string]string{"TPG_SHOPIFY_API_URL": slowShop.URL, "TPG_SHOPIFY_ADMIN_ACCESS_TOKEN": "shpat_x"})
+	done := make(chan apitest.Response, 1)
+	go func() { done <- s.adm("POST", "/api/rescan_open_orders", nil) }()
+	<-arrived
+	stopped := make(chan error, 1)
+	go func() { stopped <- s.stop() }()
+	r := <-done
+	if r.Status != 200 || string(r.Body) != "[]" {
+		t.Fatalf("in-flight request: %d %s", r.Status, r.Body)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+	s.stop = func() error { return nil }
+	if _, err := http.Get(s.c.BaseURL + "/health"); err == nil {
+		t.Fatal("still accepting after shutdown")
+	}
+	if !strings.Contains(s.out.String(), "level=INFO msg=stopped") {
+		t.Fatalf("%s", s.out.String())
 	}
 }

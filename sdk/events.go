@@ -18,7 +18,8 @@ const (
 
 // Event is the envelope every plugin receives. Raw holds the exact bytes sent
 // by the server: {"id":…,"type":…,"created_at":…,"data":…}, which is also the
-// body of the outgoing event webhook.
+// body of the outgoing event webhook. Typed handlers get the payload decoded
+// and Data left empty; OnEvent handlers get Data.
 type Event struct {
 	ID        string          `json:"id"`
 	Type      string          `json:"type"`

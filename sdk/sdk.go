@@ -13,11 +13,13 @@
 package sdk
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime/debug"
 	"strings"
+	"time"
 )
 
 // Result codes of tari_handle.
@@ -46,17 +48,27 @@ func Permanent(err error) error {
 }
 
 var (
-	handlers = map[string]func(Event) error{}
+	handlers = map[string]func(raw []byte) error{}
 	fallback func(Event) error
 )
 
+// envelope decodes an event and its typed payload in one pass: JSON work
+// dominates a plugin's per-event cost, and wasm runs it several times slower
+// than native code.
+type envelope[T any] struct {
+	ID        string    `json:"id"`
+	Type      string    `json:"type"`
+	CreatedAt time.Time `json:"created_at"`
+	Data      T         `json:"data"`
+}
+
 func on[T any](typ string, fn func(Event, T) error) {
-	handlers[typ] = func(ev Event) error {
-		var payload T
-		if err := json.Unmarshal(ev.Data, &payload); err != nil {
-			return Permanent(fmt.Errorf("decode %s payload: %w", typ, err))
+	handlers[typ] = func(raw []byte) error {
+		var env envelope[T]
+		if err := json.Unmarshal(raw, &env); err != nil {
+			return Permanent(fmt.Errorf("decode %s event: %w", typ, err))
 		}
-		return fn(ev, payload)
+		return fn(Event{ID: env.ID, Type: env.Type, CreatedAt: env.CreatedAt, Raw: raw}, env.Data)
 	}
 }
 
@@ -118,19 +130,37 @@ func dispatch(raw []byte) (err error) {
 			err = fmt.Errorf("plugin panicked: %v", r)
 		}
 	}()
+	if h := handlers[peekType(raw)]; h != nil {
+		return h(raw)
+	}
+	if fallback == nil {
+		return ErrSkip
+	}
 	var ev Event
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		return Permanent(fmt.Errorf("decode event: %w", err))
 	}
 	ev.Raw = raw
-	h := handlers[ev.Type]
-	if h == nil {
-		if fallback == nil {
-			return ErrSkip
-		}
-		return fallback(ev)
+	if h := handlers[ev.Type]; h != nil {
+		return h(raw) // peekType missed: a differently laid-out document
 	}
-	return h(ev)
+	return fallback(ev)
+}
+
+// peekType finds the event type without decoding the document; the host
+// writes it as {"id":"…","type":"…",…} (ABI.md). "" when not found.
+func peekType(raw []byte) string {
+	const key = `"type":"`
+	i := bytes.Index(raw, []byte(key))
+	if i < 0 {
+		return ""
+	}
+	rest := raw[i+len(key):]
+	j := bytes.IndexByte(rest, '"')
+	if j < 0 {
+		return ""
+	}
+	return string(rest[:j])
 }
 
 // Log levels.

@@ -6,7 +6,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -20,8 +19,6 @@ import (
 	"time"
 
 	"github.com/tari-payment/tps/core"
-	"github.com/tari-payment/tps/core/engine"
-	"github.com/tari-payment/tps/core/store"
 	"github.com/tari-payment/tps/core/store/storetest"
 	"github.com/tari-payment/tps/core/tari"
 )
@@ -76,14 +73,13 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// testServer is a running tari-payment-server plus an engine on the same
-// database, used to seed orders and the first super admin.
+// testServer is a running tari-payment-server. Tests seed it as a merchant
+// would: orders through the Shopify webhook, the first super admin with
+// `taritools setup add-user`.
 type testServer struct {
-	URL    string
-	DBURL  string
-	Engine *engine.Engine
-	Hot    tari.SecretKey // the authorised hot wallet's key (payment address)
-	log    *bytes.Buffer
+	URL   string
+	DBURL string
+	Hot   tari.SecretKey // the authorised hot wallet's key (payment address)
 }
 
 type lockedBuffer struct {
@@ -156,12 +152,6 @@ func startServer(t *testing.T, dbURL string, extraEnv ...string) *testServer {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	db, err := store.Open(context.Background(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	s.Engine = engine.New(db, engine.DefaultConfig())
 	return s
 }
 
@@ -231,24 +221,38 @@ func (c *cli) okJSON(v any, args ...string) {
 	}
 }
 
-// newOrder stores an Unclaimed order directly through the engine, as a
-// Shopify webhook would.
-func (s *testServer) newOrder(t *testing.T, id, customer string, price core.MicroTari) {
+// newOrder posts an orders/create webhook (HMAC checks are off in tests) for
+// a numeric Shopify order id, customer id and a price in XTR such as "2.50".
+func (s *testServer) newOrder(t *testing.T, id, customer int64, priceXTR string) {
 	t.Helper()
-	if _, err := s.Engine.NewOrder(context.Background(), engine.NewOrder{OrderID: id, CustomerID: customer, TotalPrice: price, Currency: "XTR"}); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// grant gives roles to an address directly in the database (the bootstrap
-// that `taritools setup add-user` does for the first super admin).
-func (s *testServer) grant(t *testing.T, address string, roles ...core.Role) {
-	t.Helper()
-	a, err := tari.ParseAddress(address)
+	body := fmt.Sprintf(`{"id":%d,"name":"#%d","currency":"XTR","created_at":"2024-08-08T16:24:17Z","total_price":%q,
+"subtotal_price":%q,"total_line_items_price":%q,"total_outstanding":%q,"note":null,"customer":{"id":%d}}`,
+		id, id%100000, priceXTR, priceXTR, priceXTR, priceXTR, customer)
+	resp, err := http.Post(s.URL+"/shopify/webhook/checkout_create", "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Engine.AssignRoles(context.Background(), a, roles, nil); err != nil {
-		t.Fatal(err)
+	defer resp.Body.Close()
+	var r struct {
+		Success bool   `json:"success"`
+		Message string `json:"message"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || resp.StatusCode != 200 || !r.Success {
+		t.Fatalf("webhook for order %d: %d %+v %v", id, resp.StatusCode, r, err)
+	}
+}
+
+// grant bootstraps roles with `taritools setup add-user`, as a merchant
+// does for the first super admin.
+func (s *testServer) grant(t *testing.T, c *cli, address string, roles ...core.Role) {
+	t.Helper()
+	var names []string
+	for _, r := range roles {
+		names = append(names, string(r))
+	}
+	cmd := c.cmd("setup", "add-user", "--address", address, "--roles", strings.Join(names, ","))
+	cmd.Env = append(cmd.Env, "TPG_DATABASE_URL="+s.DBURL)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("setup add-user: %v\n%s", err, out)
 	}
 }

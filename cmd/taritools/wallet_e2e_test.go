@@ -32,7 +32,7 @@ func setupMerchant(t *testing.T, srv *testServer, c *cli) (adminAddr string) {
 	admin := tari.GenerateSecretKey()
 	adminAddr = addr(admin)
 	c.ok("profile", "add", "--name", "admin", "--secret-key", admin.Hex(), "--server", srv.URL, "--roles", "user,super_admin")
-	srv.grant(t, adminAddr, core.RoleSuperAdmin)
+	srv.grant(t, c, adminAddr, core.RoleSuperAdmin)
 	c.ok("profile", "add", "--name", hotWalletProfile, "--secret-key", srv.Hot.Hex(), "--server", srv.URL)
 	c.ok("admin", "wallets", "add", addr(srv.Hot), "--ip", "127.0.0.1", "--profile", "admin")
 	out := c.ok("profile", "add", "--name", "alice", "--seed-words", officialPhrase, "--server", srv.URL)
@@ -76,7 +76,7 @@ func TestNotifyScriptPaysOrder(t *testing.T) {
 		c := newCLI(t)
 		setupMerchant(t, srv, c)
 		const orderID = "5674593747156"
-		srv.newOrder(t, orderID, "7411837567188", 2_500_000)
+		srv.newOrder(t, 5674593747156, 7411837567188, "2.50")
 
 		claim := c.ok("user", "claim", orderID, "--profile", "alice")
 		for _, want := range []string{"Order id: " + orderID, "Status: New", "2.500000 XTR", addr(srv.Hot), "tari://pay?", "amount=2500000", "order_id=" + orderID, "█"} {
@@ -116,7 +116,7 @@ func TestWalletCommandLines(t *testing.T) {
 	srv := startServer(t, storetest.SQLiteURL(t))
 	c := newCLI(t)
 	setupMerchant(t, srv, c)
-	srv.newOrder(t, "oid-2", "bob", 1_000_000)
+	srv.newOrder(t, 2002, 42, "1.00")
 
 	// Alice pays with a signed claim as the memo (one-step flow).
 	cs, err := seedwords.FromMnemonic(officialPhrase, nil)
@@ -126,8 +126,8 @@ func TestWalletCommandLines(t *testing.T) {
 	spend := cs.SpendKey()
 	key, _ := tari.ParseSecretKey(hex.EncodeToString(spend[:]))
 	profileAddr, _ := tari.ParseAddress(officialProfileAddr)
-	memo := tari.SignMemo(key, profileAddr, "oid-2")
-	memoJSON := `{"address":"` + memo.Address + `","order_id":"oid-2","signature":"` + memo.Signature + `"}`
+	memo := tari.SignMemo(key, profileAddr, "2002")
+	memoJSON := `{"address":"` + memo.Address + `","order_id":"2002","signature":"` + memo.Signature + `"}`
 
 	out := c.ok("wallet", "received", "--profile", hotWalletProfile, "--amount", "1000000", "--txid", "tx-a",
 		"--memo", memoJSON, "--sender", officialProfileAddr, "--payment_id", "")
@@ -141,8 +141,8 @@ func TestWalletCommandLines(t *testing.T) {
 		t.Fatalf("duplicate: %s", out)
 	}
 	c.ok("wallet", "confirmed", "--profile", hotWalletProfile, "--txid", "tx-a")
-	if st := orderStatus(t, c, "oid-2"); st != core.OrderPaid {
-		t.Fatalf("oid-2 is %s, want Paid", st)
+	if st := orderStatus(t, c, "2002"); st != core.OrderPaid {
+		t.Fatalf("2002 is %s, want Paid", st)
 	}
 	out = c.ok("wallet", "confirmed", "--profile", hotWalletProfile, "--txid", "tx-a")
 	if !strings.Contains(out, "already confirmed") {

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -297,4 +296,3 @@ func TestWalletRegistry(t *testing.T) {
 	})
 }
 
-var _ = http.MethodGet

@@ -46,10 +46,10 @@ func (s *Server) processOrder(ctx context.Context, p parsedOrder) jsonResponse {
 		}
 		return jsonResponse{false, err.Error()}
 	}
-	price64 := p.Price
+	orig := p.Price
 	o, err := s.eng.NewOrder(ctx, engine.NewOrder{
 		OrderID: p.OrderID, AltID: p.AltID, CustomerID: p.CustomerID, Memo: p.Memo,
-		TotalPrice: price, OriginalPrice: &price64, Currency: p.Currency,
+		TotalPrice: price, OriginalPrice: &orig, Currency: p.Currency,
 		CreatedAt: p.CreatedAt, AmountOutstanding: p.AmountOutstanding,
 	})
 	switch {

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/tari-payment/tps/api/apitest"
 	"github.com/tari-payment/tps/core"
@@ -205,7 +204,6 @@ func (f *fakePlugins) Redeliver(_ context.Context, id int64) error {
 }
 func (f *fakePlugins) RedeliverAll(context.Context) (int, error) { return 1, nil }
 
-var _ = time.Second
 
 func mustJSON(t testing.TB, v any) []byte {
 	t.Helper()

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -312,4 +311,3 @@ func TestPluginRoutes(t *testing.T) {
 	})
 }
 
-var _ = json.Marshal

@@ -295,4 +295,3 @@ func TestWalletRegistry(t *testing.T) {
 		}
 	})
 }
-

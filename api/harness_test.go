@@ -204,7 +204,6 @@ func (f *fakePlugins) Redeliver(_ context.Context, id int64) error {
 }
 func (f *fakePlugins) RedeliverAll(context.Context) (int, error) { return 1, nil }
 
-
 func mustJSON(t testing.TB, v any) []byte {
 	t.Helper()
 	b, err := jsonMarshal(v)

@@ -310,4 +310,3 @@ func TestPluginRoutes(t *testing.T) {
 		}
 	})
 }
-

@@ -26,3 +26,13 @@ bench:
 FUZZTIME ?= 10s
 fuzz: ## run every fuzz target for FUZZTIME each
 	./.ci/fuzz $(FUZZTIME)
+
+# Shipped and example plugins, each built next to its manifest as
+# <dir>/plugin.wasm: a drop-in folder for TPG_PLUGINS_DIR. (The server also
+# builds the shipped ones itself when Go is installed; see plugins/README.md.)
+PLUGIN_DIRS := $(wildcard plugins/defaults/*/ examples/*/)
+plugins: ## build the shipped and example WASM plugins
+	@for d in $(PLUGIN_DIRS); do \
+		echo "building $${d}plugin.wasm"; \
+		GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -ldflags='-s -w' -o $${d}plugin.wasm ./$$d || exit 1; \
+	done

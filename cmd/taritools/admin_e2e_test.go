@@ -1,0 +1,435 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/tari-payment/tps/core"
+	"github.com/tari-payment/tps/core/tari"
+)
+
+// fakeShopify is a stand-in for the Shopify Admin API (an outside service):
+// GraphQL answers empty variant and order lists; the REST webhook and order
+// endpoints keep state so taritools' shopify commands can be checked.
+type fakeShopify struct {
+	*httptest.Server
+	mu       sync.Mutex
+	webhooks []shopifyWebhook
+	nextID   int64
+	calls    []string // "METHOD path body"
+	token    string
+}
+
+func newFakeShopify(t *testing.T) *fakeShopify {
+	f := &fakeShopify{nextID: 100, token: "shpat_test"}
+	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.Close)
+	return f
+}
+
+func (f *fakeShopify) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, r.Method+" "+r.URL.Path+" "+string(body))
+	if r.Header.Get("X-Shopify-Access-Token") != f.token {
+		http.Error(w, `{"errors":"[API] Invalid API key or access token"}`, http.StatusUnauthorized)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	empty := `{"pageInfo":{"endCursor":null,"hasNextPage":false},"nodes":[]}`
+	switch {
+	case r.URL.Path == "/graphql.json" && strings.Contains(string(body), "shop {"):
+		io.WriteString(w, `{"data":{"shop":{"currencyCode":"USD"}}}`)
+	case r.URL.Path == "/graphql.json" && strings.Contains(string(body), "productVariants"):
+		io.WriteString(w, `{"data":{"productVariants":`+empty+`}}`)
+	case r.URL.Path == "/graphql.json" && strings.Contains(string(body), "orders("):
+		io.WriteString(w, `{"data":{"orders":`+empty+`}}`)
+	case r.URL.Path == "/webhooks.json" && r.Method == http.MethodGet:
+		json.NewEncoder(w).Encode(map[string]any{"webhooks": f.webhooks})
+	case r.URL.Path == "/webhooks.json" && r.Method == http.MethodPost:
+		var in struct{ Webhook shopifyWebhook }
+		json.Unmarshal(body, &in)
+		f.nextID++
+		in.Webhook.ID = f.nextID
+		f.webhooks = append(f.webhooks, in.Webhook)
+		w.WriteHeader(http.StatusCreated)
+		json.NewEncoder(w).Encode(map[string]any{"webhook": in.Webhook})
+	case strings.HasPrefix(r.URL.Path, "/webhooks/") && r.Method == http.MethodPut:
+		var in struct{ Webhook shopifyWebhook }
+		json.Unmarshal(body, &in)
+		for i := range f.webhooks {
+			if f.webhooks[i].ID == in.Webhook.ID {
+				f.webhooks[i].Address = in.Webhook.Address
+			}
+		}
+		json.NewEncoder(w).Encode(map[string]any{"webhook": in.Webhook})
+	case r.URL.Path == "/orders/5001.json":
+		io.WriteString(w, `{"order":{"id":5001,"name":"#1001","currency":"USD","total_price":"15.90","financial_status":"pending","customer":{"id":77}}}`)
+	case r.URL.Path == "/orders/5001/cancel.json":
+		io.WriteString(w, `{"order":{"id":5001,"cancelled_at":"2024-08-01T00:00:00Z"}}`)
+	case r.URL.Path == "/orders/5001/transactions.json":
+		w.WriteHeader(http.StatusCreated)
+		io.WriteString(w, `{"transaction":{"id":9,"kind":"capture","amount":"15.90","status":"success"}}`)
+	default:
+		http.Error(w, `{"errors":"Not Found"}`, http.StatusNotFound)
+	}
+}
+
+func (f *fakeShopify) callLog() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return strings.Join(f.calls, "\n")
+}
+
+// TestUserAndAdminCommands runs every user and admin command against a real
+// server and checks what the server then reports.
+func TestUserAndAdminCommands(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		shop := newFakeShopify(t)
+		srv := startServer(t, dbURL, "TPG_SHOPIFY_API_URL="+shop.URL, "TPG_SHOPIFY_ADMIN_ACCESS_TOKEN="+shop.token)
+		c := newCLI(t)
+		setupMerchant(t, srv, c)
+		alice := officialProfileAddr
+		for _, o := range []struct {
+			id, cust int64
+			price    string
+		}{{1001, 1, "2.00"}, {1002, 1, "5.00"}, {1003, 2, "1.00"}, {1004, 3, "4.00"}} {
+			srv.newOrder(t, o.id, o.cust, o.price)
+		}
+
+		// A merchant with read_all and write, granted by the super admin.
+		writer := tari.GenerateSecretKey()
+		c.ok("profile", "add", "--name", "writer", "--secret-key", writer.Hex(), "--server", srv.URL, "--roles", "user,read_all,write")
+		c.ok("admin", "roles", "--address", addr(writer), "--apply", "read_all,write", "--profile", "admin")
+		adm := func(args ...string) []string {
+			return append(append([]string{"admin"}, args...), "--profile", "writer")
+		}
+
+		// Roles are enforced, and the refusal says what to do.
+		if e := c.fail("admin", "creditors", "--profile", "alice"); !strings.Contains(e, "403") || !strings.Contains(e, "taritools admin roles") {
+			t.Fatalf("403 explanation: %s", e)
+		}
+
+		// Alice claims 1001 and pays 3 XTR: 1001 is paid, 1 XTR is left.
+		c.ok("user", "claim", "1001", "--profile", "alice")
+		c.ok("wallet", "received", "--profile", hotWalletProfile, "--amount", "3 T", "--txid", "pay-1", "--sender", alice)
+		c.ok("wallet", "confirmed", "--profile", hotWalletProfile, "--txid", "pay-1")
+
+		var bal core.AddressBalance
+		c.okJSON(&bal, "user", "balance", "--profile", "alice")
+		if bal.CurrentBalance != 1_000_000 || bal.TotalConfirmed != 3_000_000 || bal.TotalPaid != 2_000_000 {
+			t.Fatalf("balance %+v", bal)
+		}
+		if out := c.ok("user", "balance", "--profile", "alice"); !strings.Contains(out, "1.000000 XTR") || !strings.Contains(out, "BALANCE") {
+			t.Fatalf("balance table:\n%s", out)
+		}
+		var ors core.OrderResult
+		c.okJSON(&ors, "user", "orders", "--profile", "alice")
+		if len(ors.Orders) != 2 || ors.TotalOrders != 7_000_000 {
+			t.Fatalf("orders %+v", ors)
+		}
+		c.okJSON(&ors, "user", "open-orders", "--profile", "alice")
+		if len(ors.Orders) != 1 || ors.Orders[0].OrderID != "1002" {
+			t.Fatalf("open orders %+v", ors)
+		}
+		var prs core.PaymentsResult
+		c.okJSON(&prs, "user", "payments", "--profile", "alice")
+		if len(prs.Payments) != 1 || prs.Payments[0].TxID != "pay-1" {
+			t.Fatalf("payments %+v", prs)
+		}
+		var hist core.AddressHistory
+		c.okJSON(&hist, "user", "history", "--profile", "alice")
+		if len(hist.Settlements) != 1 || hist.Settlements[0].OrderID != "1001" {
+			t.Fatalf("history %+v", hist)
+		}
+		if out := c.ok("user", "settle", "--profile", "alice"); !strings.Contains(out, "Nothing was paid") {
+			t.Fatalf("settle: %s", out)
+		}
+		var one *core.Order
+		c.okJSON(&one, "user", "order", "1001", "--profile", "alice")
+		if one == nil || one.Status != core.OrderPaid {
+			t.Fatalf("user order %+v", one)
+		}
+		var sendTo []string
+		c.okJSON(&sendTo, "user", "send-to", "--profile", "alice")
+		if len(sendTo) != 1 || sendTo[0] != addr(srv.Hot) {
+			t.Fatalf("send-to %v", sendTo)
+		}
+
+		// A 4 XTR credit for customer 1 with Alice's 1 XTR pays 1002.
+		var credit core.MultiAccountPayment
+		c.okJSON(&credit, adm("credit", "1", "4 T", "--reason", "goodwill")...)
+		var ch core.CustomerHistory
+		c.okJSON(&ch, adm("history", "--customer", "1")...)
+		if ch.Balance.TotalConfirmed != 7_000_000 {
+			t.Fatalf("customer 1 after credit: %+v", ch.Balance)
+		}
+		c.ok(adm("settle", "--customer", "1")...)
+		if st := orderStatus(t, c, "1002"); st != core.OrderPaid {
+			t.Fatalf("1002 is %s after credit and settle", st)
+		}
+
+		var o core.Order
+		c.okJSON(&o, adm("fulfil", "1003", "--reason", "voucher")...)
+		if o.Status != core.OrderPaid {
+			t.Fatalf("fulfil: %+v", o)
+		}
+		c.okJSON(&o, adm("cancel", "1004", "--reason", "out of stock")...)
+		if o.Status != core.OrderCancelled {
+			t.Fatalf("cancel: %+v", o)
+		}
+		if e := c.fail(adm("cancel", "1004", "--reason", "again")...); !strings.Contains(e, "400") || !strings.Contains(e, "forbidden") {
+			t.Fatalf("second cancel: %s", e)
+		}
+		if out := c.ok(adm("reset", "1004")...); !strings.Contains(out, "New") {
+			t.Fatalf("reset: %s", out)
+		}
+		c.okJSON(&o, adm("memo", "1004", "purple jelly beans")...)
+		if o.Memo == nil || *o.Memo != "purple jelly beans" {
+			t.Fatalf("memo: %+v", o)
+		}
+		c.okJSON(&o, adm("price", "1004", "3.5 T", "--reason", "discount")...)
+		if o.TotalPrice != 3_500_000 {
+			t.Fatalf("price: %+v", o)
+		}
+		var moved core.OrderMovedResult
+		c.okJSON(&moved, adm("reassign", "1004", "5", "--reason", "new account")...)
+		if moved.Orders.NewOrder.CustomerID != "5" || moved.Orders.OldOrder.CustomerID != "3" {
+			t.Fatalf("reassign: %+v", moved)
+		}
+		if out := c.ok(adm("settle", "--address", alice)...); !strings.Contains(out, "Nothing was paid") && !strings.Contains(out, "orders paid") {
+			t.Fatalf("settle address: %s", out)
+		}
+
+		var found []core.Order
+		c.okJSON(&found, adm("search", "--customer", "1", "--status", "Paid")...)
+		if len(found) != 2 {
+			t.Fatalf("search: %+v", found)
+		}
+		c.okJSON(&one, adm("order", "1004")...)
+		if one == nil || one.CustomerID != "5" {
+			t.Fatalf("order: %+v", one)
+		}
+		c.okJSON(&ors, adm("orders", alice)...)
+		if len(ors.Orders) != 2 {
+			t.Fatalf("orders for alice: %+v", ors)
+		}
+		c.okJSON(&ors, adm("orders", alice, "--open")...)
+		if len(ors.Orders) != 0 {
+			t.Fatalf("open orders for alice: %+v", ors)
+		}
+		c.okJSON(&prs, adm("payments", alice)...)
+		if len(prs.Payments) != 1 {
+			t.Fatalf("payments for alice: %+v", prs)
+		}
+		var pays []core.Payment
+		c.okJSON(&pays, adm("order-payments", "1001")...)
+		c.okJSON(&bal, adm("balance", alice)...)
+		if bal.Address == "" {
+			t.Fatalf("balance for alice: %+v", bal)
+		}
+		c.okJSON(&hist, adm("history", "--address", alice)...)
+		if len(hist.Payments) != 1 {
+			t.Fatalf("history for alice: %+v", hist)
+		}
+		var creditors []core.CustomerOrders
+		c.okJSON(&creditors, adm("creditors")...)
+		if len(creditors) != 1 || creditors[0].CustomerID != "5" || creditors[0].TotalOrders != 3_500_000 {
+			t.Fatalf("creditors: %+v", creditors)
+		}
+		var ids []string
+		c.okJSON(&ids, adm("customers")...)
+		if strings.Join(ids, ",") != "1,2,5" {
+			t.Fatalf("customers: %v", ids)
+		}
+		c.okJSON(&ids, adm("customers", "--offset", "1", "--count", "1")...)
+		if strings.Join(ids, ",") != "2" {
+			t.Fatalf("customers page: %v", ids)
+		}
+		c.okJSON(&ids, adm("addresses")...)
+		if len(ids) == 0 {
+			t.Fatalf("addresses: %v", ids)
+		}
+
+		if out, errs, err := c.run(adm("rate", "set", "USD", "0.25 T")...); err != nil {
+			t.Fatalf("rate set: %v\n%s%s\nShopify calls:\n%s", err, out, errs, shop.callLog())
+		}
+		var rate core.ExchangeRate
+		c.okJSON(&rate, adm("rate", "get", "USD")...)
+		if rate.Rate != 250_000 {
+			t.Fatalf("rate: %+v", rate)
+		}
+		if e := c.fail(adm("rate", "set", "USD", "0")...); !strings.Contains(e, "positive") {
+			t.Fatalf("zero rate: %s", e)
+		}
+		if out := c.ok(adm("rescan")...); !strings.Contains(out, "0 orders scanned") {
+			t.Fatalf("rescan: %s", out)
+		}
+
+		other := addr(tari.GenerateSecretKey())
+		c.ok("admin", "wallets", "add", other, "--ip", "10.1.2.3", "--profile", "admin")
+		var ws []core.WalletInfo
+		c.okJSON(&ws, adm("wallets", "list")...)
+		if len(ws) != 2 {
+			t.Fatalf("wallets: %+v", ws)
+		}
+		c.ok("admin", "wallets", "remove", other, "--profile", "admin")
+		c.okJSON(&ws, adm("wallets", "list")...)
+		if len(ws) != 1 || ws[0].Address != addr(srv.Hot) {
+			t.Fatalf("wallets after remove: %+v", ws)
+		}
+		c.ok("admin", "roles", "--address", addr(writer), "--revoke", "write", "--profile", "admin")
+
+		// Plugin administration: whatever the server's plugin state, the
+		// commands either show the answer or the server's status.
+		for _, args := range [][]string{{"plugins", "list"}, {"plugins", "failed"}, {"plugins", "redeliver"}, {"plugins", "redeliver", "1"}} {
+			out, errs, err := c.run(adm(args...)...)
+			if err != nil && !strings.Contains(errs, "/api/plugins") {
+				t.Fatalf("%v: %v\n%s%s", args, err, out, errs)
+			}
+		}
+		if out := c.ok(adm("health")...); !strings.Contains(out, "is up") {
+			t.Fatalf("health: %s", out)
+		}
+
+		// Errors: the server's message and status; 404 for an unknown order.
+		if e := c.fail(adm("fulfil", "999999", "--reason", "x")...); !strings.Contains(e, "404") || !strings.Contains(e, "999999") {
+			t.Fatalf("unknown order: %s", e)
+		}
+	})
+}
+
+// TestErrorsAndProfiles covers the profile store and the messages that say
+// how to fix a missing profile or an unreachable server.
+func TestErrorsAndProfiles(t *testing.T) {
+	c := newCLI(t)
+	if e := c.fail("user", "balance"); !strings.Contains(e, "taritools profile add") {
+		t.Fatalf("no profile: %s", e)
+	}
+	key := tari.GenerateSecretKey()
+	c.ok("profile", "add", "--name", "p1", "--secret-key", key.Hex(), "--server", "http://127.0.0.1:1")
+	out := c.ok("profile", "add", "--name", "seed", "--seed-words", officialPhrase, "--network", "mainnet")
+	if !strings.Contains(out, officialProfileAddr) {
+		t.Fatalf("seed profile: %s", out)
+	}
+	st, err := os.Stat(c.config)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("profiles file mode %v %v", st.Mode(), err)
+	}
+	raw, _ := os.ReadFile(c.config)
+	if !strings.Contains(string(raw), key.Hex()) {
+		t.Fatal("key not stored")
+	}
+	for _, args := range [][]string{{"profile", "list"}, {"profile", "show", "p1"}, {"profile", "show", "seed"}, {"profile", "list", "--json"}} {
+		out := c.ok(args...)
+		if strings.Contains(out, key.Hex()) || strings.Contains(out, "scare harsh") || strings.Contains(out, "ef5d6881f2b1") {
+			t.Fatalf("%v printed a secret:\n%s", args, out)
+		}
+	}
+	if out := c.ok("profile", "show", "seed", "--reveal"); !strings.Contains(out, "ef5d6881f2b1ff65dd6d62a77f73be2179cad40c6d587d5ff9f4ed49b5378b05") || !strings.Contains(out, "scare harsh") {
+		t.Fatalf("--reveal: %s", out)
+	}
+	if out := c.ok("profile", "default"); strings.TrimSpace(out) != "p1" {
+		t.Fatalf("default: %q", out)
+	}
+	if e := c.fail("user", "balance"); !strings.Contains(e, "is the server running") {
+		t.Fatalf("unreachable: %s", e)
+	}
+	if e := c.fail("user", "balance", "--profile", "nope"); !strings.Contains(e, "known profiles: p1, seed") {
+		t.Fatalf("unknown profile: %s", e)
+	}
+	c.ok("profile", "default", "seed")
+	c.ok("profile", "remove", "p1")
+	var views []profileView
+	c.okJSON(&views, "profile", "list")
+	if len(views) != 1 || views[0].Name != "seed" || !views[0].Default || views[0].Key != "seed words" {
+		t.Fatalf("after remove: %+v", views)
+	}
+	// Bad input is refused with the reason.
+	if e := c.fail("profile", "add", "--name", "bad", "--seed-words", strings.Replace(officialPhrase, "stick", "zebra", 1)); !strings.Contains(e, "seed words") {
+		t.Fatalf("bad seed: %s", e)
+	}
+	if e := c.fail("profile", "add", "--name", "bad", "--secret-key", "xyz"); !strings.Contains(e, "secret key") {
+		t.Fatalf("bad key: %s", e)
+	}
+	if e := c.fail("profile", "add", "--name", "bad", "--secret-key", key.Hex(), "--roles", "boss"); !strings.Contains(e, "unknown role") {
+		t.Fatalf("bad role: %s", e)
+	}
+	// A key from the environment.
+	c.env = append(c.env, "MY_TPS_KEY="+key.Hex())
+	out = c.ok("profile", "add", "--name", "env", "--secret-key-env", "MY_TPS_KEY")
+	if !strings.Contains(out, addr(key)) {
+		t.Fatalf("env profile: %s", out)
+	}
+}
+
+// TestShopifyCommands installs webhooks and gets, cancels and marks paid an
+// order through a stand-in Admin API.
+func TestShopifyCommands(t *testing.T) {
+	shop := newFakeShopify(t)
+	c := newCLI(t)
+	c.env = append(c.env, "TPG_SHOPIFY_API_URL="+shop.URL, "TPG_SHOPIFY_ADMIN_ACCESS_TOKEN="+shop.token)
+	if out := c.ok("shopify", "webhooks", "list"); !strings.Contains(out, "No webhooks") {
+		t.Fatalf("empty list: %s", out)
+	}
+	out := c.ok("shopify", "webhooks", "install", "https://pay.example.com/")
+	if strings.Count(out, "installed") != 4 {
+		t.Fatalf("install: %s", out)
+	}
+	var hooks []shopifyWebhook
+	c.okJSON(&hooks, "shopify", "webhooks", "list")
+	want := map[string]string{
+		"orders/create":             "https://pay.example.com/shopify/webhook/checkout_create",
+		"products/update":           "https://pay.example.com/shopify/webhook/product_updated",
+		"order_transactions/create": "https://pay.example.com/shopify/webhook/transaction_create",
+		"orders/updated":            "https://pay.example.com/shopify/webhook/no_op",
+	}
+	if len(hooks) != 4 {
+		t.Fatalf("hooks: %+v", hooks)
+	}
+	for _, h := range hooks {
+		if want[h.Topic] != h.Address || h.Format != "json" {
+			t.Fatalf("hook %+v", h)
+		}
+	}
+	if out := c.ok("shopify", "webhooks", "install", "https://pay.example.com"); strings.Count(out, "already installed") != 4 {
+		t.Fatalf("reinstall: %s", out)
+	}
+	if out := c.ok("shopify", "webhooks", "install", "https://new.example.com"); strings.Count(out, "updated →") != 4 {
+		t.Fatalf("repoint: %s", out)
+	}
+
+	if out := c.ok("shopify", "orders", "get", "5001"); !strings.Contains(out, "#1001") || !strings.Contains(out, "15.90") {
+		t.Fatalf("get: %s", out)
+	}
+	if out := c.ok("shopify", "orders", "cancel", "5001"); !strings.Contains(out, "cancelled") {
+		t.Fatalf("cancel: %s", out)
+	}
+	if out := c.ok("shopify", "orders", "pay", "5001", "15.90", "usd"); !strings.Contains(out, "marked paid") {
+		t.Fatalf("pay: %s", out)
+	}
+	log := shop.callLog()
+	if !strings.Contains(log, `POST /orders/5001/transactions.json {"transaction":{"amount":"15.90","currency":"USD","kind":"capture","parent_id":null}}`) {
+		t.Fatalf("mark-paid request:\n%s", log)
+	}
+	if e := c.fail("shopify", "orders", "get", "9999"); !strings.Contains(e, "404") {
+		t.Fatalf("missing order: %s", e)
+	}
+	if e := c.fail("shopify", "orders", "get", "../webhooks"); !strings.Contains(e, "must be a number") {
+		t.Fatalf("path injection: %s", e)
+	}
+	if e := c.fail("shopify", "orders", "get", "5001", "--token", "wrong"); !strings.Contains(e, "401") {
+		t.Fatalf("bad token: %s", e)
+	}
+	c.env = []string{"TPG_SHOPIFY_API_URL=", "TPG_SHOPIFY_ADMIN_ACCESS_TOKEN=", "TPG_SHOPIFY_SHOP="}
+	if e := c.fail("shopify", "webhooks", "list"); !strings.Contains(e, "TPG_SHOPIFY_ADMIN_ACCESS_TOKEN") {
+		t.Fatalf("no token: %s", e)
+	}
+}

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -110,4 +112,18 @@ func TestSummaryHasNoSecrets(t *testing.T) {
 	if strings.Contains(b.String(), "secretsecret") {
 		t.Fatal(b.String())
 	}
+}
+
+func TestLoadEnvReadsDotEnvWithoutOverriding(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte("TPG_PORT=9123\nTPG_HOST=0.0.0.0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TPG_HOST", "127.0.0.2")
+	c, err := LoadEnv()
+	if err != nil || c.Port != 9123 || c.Host != "127.0.0.2" {
+		t.Fatalf("%v %v %v", c.Port, c.Host, err)
+	}
+	os.Unsetenv("TPG_PORT") // godotenv set it for the process
 }

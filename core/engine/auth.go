@@ -30,7 +30,7 @@ func (e *Engine) Login(ctx context.Context, addr tari.Address, nonce uint64, des
 	_, err := e.write(ctx, func(t *txn) error {
 		acct := addr.AccountKey()
 		var last int64
-		err := t.tx.QueryRowContext(t.ctx, "SELECT last_nonce FROM auth_log WHERE account = ?"+t.forUpdate(), acct).Scan(&last)
+		err := t.queryRow("SELECT last_nonce FROM auth_log WHERE account = ?"+t.forUpdate(), []any{acct}, &last)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/tari"
@@ -13,6 +14,7 @@ func TestCreditNotesNegativeAndUnique(t *testing.T) {
 		T := core.Tari
 		dummy := tari.DummyAddress("c")
 		for _, a := range []core.MicroTari{T(1000), T(-900), T(-500)} {
+			x.advance(time.Second) // payments list oldest first
 			res, err := x.e.IssueCreditNote(x.ctx, "c", a, nil)
 			if err != nil || res.OrdersPaid == nil || res.Settlements == nil {
 				t.Fatalf("credit %d: %+v %v", a, res, err)
@@ -20,6 +22,7 @@ func TestCreditNotesNegativeAndUnique(t *testing.T) {
 		}
 		x.wantBalance(dummy, T(-400))
 		// D11: identical notes in the same second get distinct ids.
+		x.advance(time.Second)
 		for range 2 {
 			if _, err := x.e.IssueCreditNote(x.ctx, "c", 7, ptr("same")); err != nil {
 				t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -75,6 +76,8 @@ type Engine struct {
 	// wmu serialises this process's writers on SQLite, which has one write
 	// lock anyway; queueing here is cheaper than spinning in busy_timeout.
 	wmu sync.Mutex
+	// stmts caches prepared statements by query text (SQLite only).
+	stmts sync.Map
 }
 
 // New returns an engine over a migrated database.
@@ -150,18 +153,13 @@ func (t *txn) emit(typ core.EventType, payload any) error {
 	return nil
 }
 
-func (t *txn) exec(query string, args ...any) error {
-	_, err := t.tx.ExecContext(t.ctx, query, args...)
-	return err
-}
-
 // logOrder writes the audit row for an order as it now stands.
 func (t *txn) logOrder(op string, o *core.Order) error {
 	snap, err := json.Marshal(o)
 	if err != nil {
 		return err
 	}
-	return t.exec("INSERT INTO orders_log (oid, operation, changed_at, snapshot) VALUES (?, ?, ?, ?)", o.ID, op, t.now, string(snap))
+	return t.exec(qAudit, "order", strconv.FormatInt(o.ID, 10), op, t.now, string(snap))
 }
 
 // logPayment writes the audit row for a payment as it now stands.
@@ -170,8 +168,10 @@ func (t *txn) logPayment(op string, p *core.Payment) error {
 	if err != nil {
 		return err
 	}
-	return t.exec("INSERT INTO payments_log (txid, operation, changed_at, snapshot) VALUES (?, ?, ?, ?)", p.TxID, op, t.now, string(snap))
+	return t.exec(qAudit, "payment", p.TxID, op, t.now, string(snap))
 }
+
+const qAudit = "INSERT INTO audit_log (entity, entity_key, operation, changed_at, snapshot) VALUES (?, ?, ?, ?, ?)"
 
 func wrapDB(op string, err error) error {
 	if err == nil {

@@ -318,10 +318,10 @@ WHERE (o.status = 'Paid' AND (s.n IS NULL OR s.v <> o.total_price)) OR (o.status
 	}
 	// Audit: every order and payment has history.
 	var missing int
-	if err := db.NewRaw("SELECT COUNT(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM orders_log l WHERE l.oid = o.id)").Scan(ctx, &missing); err != nil || missing != 0 {
+	if err := db.NewRaw("SELECT COUNT(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM audit_log l WHERE l.entity = 'order' AND l.entity_key = CAST(o.id AS TEXT))").Scan(ctx, &missing); err != nil || missing != 0 {
 		t.Errorf("orders without audit history: %d %v", missing, err)
 	}
-	if err := db.NewRaw("SELECT COUNT(*) FROM payments p WHERE NOT EXISTS (SELECT 1 FROM payments_log l WHERE l.txid = p.txid)").Scan(ctx, &missing); err != nil || missing != 0 {
+	if err := db.NewRaw("SELECT COUNT(*) FROM payments p WHERE NOT EXISTS (SELECT 1 FROM audit_log l WHERE l.entity = 'payment' AND l.entity_key = p.txid)").Scan(ctx, &missing); err != nil || missing != 0 {
 		t.Errorf("payments without audit history: %d %v", missing, err)
 	}
 }

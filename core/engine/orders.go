@@ -49,9 +49,9 @@ func (e *Engine) NewOrder(ctx context.Context, o NewOrder) (*core.Order, error) 
 			Status: core.OrderUnclaimed, AmountOutstanding: o.AmountOutstanding, StatusChangedAt: t.now}
 		// DO NOTHING without a target covers order_id and alt_id: either one
 		// already known means this delivery is a duplicate (D20).
-		err := t.tx.QueryRowContext(t.ctx, `INSERT INTO orders (order_id, alt_id, customer_id, memo, total_price, original_price, currency, created_at, updated_at, status, amount_outstanding, status_changed_at)
+		err := t.queryRow(`INSERT INTO orders (order_id, alt_id, customer_id, memo, total_price, original_price, currency, created_at, updated_at, status, amount_outstanding, status_changed_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
-			ord.OrderID, ord.AltID, ord.CustomerID, ord.Memo, ord.TotalPrice, ord.OriginalPrice, ord.Currency, ord.CreatedAt, ord.UpdatedAt, ord.Status, ord.AmountOutstanding, ord.StatusChangedAt).Scan(&ord.ID)
+			[]any{ord.OrderID, ord.AltID, ord.CustomerID, ord.Memo, ord.TotalPrice, ord.OriginalPrice, ord.Currency, ord.CreatedAt, ord.UpdatedAt, ord.Status, ord.AmountOutstanding, ord.StatusChangedAt}, &ord.ID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return core.ErrOrderAlreadyExists
 		}
@@ -88,7 +88,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
 			}
 		}
 		if claimant != nil {
-			paid, err := t.payFromAccount(claimant.AccountKey(), claimant.Base58(), []*core.Order{&ord})
+			paid, err := t.payFromAccount(claimant.AccountKey(), claimant.Base58(), []*core.Order{&ord}, 0, 0)
 			if err != nil {
 				return err
 			}
@@ -128,7 +128,7 @@ func (e *Engine) ClaimOrder(ctx context.Context, sig tari.MemoSignature) (core.C
 		if err := t.emit(core.EventOrderClaimed, core.OrderClaimedEvent{Order: *o, Claimant: addr.Base58()}); err != nil {
 			return err
 		}
-		paid, err := t.payFromAccount(addr.AccountKey(), addr.Base58(), []*core.Order{o})
+		paid, err := t.payFromAccount(addr.AccountKey(), addr.Base58(), []*core.Order{o}, 0, 0)
 		if err != nil {
 			return err
 		}
@@ -185,7 +185,7 @@ func (e *Engine) FulfilOrder(ctx context.Context, orderID, reason string) (*core
 		if _, err := t.settle(o, dummy.AccountKey(), dummy.Base58(), core.SettlementSingle, o.TotalPrice); err != nil {
 			return err
 		}
-		if _, err := t.bump(dummy.AccountKey(), dummy.Base58(), 0, o.TotalPrice, 0); err != nil {
+		if err := t.bumpExec(dummy.AccountKey(), dummy.Base58(), 0, o.TotalPrice, 0); err != nil {
 			return err
 		}
 		if err := t.setStatus(o, core.OrderPaid, "fulfil"); err != nil {
@@ -421,10 +421,22 @@ func (e *Engine) SettleAddress(ctx context.Context, addr tari.Address) (*core.Mu
 	var out core.MultiAccountPayment
 	_, err := e.write(ctx, func(t *txn) error {
 		var cids []string
-		if err := t.tx.NewRaw("SELECT customer_id FROM address_links WHERE account = ? ORDER BY customer_id", addr.AccountKey()).Scan(t.ctx, &cids); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		rows, err := t.query("SELECT customer_id FROM address_links WHERE account = ? ORDER BY customer_id", addr.AccountKey())
+		if err != nil {
 			return err
 		}
-		var err error
+		defer rows.Close()
+		for rows.Next() {
+			var c string
+			if err := rows.Scan(&c); err != nil {
+				return err
+			}
+			cids = append(cids, c)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close()
 		out, err = t.settleCustomers(cids)
 		return err
 	})
@@ -446,7 +458,7 @@ func (e *Engine) ExpireOrders(ctx context.Context, now time.Time) (core.ExpiryRe
 		t.now = now
 		if e.db.Kind == store.Postgres {
 			var got bool
-			if err := t.tx.QueryRowContext(t.ctx, "SELECT pg_try_advisory_xact_lock(?)", expiryLockKey).Scan(&got); err != nil {
+			if err := t.queryRow("SELECT pg_try_advisory_xact_lock(?)", []any{expiryLockKey}, &got); err != nil {
 				return err
 			}
 			if !got {
@@ -479,8 +491,7 @@ const expiryLockKey = 7302
 // expire moves every order in status from whose clock started before cutoff
 // to Expired, returning them by id.
 func (t *txn) expire(from core.OrderStatus, cutoff time.Time) ([]core.Order, error) {
-	orders, err := selectOrders(t.ctx, t.tx, qExpire,
-		core.OrderExpired, t.now, t.now, from, cutoff)
+	orders, err := t.orders(qExpire, core.OrderExpired, t.now, t.now, from, cutoff)
 	if err != nil {
 		return nil, err
 	}
@@ -507,7 +518,7 @@ func (t *txn) autoClaimCandidate(o *core.Order) (*tari.Address, error) {
 	q := "SELECT address FROM account_balances WHERE account IN (" + named + " UNION SELECT account FROM address_links WHERE customer_id = ?) ORDER BY CASE WHEN account IN (" + named + ") THEN 0 ELSE 1 END, last_update DESC, account LIMIT 1"
 	all := append(append(append([]any{}, args...), o.CustomerID), args...)
 	var address string
-	if err := t.tx.QueryRowContext(t.ctx, q, all...).Scan(&address); err != nil {
+	if err := t.queryRow(q, all, &address); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, nil
 		}
@@ -526,7 +537,7 @@ func (t *txn) autoClaimCandidate(o *core.Order) (*tari.Address, error) {
 func (t *txn) settleCustomers(cids []string) (core.MultiAccountPayment, error) {
 	res := core.MultiAccountPayment{OrdersPaid: []core.Order{}, Settlements: []core.SettlementJournalEntry{}}
 	for _, cid := range cids {
-		orders, err := selectOrders(t.ctx, t.tx, "SELECT "+orderCols+" FROM orders WHERE customer_id = ? AND status IN ('New', 'Unclaimed') ORDER BY created_at, id"+t.forUpdate(), cid)
+		orders, err := t.orders("SELECT "+orderCols+" FROM orders WHERE customer_id = ? AND status IN ('New', 'Unclaimed') ORDER BY created_at, id"+t.forUpdate(), cid)
 		if err != nil {
 			return res, err
 		}

@@ -43,7 +43,7 @@ func (e *Engine) ReceivePayment(ctx context.Context, p IncomingPayment) (*core.P
 		if err := t.insertPayment(&pay); err != nil {
 			return err
 		}
-		if _, err := t.bump(pay.SenderAccount, pay.Sender, 0, 0, pay.Amount); err != nil {
+		if err := t.bumpExec(pay.SenderAccount, pay.Sender, 0, 0, pay.Amount); err != nil {
 			return err
 		}
 		if orderID != nil {
@@ -77,14 +77,8 @@ func (e *Engine) ReceivePayment(ctx context.Context, p IncomingPayment) (*core.P
 func (e *Engine) ConfirmPayment(ctx context.Context, txid string) (core.ConfirmResult, error) {
 	var out core.ConfirmResult
 	_, err := e.write(ctx, func(t *txn) error {
-		p, err := t.paymentForStatusChange(txid, core.PaymentConfirmed)
+		p, err := t.leaveReceived(txid, core.PaymentConfirmed, "confirm")
 		if err != nil {
-			return err
-		}
-		if err := t.setPaymentStatus(p, core.PaymentConfirmed, "confirm"); err != nil {
-			return err
-		}
-		if _, err := t.bump(p.SenderAccount, p.Sender, p.Amount, 0, -p.Amount); err != nil {
 			return err
 		}
 		orders, err := t.payable(p.SenderAccount)
@@ -95,7 +89,9 @@ func (e *Engine) ConfirmPayment(ctx context.Context, txid string) (core.ConfirmR
 		for i := range orders {
 			ptrs[i] = &orders[i]
 		}
-		paid, err := t.payFromAccount(p.SenderAccount, p.Sender, ptrs)
+		// The amount moves from pending to confirmed in the same balance
+		// write as the settlements it pays for.
+		paid, err := t.payFromAccount(p.SenderAccount, p.Sender, ptrs, p.Amount, -p.Amount)
 		if err != nil {
 			return err
 		}
@@ -112,14 +108,11 @@ func (e *Engine) ConfirmPayment(ctx context.Context, txid string) (core.ConfirmR
 func (e *Engine) CancelPayment(ctx context.Context, txid string) (*core.Payment, error) {
 	var out core.Payment
 	_, err := e.write(ctx, func(t *txn) error {
-		p, err := t.paymentForStatusChange(txid, core.PaymentCancelled)
+		p, err := t.leaveReceived(txid, core.PaymentCancelled, "cancel")
 		if err != nil {
 			return err
 		}
-		if err := t.setPaymentStatus(p, core.PaymentCancelled, "cancel"); err != nil {
-			return err
-		}
-		if _, err := t.bump(p.SenderAccount, p.Sender, 0, 0, -p.Amount); err != nil {
+		if err := t.bumpExec(p.SenderAccount, p.Sender, 0, 0, -p.Amount); err != nil {
 			return err
 		}
 		out = *p
@@ -211,15 +204,17 @@ var memoDigits = regexp.MustCompile(`#?([0-9]+)`)
 // insertPayment stores a new payment and its audit row; a known txid is
 // core.ErrPaymentAlreadyExists.
 func (t *txn) insertPayment(p *core.Payment) error {
-	var txid string
-	err := t.tx.QueryRowContext(t.ctx, `INSERT INTO payments (txid, created_at, updated_at, sender, sender_account, amount, memo, payment_type, status, order_id)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (txid) DO NOTHING RETURNING txid`,
-		p.TxID, p.CreatedAt, p.UpdatedAt, p.Sender, p.SenderAccount, p.Amount, p.Memo, p.PaymentType, p.Status, p.OrderID).Scan(&txid)
-	if errors.Is(err, sql.ErrNoRows) {
-		return core.ErrPaymentAlreadyExists
-	}
+	res, err := t.execResult(`INSERT INTO payments (txid, created_at, updated_at, sender, sender_account, amount, memo, payment_type, status, order_id)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (txid) DO NOTHING`,
+		p.TxID, p.CreatedAt, p.UpdatedAt, p.Sender, p.SenderAccount, p.Amount, p.Memo, p.PaymentType, p.Status, p.OrderID)
 	if err != nil {
 		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		if err != nil {
+			return err
+		}
+		return core.ErrPaymentAlreadyExists
 	}
 	return t.logPayment("insert", p)
 }
@@ -242,35 +237,34 @@ func (t *txn) insertCreditNote(customerID string, dummy tari.Address, amount cor
 	if err := t.link(dummy, customerID); err != nil {
 		return nil, err
 	}
-	if _, err := t.bump(p.SenderAccount, p.Sender, amount, 0, 0); err != nil {
+	if err := t.bumpExec(p.SenderAccount, p.Sender, amount, 0, 0); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
-// paymentForStatusChange reads a payment that is to leave received.
-func (t *txn) paymentForStatusChange(txid string, to core.PaymentStatus) (*core.Payment, error) {
+// leaveReceived moves a received payment to status (one conditional UPDATE,
+// so two confirmations of one payment can never both succeed) and writes its
+// audit row. When nothing matched it works out why.
+func (t *txn) leaveReceived(txid string, to core.PaymentStatus, op string) (*core.Payment, error) {
 	var p core.Payment
-	if err := t.tx.NewRaw("SELECT "+paymentCols+" FROM payments WHERE txid = ?"+t.forUpdate(), txid).Scan(t.ctx, &p); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
+	err := t.queryRow("UPDATE payments SET status = ?, updated_at = ? WHERE txid = ? AND status = ? RETURNING "+paymentCols,
+		[]any{to, t.now, txid, core.PaymentReceived}, paymentDest(&p)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		var cur core.PaymentStatus
+		switch err := t.queryRow("SELECT status FROM payments WHERE txid = ?", []any{txid}, &cur); {
+		case errors.Is(err, sql.ErrNoRows):
 			return nil, core.ErrPaymentNotFound
+		case err != nil:
+			return nil, err
+		case cur == to && to == core.PaymentConfirmed:
+			return nil, core.ErrPaymentAlreadyConfirmed
+		default:
+			return nil, core.ErrPaymentStatusForbidden
 		}
+	}
+	if err != nil {
 		return nil, err
 	}
-	normPayment(&p)
-	switch {
-	case p.Status == to && to == core.PaymentConfirmed:
-		return nil, core.ErrPaymentAlreadyConfirmed
-	case p.Status != core.PaymentReceived:
-		return nil, core.ErrPaymentStatusForbidden
-	}
-	return &p, nil
-}
-
-func (t *txn) setPaymentStatus(p *core.Payment, s core.PaymentStatus, op string) error {
-	if err := t.exec("UPDATE payments SET status = ?, updated_at = ? WHERE txid = ?", s, t.now, p.TxID); err != nil {
-		return err
-	}
-	p.Status, p.UpdatedAt = s, t.now
-	return t.logPayment(op, p)
+	return &p, t.logPayment(op, &p)
 }

@@ -63,7 +63,7 @@ func (e *Engine) PaymentsForAddress(ctx context.Context, addr tari.Address) (cor
 // PaymentsForOrder lists payments whose order_id is exactly orderID.
 // Route: GET /api/payments-for-order/{order_id}.
 func (e *Engine) PaymentsForOrder(ctx context.Context, orderID string) ([]core.Payment, error) {
-	return selectPayments(ctx, e.db, "SELECT "+paymentCols+" FROM payments WHERE order_id = ? ORDER BY created_at, id", orderID)
+	return selectPayments(ctx, e.db, "SELECT "+paymentCols+" FROM payments WHERE order_id = ? ORDER BY created_at, txid", orderID)
 }
 
 // AddressBalance is addr's account balance (zeros and last_update = now when

@@ -18,7 +18,7 @@ const (
 	qOrderByOrderID    = "SELECT " + orderCols + " FROM orders WHERE order_id = ?"
 	qOrderByIDOrAlt    = "SELECT " + orderCols + " FROM orders WHERE order_id = ? OR alt_id = ? ORDER BY CASE WHEN order_id = ? THEN 0 ELSE 1 END LIMIT 1"
 	qBalance           = "SELECT " + balanceCols + " FROM account_balances WHERE account = ?"
-	qPaymentsByAccount = "SELECT " + paymentCols + " FROM payments WHERE sender_account = ? ORDER BY created_at, id"
+	qPaymentsByAccount = "SELECT " + paymentCols + " FROM payments WHERE sender_account = ? ORDER BY created_at, txid"
 	qPayable           = "SELECT " + orderCols + " FROM orders WHERE status IN ('New', 'Unclaimed') AND customer_id IN (SELECT customer_id FROM address_links WHERE account = ?) ORDER BY CASE status WHEN 'New' THEN 0 ELSE 1 END, id"
 	// qPool is completed with ")" (or " OR order_id = ?)") and an ORDER BY.
 	qPool   = "SELECT " + balanceCols + " FROM account_balances WHERE account IN (SELECT account FROM address_links WHERE customer_id = ? UNION SELECT sender_account FROM payments WHERE order_id = ?"
@@ -96,7 +96,7 @@ func (t *txn) forUpdate() string {
 
 // orderByOrderID re-reads an order by its order_id inside the transaction.
 func (t *txn) orderByOrderID(orderID string) (*core.Order, error) {
-	return selectOrder(t.ctx, t.tx, qOrderByOrderID+t.forUpdate(), orderID)
+	return t.order(qOrderByOrderID+t.forUpdate(), orderID)
 }
 
 // findOrder applies the strict-mode lookup (engine.md §2.2): order_id only
@@ -105,7 +105,7 @@ func (t *txn) findOrder(id string, strict bool) (*core.Order, error) {
 	if strict {
 		return t.orderByOrderID(id)
 	}
-	return selectOrder(t.ctx, t.tx, qOrderByIDOrAlt+t.forUpdate(), id, id, id)
+	return t.order(qOrderByIDOrAlt+t.forUpdate(), id, id, id)
 }
 
 // mustFindOrder is findOrder with the strict flag from configuration and a
@@ -170,24 +170,9 @@ func (b accountBalance) wire(address string) core.AddressBalance {
 
 const balanceCols = "account, address, total_confirmed, total_paid, pending, last_update"
 
-// bump adds to an account's running totals, creating its row on first use,
-// and returns the row as it now stands.
-func (t *txn) bump(account, address string, confirmed, paid, pending core.MicroTari) (accountBalance, error) {
-	var b accountBalance
-	err := t.tx.NewRaw(`INSERT INTO account_balances (account, address, total_confirmed, total_paid, pending, last_update)
-VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (account) DO UPDATE SET
-  total_confirmed = account_balances.total_confirmed + excluded.total_confirmed,
-  total_paid = account_balances.total_paid + excluded.total_paid,
-  pending = account_balances.pending + excluded.pending,
-  last_update = excluded.last_update
-RETURNING `+balanceCols, account, address, confirmed, paid, pending, t.now).Scan(t.ctx, &b)
-	return b, err
-}
-
 // balance reads an account's row; ok is false when it has none.
 func (t *txn) balance(account string) (b accountBalance, ok bool, err error) {
-	err = t.tx.NewRaw(qBalance+t.forUpdate(), account).Scan(t.ctx, &b)
+	err = t.queryRow(qBalance+t.forUpdate(), []any{account}, balanceDest(&b)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return b, false, nil
 	}
@@ -197,59 +182,72 @@ func (t *txn) balance(account string) (b accountBalance, ok bool, err error) {
 // settle writes one settlement row.
 func (t *txn) settle(o *core.Order, account, address string, typ core.SettlementType, amount core.MicroTari) (core.SettlementJournalEntry, error) {
 	s := core.SettlementJournalEntry{CreatedAt: t.now, OrderID: o.OrderID, PaymentAddress: address, SettlementType: typ, Amount: amount, Account: account}
-	err := t.tx.QueryRowContext(t.ctx, "INSERT INTO settlement_journal (created_at, order_id, payment_address, account, settlement_type, amount) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-		s.CreatedAt, s.OrderID, s.PaymentAddress, s.Account, s.SettlementType, s.Amount).Scan(&s.ID)
+	err := t.queryRow("INSERT INTO settlement_journal (created_at, order_id, payment_address, account, settlement_type, amount) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+		[]any{s.CreatedAt, s.OrderID, s.PaymentAddress, s.Account, s.SettlementType, s.Amount}, &s.ID)
 	return s, err
 }
 
 // payable lists the open orders of every customer linked to an account: New
 // first, then Unclaimed, each by id (engine.md §3.4).
 func (t *txn) payable(account string) ([]core.Order, error) {
-	return selectOrders(t.ctx, t.tx, qPayable+t.forUpdate(), account)
+	return t.orders(qPayable+t.forUpdate(), account)
 }
 
 // payFromAccount is pay-from-address (engine.md §3.6.A): it pays orders in
 // the given order from one account's balance, stopping at the first it cannot
 // afford, and never takes the balance below zero. Closed orders are skipped.
-func (t *txn) payFromAccount(account, address string, orders []*core.Order) (core.MultiAccountPayment, error) {
+// confirmed and pending are changes to the account's totals made by the
+// caller's operation (a confirmation): they are applied in the same single
+// balance write as the settlements.
+func (t *txn) payFromAccount(account, address string, orders []*core.Order, confirmed, pending core.MicroTari) (core.MultiAccountPayment, error) {
 	res := core.MultiAccountPayment{OrdersPaid: []core.Order{}, Settlements: []core.SettlementJournalEntry{}}
-	if len(orders) == 0 {
-		return res, nil
-	}
-	b, ok, err := t.balance(account)
-	if err != nil {
-		return res, err
-	}
-	if ok {
-		address = b.Address
-	}
-	remaining := b.current()
 	var spent core.MicroTari
-	for _, o := range orders {
-		if !o.Status.Open() {
-			continue
-		}
-		if o.TotalPrice > remaining {
-			break
-		}
-		remaining -= o.TotalPrice
-		spent += o.TotalPrice
-		s, err := t.settle(o, account, address, core.SettlementSingle, o.TotalPrice)
+	if len(orders) > 0 {
+		b, ok, err := t.balance(account)
 		if err != nil {
 			return res, err
 		}
-		if err := t.setStatus(o, core.OrderPaid, "paid"); err != nil {
-			return res, err
+		if ok {
+			address = b.Address
 		}
-		res.OrdersPaid = append(res.OrdersPaid, *o)
-		res.Settlements = append(res.Settlements, s)
+		remaining := b.current() + confirmed
+		for _, o := range orders {
+			if !o.Status.Open() {
+				continue
+			}
+			if o.TotalPrice > remaining {
+				break
+			}
+			remaining -= o.TotalPrice
+			spent += o.TotalPrice
+			s, err := t.settle(o, account, address, core.SettlementSingle, o.TotalPrice)
+			if err != nil {
+				return res, err
+			}
+			if err := t.setStatus(o, core.OrderPaid, "paid"); err != nil {
+				return res, err
+			}
+			res.OrdersPaid = append(res.OrdersPaid, *o)
+			res.Settlements = append(res.Settlements, s)
+		}
 	}
-	if len(res.OrdersPaid) > 0 {
-		if _, err := t.bump(account, address, 0, spent, 0); err != nil {
+	if confirmed != 0 || pending != 0 || len(res.OrdersPaid) > 0 {
+		if err := t.bumpExec(account, address, confirmed, spent, pending); err != nil {
 			return res, err
 		}
 	}
 	return res, nil
+}
+
+// bumpExec adds to an account's running totals, creating its row on first use.
+func (t *txn) bumpExec(account, address string, confirmed, paid, pending core.MicroTari) error {
+	return t.exec(`INSERT INTO account_balances (account, address, total_confirmed, total_paid, pending, last_update)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (account) DO UPDATE SET
+  total_confirmed = account_balances.total_confirmed + excluded.total_confirmed,
+  total_paid = account_balances.total_paid + excluded.total_paid,
+  pending = account_balances.pending + excluded.pending,
+  last_update = excluded.last_update`, account, address, confirmed, paid, pending, t.now)
 }
 
 // payFromCustomer is the customer-wide attempt (engine.md §3.6.B with D4):
@@ -269,8 +267,8 @@ func (t *txn) payFromCustomer(o *core.Order, strict bool) (bool, []core.Settleme
 		args = append(args, *o.AltID)
 	}
 	q += ") ORDER BY total_confirmed - total_paid DESC, last_update DESC, account" + t.forUpdate()
-	var rows []accountBalance
-	if err := t.tx.NewRaw(q, args...).Scan(t.ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	rows, err := t.balances(q, args...)
+	if err != nil {
 		return false, nil, err
 	}
 	if len(rows) == 0 {
@@ -302,7 +300,7 @@ func (t *txn) payFromCustomer(o *core.Order, strict bool) (bool, []core.Settleme
 		}
 		sets = append(sets, s)
 		if pay != 0 {
-			if _, err := t.bump(r.Account, r.Address, 0, pay, 0); err != nil {
+			if err := t.bumpExec(r.Account, r.Address, 0, pay, 0); err != nil {
 				return false, nil, err
 			}
 		}
@@ -325,4 +323,21 @@ func (t *txn) emitPaid(orders []core.Order) error {
 		}
 	}
 	return nil
+}
+
+func (t *txn) balances(query string, args ...any) ([]accountBalance, error) {
+	rows, err := t.query(query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []accountBalance
+	for rows.Next() {
+		var b accountBalance
+		if err := rows.Scan(balanceDest(&b)...); err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
 }

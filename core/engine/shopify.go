@@ -56,7 +56,7 @@ func (e *Engine) MarkShopifyTransactionCaptured(ctx context.Context, transaction
 // was the first delivery (D20: duplicates are acknowledged and change nothing).
 func (e *Engine) MarkWebhookSeen(ctx context.Context, eventID string) (firstTime bool, err error) {
 	_, err = e.write(ctx, func(t *txn) error {
-		res, err := t.tx.ExecContext(t.ctx, "INSERT INTO shopify_webhooks (event_id, seen_at) VALUES (?, ?) ON CONFLICT (event_id) DO NOTHING", eventID, t.now)
+		res, err := t.execResult("INSERT INTO shopify_webhooks (event_id, seen_at) VALUES (?, ?) ON CONFLICT (event_id) DO NOTHING", eventID, t.now)
 		if err != nil {
 			return err
 		}

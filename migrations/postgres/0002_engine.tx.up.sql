@@ -5,7 +5,7 @@
 CREATE TABLE orders (
     id                 BIGSERIAL PRIMARY KEY,
     order_id           TEXT NOT NULL UNIQUE,
-    alt_id             TEXT UNIQUE,
+    alt_id             TEXT,
     customer_id        TEXT NOT NULL,
     memo               TEXT,
     total_price        BIGINT NOT NULL,
@@ -19,30 +19,31 @@ CREATE TABLE orders (
     status_changed_at  TIMESTAMPTZ NOT NULL
 );
 --bun:split
+-- Partial: orders without an alt_id (most non-Shopify orders) skip this index.
+CREATE UNIQUE INDEX orders_alt_id_idx ON orders(alt_id) WHERE alt_id IS NOT NULL;
+--bun:split
 CREATE INDEX orders_customer_status_idx ON orders(customer_id, status, id);
 --bun:split
 CREATE INDEX orders_status_changed_idx ON orders(status, status_changed_at);
---bun:split
-CREATE INDEX orders_created_idx ON orders(created_at, id);
 --bun:split
 CREATE FUNCTION orders_no_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'Delete not allowed on orders'; END $$;
 --bun:split
 CREATE TRIGGER orders_no_delete BEFORE DELETE ON orders FOR EACH ROW EXECUTE FUNCTION orders_no_delete();
 --bun:split
--- Audit history: one row per insert or change, with the order as it stood after it.
-CREATE TABLE orders_log (
+-- Audit history of orders and payments: one row per insert or change, with the
+-- row as it stood after it (JSON), written in the same transaction. Written on
+-- every change and read rarely, so it carries no index of its own.
+CREATE TABLE audit_log (
     id         BIGSERIAL PRIMARY KEY,
-    oid        BIGINT NOT NULL REFERENCES orders(id),
+    entity     TEXT NOT NULL CHECK (entity IN ('order','payment')),
+    entity_key TEXT NOT NULL,
     operation  TEXT NOT NULL,
     changed_at TIMESTAMPTZ NOT NULL,
     snapshot   TEXT NOT NULL
 );
 --bun:split
-CREATE INDEX orders_log_oid_idx ON orders_log(oid, id);
---bun:split
 CREATE TABLE payments (
-    id             BIGSERIAL PRIMARY KEY,
-    txid           TEXT NOT NULL UNIQUE,
+    txid           TEXT PRIMARY KEY NOT NULL,
     created_at     TIMESTAMPTZ NOT NULL,
     updated_at     TIMESTAMPTZ NOT NULL,
     sender         TEXT NOT NULL,
@@ -56,23 +57,11 @@ CREATE TABLE payments (
 --bun:split
 CREATE INDEX payments_account_idx ON payments(sender_account, created_at);
 --bun:split
-CREATE INDEX payments_order_id_idx ON payments(order_id);
---bun:split
-CREATE INDEX payments_sender_idx ON payments(sender);
+CREATE INDEX payments_order_id_idx ON payments(order_id) WHERE order_id IS NOT NULL;
 --bun:split
 CREATE FUNCTION payments_no_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'Delete not allowed on payments'; END $$;
 --bun:split
 CREATE TRIGGER payments_no_delete BEFORE DELETE ON payments FOR EACH ROW EXECUTE FUNCTION payments_no_delete();
---bun:split
-CREATE TABLE payments_log (
-    id         BIGSERIAL PRIMARY KEY,
-    txid       TEXT NOT NULL REFERENCES payments(txid),
-    operation  TEXT NOT NULL,
-    changed_at TIMESTAMPTZ NOT NULL,
-    snapshot   TEXT NOT NULL
-);
---bun:split
-CREATE INDEX payments_log_txid_idx ON payments_log(txid, id);
 --bun:split
 -- Account ↔ customer links (many-to-many, never deleted).
 CREATE TABLE address_links (

@@ -5,7 +5,7 @@
 CREATE TABLE orders (
     id                 INTEGER PRIMARY KEY AUTOINCREMENT,
     order_id           TEXT NOT NULL UNIQUE,
-    alt_id             TEXT UNIQUE,
+    alt_id             TEXT,
     customer_id        TEXT NOT NULL,
     memo               TEXT,
     total_price        INTEGER NOT NULL,
@@ -19,28 +19,30 @@ CREATE TABLE orders (
     status_changed_at  TIMESTAMP NOT NULL
 );
 --bun:split
+-- Partial: orders without an alt_id (most non-Shopify orders) skip this index.
+CREATE UNIQUE INDEX orders_alt_id_idx ON orders(alt_id) WHERE alt_id IS NOT NULL;
+--bun:split
 CREATE INDEX orders_customer_status_idx ON orders(customer_id, status, id);
 --bun:split
 CREATE INDEX orders_status_changed_idx ON orders(status, status_changed_at);
 --bun:split
-CREATE INDEX orders_created_idx ON orders(created_at, id);
---bun:split
 CREATE TRIGGER orders_no_delete BEFORE DELETE ON orders BEGIN SELECT RAISE(ABORT, 'Delete not allowed on orders'); END;
 --bun:split
--- Audit history: one row per insert or change, with the order as it stood after it.
-CREATE TABLE orders_log (
-    id         INTEGER PRIMARY KEY AUTOINCREMENT,
-    oid        INTEGER NOT NULL REFERENCES orders(id),
+-- Audit history of orders and payments: one row per insert or change, with the
+-- row as it stood after it (JSON), written in the same transaction. Written on
+-- every change and read rarely, so it carries no index of its own: every index
+-- is one more page per commit.
+CREATE TABLE audit_log (
+    id         INTEGER PRIMARY KEY,
+    entity     TEXT NOT NULL CHECK (entity IN ('order','payment')),
+    entity_key TEXT NOT NULL,
     operation  TEXT NOT NULL,
     changed_at TIMESTAMP NOT NULL,
     snapshot   TEXT NOT NULL
 );
 --bun:split
-CREATE INDEX orders_log_oid_idx ON orders_log(oid, id);
---bun:split
 CREATE TABLE payments (
-    id             INTEGER PRIMARY KEY AUTOINCREMENT,
-    txid           TEXT NOT NULL UNIQUE,
+    txid           TEXT PRIMARY KEY NOT NULL,
     created_at     TIMESTAMP NOT NULL,
     updated_at     TIMESTAMP NOT NULL,
     sender         TEXT NOT NULL,
@@ -50,25 +52,13 @@ CREATE TABLE payments (
     payment_type   TEXT NOT NULL CHECK (payment_type IN ('on_chain','manual')),
     status         TEXT NOT NULL CHECK (status IN ('received','confirmed','cancelled')),
     order_id       TEXT
-);
+) WITHOUT ROWID;
 --bun:split
 CREATE INDEX payments_account_idx ON payments(sender_account, created_at);
 --bun:split
-CREATE INDEX payments_order_id_idx ON payments(order_id);
---bun:split
-CREATE INDEX payments_sender_idx ON payments(sender);
+CREATE INDEX payments_order_id_idx ON payments(order_id) WHERE order_id IS NOT NULL;
 --bun:split
 CREATE TRIGGER payments_no_delete BEFORE DELETE ON payments BEGIN SELECT RAISE(ABORT, 'Delete not allowed on payments'); END;
---bun:split
-CREATE TABLE payments_log (
-    id         INTEGER PRIMARY KEY AUTOINCREMENT,
-    txid       TEXT NOT NULL REFERENCES payments(txid),
-    operation  TEXT NOT NULL,
-    changed_at TIMESTAMP NOT NULL,
-    snapshot   TEXT NOT NULL
-);
---bun:split
-CREATE INDEX payments_log_txid_idx ON payments_log(txid, id);
 --bun:split
 -- Account ↔ customer links (many-to-many, never deleted).
 CREATE TABLE address_links (
@@ -91,7 +81,7 @@ CREATE TABLE account_balances (
     total_paid      INTEGER NOT NULL DEFAULT 0,
     pending         INTEGER NOT NULL DEFAULT 0,
     last_update     TIMESTAMP NOT NULL
-);
+) WITHOUT ROWID;
 --bun:split
 CREATE TABLE settlement_journal (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -1,0 +1,171 @@
+package engine
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tari-payment/tps/core"
+	"github.com/tari-payment/tps/core/store"
+)
+
+// The write path talks to database/sql directly. On SQLite its statements
+// are prepared once per connection and reused (parsing SQL costs as much as
+// running it there); on PostgreSQL they go through bun's formatter. Queries
+// use "?" placeholders, which both paths understand.
+
+// sqliteTime is bun's SQLite time format, so values written here and by bun
+// compare correctly as text.
+const sqliteTime = "2006-01-02 15:04:05.999999-07:00"
+
+func (t *txn) args(args []any) []any {
+	if t.e.db.Kind != store.SQLite {
+		return args
+	}
+	for i, a := range args {
+		if tm, ok := a.(time.Time); ok {
+			args[i] = tm.UTC().Format(sqliteTime)
+		}
+	}
+	return args
+}
+
+// stmt returns the transaction's handle on a cached prepared statement.
+func (t *txn) stmt(query string) (*sql.Stmt, error) {
+	var ps *sql.Stmt
+	if v, ok := t.e.stmts.Load(query); ok {
+		ps = v.(*sql.Stmt)
+	} else {
+		p, err := t.e.db.DB.DB.PrepareContext(t.ctx, query)
+		if err != nil {
+			return nil, err
+		}
+		if v, loaded := t.e.stmts.LoadOrStore(query, p); loaded {
+			p.Close()
+			ps = v.(*sql.Stmt)
+		} else {
+			ps = p
+		}
+	}
+	return t.tx.Tx.StmtContext(t.ctx, ps), nil
+}
+
+func (t *txn) exec(query string, args ...any) error {
+	_, err := t.execResult(query, args...)
+	return err
+}
+
+func (t *txn) execResult(query string, args ...any) (sql.Result, error) {
+	if t.e.db.Kind != store.SQLite {
+		return t.tx.ExecContext(t.ctx, query, args...)
+	}
+	s, err := t.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return s.ExecContext(t.ctx, t.args(args)...)
+}
+
+func (t *txn) query(query string, args ...any) (*sql.Rows, error) {
+	if t.e.db.Kind != store.SQLite {
+		return t.tx.QueryContext(t.ctx, query, args...)
+	}
+	s, err := t.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryContext(t.ctx, t.args(args)...)
+}
+
+// queryRow runs a query expected to return at most one row and scans it;
+// it returns sql.ErrNoRows when there is none.
+func (t *txn) queryRow(query string, args []any, dest ...any) error {
+	rows, err := t.query(query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	return rows.Close()
+}
+
+// ts scans a timestamp whether the driver hands over a time or text.
+type ts struct{ t *time.Time }
+
+func (s ts) Scan(v any) error {
+	switch x := v.(type) {
+	case time.Time:
+		*s.t = x.UTC()
+	case string:
+		return s.parse(x)
+	case []byte:
+		return s.parse(string(x))
+	case nil:
+		*s.t = time.Time{}
+	default:
+		return fmt.Errorf("cannot scan %T into a timestamp", v)
+	}
+	return nil
+}
+
+func (s ts) parse(x string) error {
+	for _, f := range []string{sqliteTime, "2006-01-02 15:04:05.999999999-07:00", time.RFC3339Nano, "2006-01-02 15:04:05.999999999"} {
+		if tm, err := time.Parse(f, x); err == nil {
+			*s.t = tm.UTC()
+			return nil
+		}
+	}
+	return fmt.Errorf("cannot parse timestamp %q", x)
+}
+
+func orderDest(o *core.Order) []any {
+	return []any{&o.ID, &o.OrderID, &o.AltID, &o.CustomerID, &o.Memo, &o.TotalPrice, &o.OriginalPrice, &o.Currency,
+		ts{&o.CreatedAt}, ts{&o.UpdatedAt}, &o.Status, &o.AmountOutstanding, &o.CancelReason, ts{&o.StatusChangedAt}}
+}
+
+func paymentDest(p *core.Payment) []any {
+	return []any{&p.TxID, ts{&p.CreatedAt}, ts{&p.UpdatedAt}, &p.Sender, &p.Amount, &p.Memo, &p.PaymentType, &p.Status, &p.OrderID, &p.SenderAccount}
+}
+
+func balanceDest(b *accountBalance) []any {
+	return []any{&b.Account, &b.Address, &b.TotalConfirmed, &b.TotalPaid, &b.Pending, ts{&b.LastUpdate}}
+}
+
+// orders runs a query returning orderCols rows.
+func (t *txn) orders(query string, args ...any) ([]core.Order, error) {
+	rows, err := t.query(query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []core.Order{}
+	for rows.Next() {
+		var o core.Order
+		if err := rows.Scan(orderDest(&o)...); err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// order runs a query returning at most one orderCols row; nil when none.
+func (t *txn) order(query string, args ...any) (*core.Order, error) {
+	var o core.Order
+	if err := t.queryRow(query, args, orderDest(&o)...); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return &o, nil
+}

@@ -94,8 +94,8 @@ func FormatMicroTari(v int64) string {
 }
 
 var (
-	dataRe    = regexp.MustCompile(`^(?i)data\(\s*([0-9a-fA-F]*)\s*\)$`)
-	addrDatRe = regexp.MustCompile(`^(?i)address_and_data\(\s*[^,()]*,\s*([0-9a-fA-F]*)\s*\)$`)
+	dataRe    = regexp.MustCompile(`^(?i)data\(\s*([^()]*?)\s*\)$`)
+	addrDatRe = regexp.MustCompile(`^(?i)address_and_data\(\s*[^,()]*,\s*([^()]*?)\s*\)$`)
 	// order_id: 12345, order id=12345, order #12345, id: 12345
 	labelRe = regexp.MustCompile(`^(?i)(?:order[ _-]?(?:id|no|number)?|id)(?:\s*[:=#]\s*|\s+)(.+)$`)
 	digitRe = regexp.MustCompile(`[0-9]+`)

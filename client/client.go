@@ -72,6 +72,12 @@ type TokenCache interface {
 	SetLastNonce(uint64)
 }
 
+// NonceSource is an optional TokenCache extension that allocates nonces
+// atomically across processes (taritools locks a file).
+type NonceSource interface {
+	NextNonce(atLeast uint64) uint64
+}
+
 // Client talks to one server as one identity (a key and its address).
 type Client struct {
 	BaseURL string
@@ -112,6 +118,11 @@ func (c *Client) now() time.Time {
 // nonce used, so two logins in the same second (or millisecond) both work.
 func (c *Client) nextNonce() uint64 {
 	n := uint64(c.now().UnixMilli())
+	if ns, ok := c.Cache.(NonceSource); ok {
+		n = ns.NextNonce(max(n, c.nonce+1))
+		c.nonce = n
+		return n
+	}
 	last := c.nonce
 	if c.Cache != nil {
 		last = max(last, c.Cache.LastNonce())

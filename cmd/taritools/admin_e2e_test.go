@@ -310,6 +310,9 @@ func TestUserAndAdminCommands(t *testing.T) {
 // how to fix a missing profile or an unreachable server.
 func TestErrorsAndProfiles(t *testing.T) {
 	c := newCLI(t)
+	if e := c.fail(); !strings.Contains(e, "interactive mode needs a terminal") {
+		t.Fatalf("no command without a terminal: %s", e)
+	}
 	if e := c.fail("user", "balance"); !strings.Contains(e, "taritools profile add") {
 		t.Fatalf("no profile: %s", e)
 	}

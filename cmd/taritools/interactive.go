@@ -16,6 +16,7 @@ import (
 
 	"github.com/charmbracelet/huh"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
 	"github.com/tari-payment/tps/client"
@@ -61,6 +62,11 @@ func init() {
 	rootCmd.RunE = func(c *cobra.Command, args []string) error {
 		if len(args) > 0 {
 			return fmt.Errorf("unknown command %q; run taritools --help", args[0])
+		}
+		// Menus need a terminal; from a script, say so instead of hanging.
+		if !isatty.IsTerminal(os.Stdin.Fd()) && !isatty.IsCygwinTerminal(os.Stdin.Fd()) {
+			c.Help()
+			return errors.New("no command given (interactive mode needs a terminal)")
 		}
 		return runInteractive(c.Context(), c.InOrStdin(), c.OutOrStdout())
 	}

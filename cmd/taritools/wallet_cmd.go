@@ -107,12 +107,11 @@ func walletSession(o *sessionOpts, c *cobra.Command) (*session, error) {
 // walletNonce is the current time in milliseconds, strictly above the last
 // nonce this profile used (two notifications in one millisecond still work).
 func walletNonce(s *session) int64 {
-	n := time.Now().UnixMilli()
-	if last := int64(s.client.Cache.LastNonce()); n <= last {
-		n = last + 1
+	now := uint64(time.Now().UnixMilli())
+	if ns, ok := s.client.Cache.(client.NonceSource); ok {
+		return int64(ns.NextNonce(now))
 	}
-	s.client.Cache.SetLastNonce(uint64(n))
-	return n
+	return int64(now)
 }
 
 func walletReceived(c *cobra.Command, o *walletReceivedOpts, amountText string) error {

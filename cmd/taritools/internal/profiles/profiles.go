@@ -361,19 +361,37 @@ func (c *TokenCache) Store(token string, expires time.Time) {
 	saveTokens(m)
 }
 
-// LastNonce is the last login nonce used with this profile.
+// LastNonce is the last nonce used with this profile.
 func (c *TokenCache) LastNonce() uint64 {
 	return loadTokens()[c.profile].LastNonce
 }
 
-// SetLastNonce records the last login nonce.
+// SetLastNonce records the last nonce used.
 func (c *TokenCache) SetLastNonce(n uint64) {
 	m := loadTokens()
 	e := m[c.profile]
 	if e.Server != c.want.Server || e.Address != c.want.Address || !slices.Equal(e.Roles, c.want.Roles) {
-		e = c.want
+		e.Server, e.Address, e.Roles, e.Token, e.Expires = c.want.Server, c.want.Address, c.want.Roles, "", time.Time{}
 	}
-	e.LastNonce = n
+	e.LastNonce = max(e.LastNonce, n)
 	m[c.profile] = e
 	saveTokens(m)
+}
+
+// NextNonce hands out a nonce strictly above every nonce this profile used
+// before and at least now (Unix milliseconds), under a file lock so
+// concurrent taritools processes never share one. Login tokens and wallet
+// notifications both use it: each only needs its own sequence to increase.
+func (c *TokenCache) NextNonce(now uint64) uint64 {
+	if p, err := tokensPath(); err == nil {
+		if unlock, err := lockFile(p + ".lock"); err == nil {
+			defer unlock()
+		}
+	}
+	n := now
+	if last := c.LastNonce(); n <= last {
+		n = last + 1
+	}
+	c.SetLastNonce(n)
+	return n
 }

@@ -64,11 +64,13 @@ func sessionFor(p *profiles.Profile, o *sessionOpts, out io.Writer) (*session, e
 	if err != nil {
 		return nil, err
 	}
-	server := p.Server
 	if o != nil && o.server != "" {
-		server = o.server
+		// A copy, so the cached token is keyed by the server actually used.
+		cp := *p
+		cp.Server = strings.TrimRight(o.server, "/")
+		p = &cp
 	}
-	c := client.New(server, id.Key, id.Address, p.RolesOrDefault())
+	c := client.New(p.Server, id.Key, id.Address, p.RolesOrDefault())
 	c.Cache = profiles.NewTokenCache(p)
 	return &session{profile: p, client: c, out: out, json: o != nil && o.json}, nil
 }

@@ -131,3 +131,22 @@ func TestTokenCache(t *testing.T) {
 		t.Fatalf("next nonce %d, want 1020", n)
 	}
 }
+
+// Loading a seed-word profile runs Argon2d (46 MiB); a key profile does not.
+func BenchmarkIdentitySeedWords(b *testing.B) {
+	p := Profile{Name: "s", Network: "mainnet", SeedWords: phrase}
+	for b.Loop() {
+		if _, err := p.Identity(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkIdentitySecretKey(b *testing.B) {
+	p := Profile{Name: "k", Network: "mainnet", SecretKey: tari.GenerateSecretKey().Hex()}
+	for b.Loop() {
+		if _, err := p.Identity(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

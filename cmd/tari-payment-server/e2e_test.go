@@ -105,7 +105,7 @@ func start(t *testing.T, dbURL string, env map[string]string) *server {
 	case err := <-done:
 		runMu.Unlock()
 		t.Fatalf("run: %v\n%s", err, s.out.String())
-	case <-time.After(20 * time.Second):
+	case <-time.After(3 * time.Minute): // building default plugins on a cold cache takes a while
 		t.Fatal("server did not start")
 	}
 	onListen = nil

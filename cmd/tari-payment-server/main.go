@@ -92,7 +92,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		UnpaidTimeout:             cfg.UnpaidOrderTimeout,
 	})
 
-	plugins, notify, stopPlugins, err := startPlugins(ctx, cfg, db, eng, log)
+	plugins, notify, stopPlugins, err := startPlugins(ctx, cfg, getenv, db, eng, log)
 	if err != nil {
 		return fmt.Errorf("starting plugins: %w", err)
 	}
@@ -164,19 +164,6 @@ func expiryWorker(ctx context.Context, eng *engine.Engine, interval time.Duratio
 		case <-t.C:
 		}
 	}
-}
-
-// startPlugins is where the plugin manager is started. PLUGIN WIRING GOES
-// HERE: build the manager from cfg (TPG_PLUGINS_DIR, TPG_PLUGIN_*), start its
-// outbox dispatcher on db, and return it as the api.PluginAdmin (its
-// Redeliver should wrap api.ErrDeliveryNotFound for unknown ids), notify (the
-// dispatcher's Notify: called after each commit that wrote events; may be
-// nil) and stop (called after the HTTP server has drained and the expiry
-// worker stopped, before the database closes).
-func startPlugins(ctx context.Context, cfg config.Config, db *store.DB, eng *engine.Engine, log *slog.Logger) (admin api.PluginAdmin, notify func(), stop func(), err error) {
-	_, _, _, _ = ctx, cfg, db, eng
-	log.Info("plugins are not wired yet; events stay in the outbox")
-	return nil, nil, func() {}, nil
 }
 
 func logLevel(s string) slog.Level {

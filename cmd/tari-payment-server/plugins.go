@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/tari-payment/tps/api"
+	"github.com/tari-payment/tps/core/config"
+	"github.com/tari-payment/tps/core/engine"
+	"github.com/tari-payment/tps/core/store"
+	"github.com/tari-payment/tps/plugins"
+)
+
+// startPlugins loads the shipped plugins and those in TPG_PLUGINS_DIR and
+// starts delivering the outbox to them. It returns the admin view for the API,
+// the dispatcher's wake-up (called after each commit that wrote events) and a
+// stop function, called after the HTTP server drained and before the database
+// closes. Pending events stay in the outbox across restarts.
+//
+// TPG_PLUGIN_CACHE_DIR (default <data dir>/plugin-cache) holds the compiled
+// modules and the default plugins built from source.
+func startPlugins(ctx context.Context, cfg config.Config, getenv func(string) string, db *store.DB, _ *engine.Engine, log *slog.Logger) (api.PluginAdmin, func(), func(), error) {
+	cacheDir := getenv("TPG_PLUGIN_CACHE_DIR")
+	if cacheDir == "" {
+		cacheDir = filepath.Join(cfg.DataDir, "plugin-cache")
+	}
+	mgr, err := plugins.Start(ctx, plugins.Config{
+		Dir:      cfg.PluginsDir,
+		CacheDir: cacheDir,
+		DB:       db,
+		Env: func(k string) (string, bool) {
+			v := getenv(k)
+			return v, v != ""
+		},
+		Logger: log.With("component", "plugins"),
+	})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%w (plugins folder %s, cache %s)", err, cfg.PluginsDir, cacheDir)
+	}
+	stop := func() {
+		if err := mgr.Close(); err != nil {
+			log.Warn("stopping plugins", "err", err)
+		}
+	}
+	return pluginAdmin{mgr}, mgr.Notify, stop, nil
+}
+
+// pluginAdmin adapts the plugin manager to the API's admin interface.
+type pluginAdmin struct{ m *plugins.Manager }
+
+func (a pluginAdmin) Plugins(ctx context.Context) (any, error) { return a.m.Plugins(ctx) }
+
+func (a pluginAdmin) FailedDeliveries(ctx context.Context) (any, error) {
+	return a.m.FailedDeliveries(ctx)
+}
+
+func (a pluginAdmin) Redeliver(ctx context.Context, id int64) error {
+	err := a.m.Redeliver(ctx, id)
+	if errors.Is(err, plugins.ErrNotFound) {
+		return fmt.Errorf("%w: %d", api.ErrDeliveryNotFound, id)
+	}
+	return err
+}
+
+func (a pluginAdmin) RedeliverAll(ctx context.Context) (int, error) { return a.m.RedeliverAll(ctx) }

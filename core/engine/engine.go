@@ -12,9 +12,8 @@ package engine
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -103,9 +102,6 @@ func (e *Engine) DB() *store.DB { return e.db }
 // Config returns the engine's configuration.
 func (e *Engine) Config() Config { return e.cfg }
 
-// errNotImplemented marks operations still being built.
-var errNotImplemented = errors.New("engine: not implemented yet")
-
 // now is the engine clock, UTC at microsecond precision (what both databases keep).
 func (e *Engine) now() time.Time { return e.cfg.Now().UTC().Truncate(time.Microsecond) }
 
@@ -116,6 +112,7 @@ type txn struct {
 	tx     bun.Tx
 	now    time.Time
 	events []core.Event
+	audit  []any // pending audit_log rows, five values each, written at the end
 }
 
 // write runs fn as one write transaction and calls AfterCommit if it
@@ -132,7 +129,7 @@ func (e *Engine) write(ctx context.Context, fn func(t *txn) error) ([]core.Event
 			return err
 		}
 		events = t.events
-		return nil
+		return t.flushAudit()
 	})
 	if err != nil {
 		return nil, err
@@ -159,7 +156,8 @@ func (t *txn) logOrder(op string, o *core.Order) error {
 	if err != nil {
 		return err
 	}
-	return t.exec(qAudit, "order", strconv.FormatInt(o.ID, 10), op, t.now, string(snap))
+	t.audit = append(t.audit, "order", strconv.FormatInt(o.ID, 10), op, t.now, string(snap))
+	return nil
 }
 
 // logPayment writes the audit row for a payment as it now stands.
@@ -168,14 +166,19 @@ func (t *txn) logPayment(op string, p *core.Payment) error {
 	if err != nil {
 		return err
 	}
-	return t.exec(qAudit, "payment", p.TxID, op, t.now, string(snap))
+	t.audit = append(t.audit, "payment", p.TxID, op, t.now, string(snap))
+	return nil
 }
 
-const qAudit = "INSERT INTO audit_log (entity, entity_key, operation, changed_at, snapshot) VALUES (?, ?, ?, ?, ?)"
-
-func wrapDB(op string, err error) error {
-	if err == nil {
+// flushAudit writes the transaction's audit rows in one statement (one
+// round trip however many rows changed).
+func (t *txn) flushAudit() error {
+	n := len(t.audit) / 5
+	if n == 0 {
 		return nil
 	}
-	return fmt.Errorf("%s: %w", op, err)
+	q := "INSERT INTO audit_log (entity, entity_key, operation, changed_at, snapshot) VALUES " +
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", n), ", ")
+	return t.exec(q, t.audit...)
 }
+

@@ -30,6 +30,8 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 		{"payable orders of an account's customers", qPayable, []any{"mainnet:ab"}},
 		{"pooled balances of a customer", qPool + ") ORDER BY total_confirmed - total_paid DESC", []any{"alice", "1000"}},
 		{"open orders of a customer", "SELECT " + orderCols + " FROM orders WHERE customer_id = ? AND status IN ('New', 'Unclaimed') ORDER BY created_at, id", []any{"alice"}},
+		{"orders of a customer", qCustomerOrders, []any{"alice"}},
+		{"creditors", "SELECT customer_id, SUM(total_price) AS total FROM orders WHERE status = 'New' GROUP BY customer_id", nil},
 		{"expiry", qExpire, []any{"Expired", now, now, "New", now}},
 		{"settlements of an account", "SELECT " + settlementCols + " FROM settlement_journal WHERE account = ?", []any{"mainnet:ab"}},
 		{"settlements of an order", "SELECT " + settlementCols + " FROM settlement_journal WHERE order_id = ?", []any{"1000"}},

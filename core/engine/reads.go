@@ -31,9 +31,11 @@ func (e *Engine) OrderForAddress(ctx context.Context, addr tari.Address, orderID
 // account (only New and Unclaimed when unfulfilledOnly), with their total.
 // Routes: GET /api/orders[/{a}], GET /api/unfulfilled_orders[/{a}].
 func (e *Engine) OrdersForAddress(ctx context.Context, addr tari.Address, unfulfilledOnly bool) (core.OrderResult, error) {
-	q := "SELECT " + orderCols + " FROM orders WHERE customer_id IN (SELECT customer_id FROM address_links WHERE account = ?)"
+	q := "SELECT " + orderCols + " FROM orders WHERE customer_id IN (SELECT customer_id FROM address_links WHERE account = ?) AND "
 	if unfulfilledOnly {
-		q += " AND status IN ('New', 'Unclaimed')"
+		q += "status IN ('New', 'Unclaimed')"
+	} else {
+		q += anyStatus
 	}
 	orders, err := selectOrders(ctx, e.db, q+" ORDER BY created_at, id", addr.AccountKey())
 	if err != nil {
@@ -102,7 +104,7 @@ func (e *Engine) CustomerOrderBalance(ctx context.Context, customerID string) (c
 		Status core.OrderStatus `bun:"status"`
 		Total  core.MicroTari   `bun:"total"`
 	}
-	if err := e.db.NewRaw("SELECT status, SUM(total_price) AS total FROM orders WHERE customer_id = ? GROUP BY status", customerID).Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := e.db.NewRaw("SELECT status, SUM(total_price) AS total FROM orders WHERE customer_id = ? AND "+anyStatus+" GROUP BY status", customerID).Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return core.CustomerOrderBalance{}, err
 	}
 	res := core.CustomerOrderBalance{CustomerID: customerID}
@@ -156,7 +158,7 @@ func (e *Engine) CustomerHistory(ctx context.Context, customerID string) (core.C
 	if err != nil {
 		return core.CustomerHistory{}, err
 	}
-	orders, err := selectOrders(ctx, e.db, "SELECT "+orderCols+" FROM orders WHERE customer_id = ? ORDER BY created_at, id", customerID)
+	orders, err := selectOrders(ctx, e.db, qCustomerOrders, customerID)
 	if err != nil {
 		return core.CustomerHistory{}, err
 	}
@@ -189,6 +191,9 @@ func (e *Engine) SearchOrders(ctx context.Context, q core.OrderQuery) ([]core.Or
 	}
 	if q.CustomerID != nil {
 		add("customer_id = ?", *q.CustomerID)
+		if len(q.Statuses) == 0 {
+			add(anyStatus)
+		}
 	}
 	if q.Currency != nil {
 		add("currency = ?", *q.Currency)

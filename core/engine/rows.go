@@ -13,12 +13,16 @@ import (
 	"github.com/tari-payment/tps/core/tari"
 )
 
+// anyStatus lets queries by customer use the (status, customer_id) index.
+const anyStatus = "status IN ('Unclaimed', 'New', 'Paid', 'Cancelled', 'Expired')"
+
 // The hot queries, named so the EXPLAIN tests check exactly what runs.
 const (
 	qOrderByOrderID    = "SELECT " + orderCols + " FROM orders WHERE order_id = ?"
 	qOrderByIDOrAlt    = "SELECT " + orderCols + " FROM orders WHERE order_id = ? OR alt_id = ? ORDER BY CASE WHEN order_id = ? THEN 0 ELSE 1 END LIMIT 1"
 	qBalance           = "SELECT " + balanceCols + " FROM account_balances WHERE account = ?"
 	qPaymentsByAccount = "SELECT " + paymentCols + " FROM payments WHERE sender_account = ? ORDER BY created_at, txid"
+	qCustomerOrders    = "SELECT " + orderCols + " FROM orders WHERE customer_id = ? AND " + anyStatus + " ORDER BY created_at, id"
 	qPayable           = "SELECT " + orderCols + " FROM orders WHERE status IN ('New', 'Unclaimed') AND customer_id IN (SELECT customer_id FROM address_links WHERE account = ?) ORDER BY CASE status WHEN 'New' THEN 0 ELSE 1 END, id"
 	// qPool is completed with ")" (or " OR order_id = ?)") and an ORDER BY.
 	qPool   = "SELECT " + balanceCols + " FROM account_balances WHERE account IN (SELECT account FROM address_links WHERE customer_id = ? UNION SELECT sender_account FROM payments WHERE order_id = ?"

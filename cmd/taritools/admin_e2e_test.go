@@ -352,7 +352,7 @@ func TestErrorsAndProfiles(t *testing.T) {
 	c.ok("profile", "remove", "p1")
 	var views []profileView
 	c.okJSON(&views, "profile", "list")
-	if len(views) != 1 || views[0].Name != "seed" || !views[0].Default || views[0].Key != "seed words" {
+	if len(views) != 1 || views[0].Name != "seed" || !views[0].Default || views[0].Key != "seed words" || views[0].Address != officialProfileAddr {
 		t.Fatalf("after remove: %+v", views)
 	}
 	// Bad input is refused with the reason.
@@ -364,6 +364,17 @@ func TestErrorsAndProfiles(t *testing.T) {
 	}
 	if e := c.fail("profile", "add", "--name", "bad", "--secret-key", key.Hex(), "--roles", "boss"); !strings.Contains(e, "unknown role") {
 		t.Fatalf("bad role: %s", e)
+	}
+	// Secrets from standard input stay out of the command line.
+	cmd := c.cmd("profile", "add", "--name", "stdin", "--secret-key", "-")
+	cmd.Stdin = strings.NewReader(key.Hex() + "\n")
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), addr(key)) {
+		t.Fatalf("key on stdin: %v %s", err, out)
+	}
+	cmd = c.cmd("profile", "add", "--name", "stdin-seed", "--seed-words-stdin")
+	cmd.Stdin = strings.NewReader(officialPhrase + "\n")
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), officialProfileAddr) {
+		t.Fatalf("seed on stdin: %v %s", err, out)
 	}
 	// A key from the environment.
 	c.env = append(c.env, "MY_TPS_KEY="+key.Hex())

@@ -13,6 +13,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/tari-payment/tps/core/store/storetest"
+	"github.com/tari-payment/tps/core/tari"
 )
 
 // term drives taritools' interactive mode through a pseudo-terminal, as a
@@ -216,5 +217,52 @@ func TestInteractiveMode(t *testing.T) {
 		if i == 10 {
 			t.Fatalf("taritools did not exit; screen:\n%s", tm.text())
 		}
+	}
+}
+
+// TestInteractiveProfiles adds a profile from the Profiles menu (the secret
+// key is typed blind) and lists it, then leaves with Exit.
+func TestInteractiveProfiles(t *testing.T) {
+	c := newCLI(t)
+	key := tari.GenerateSecretKey()
+	tm := startTerm(t, c)
+	tm.expect(menuProfile)
+	tm.pick(mainMenu, menuProfile)
+	tm.expect("Add profile")
+	tm.pick(labels(profileMenu), "Add profile")
+	tm.expect("Profile name:")
+	tm.send("pty" + keyEnter)
+	tm.expect("Key source")
+	tm.pick([]string{"Seed words", "Secret key", "Environment variable"}, "Secret key")
+	tm.expect("Secret key (64 hex):")
+	tm.send(key.Hex() + keyEnter)
+	tm.expect("Network")
+	tm.pick([]string{"mainnet", "stagenet", "nextnet", "esmeralda"}, "nextnet")
+	tm.expect("Server URL")
+	tm.send("http://127.0.0.1:9" + keyEnter)
+	tm.expect("Roles")
+	tm.send("user,read_all" + keyEnter)
+	out := tm.expect("Saved profile")
+	want := tari.NewAddress(tari.Nextnet, key.PublicKey()).Base58()
+	tm.expect(want)
+	tm.expect("Profiles: list")
+	tm.pick(labels(profileMenu), "Profiles: list")
+	out += tm.expect("user,read_all")
+	if strings.Contains(tm.screen(), key.Hex()) {
+		t.Fatalf("the secret key was shown on screen:\n%s", out)
+	}
+	tm.expect(menuBack)
+	tm.pick(labels(profileMenu), menuBack)
+	tm.expect(menuExit)
+	tm.pick(mainMenu, menuExit)
+	select {
+	case <-tm.done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("taritools did not exit; screen:\n%s", tm.text())
+	}
+	var views []profileView
+	c.okJSON(&views, "profile", "list")
+	if len(views) != 1 || views[0].Network != "nextnet" || views[0].Server != "http://127.0.0.1:9" || views[0].Address != want {
+		t.Fatalf("stored profile %+v", views)
 	}
 }

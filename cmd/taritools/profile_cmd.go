@@ -46,6 +46,13 @@ func init() {
 				}
 				add.seedWords = w
 			}
+			if add.secretKey == "-" { // keeps the key out of shell history and ps
+				k, err := readLine(c.InOrStdin())
+				if err != nil {
+					return err
+				}
+				add.secretKey = k
+			}
 			p := profiles.Profile{Name: add.name, Network: add.network, Server: add.server, SecretKey: add.secretKey,
 				SecretKeyEnv: add.secretKeyEnv, SeedWords: strings.Join(strings.Fields(add.seedWords), " "), Roles: add.roles}
 			return saveProfile(c.OutOrStdout(), p, add.makeDefault)
@@ -55,7 +62,7 @@ func init() {
 	f.StringVar(&add.name, "name", "", "profile name (required)")
 	f.StringVarP(&add.network, "network", "n", "mainnet", "network: mainnet, stagenet, nextnet, esmeralda, igor, localnet")
 	f.StringVarP(&add.server, "server", "u", profiles.DefaultServer, "payment server URL")
-	f.StringVarP(&add.secretKey, "secret-key", "s", "", "secret key (64 hex)")
+	f.StringVarP(&add.secretKey, "secret-key", "s", "", "secret key (64 hex); \"-\" reads it from standard input")
 	f.StringVar(&add.secretKeyEnv, "secret-key-env", "", "read the secret key from this environment variable at run time")
 	f.StringVar(&add.seedWords, "seed-words", "", "the wallet's 24 seed words")
 	f.BoolVar(&add.seedStdin, "seed-words-stdin", false, "read the seed words from standard input (keeps them out of shell history)")

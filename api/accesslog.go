@@ -12,11 +12,12 @@ import (
 
 // accessLog writes one line per request in the reference's format
 // (http-api.md §7.1), prefixed like env_logger does, for every path but
-// /health. Tokens are never logged.
+// /health and the operational /livez and /metrics (probes and scrapes would
+// drown the traffic). Tokens are never logged.
 func accessLog(w io.Writer) gin.HandlerFunc {
 	var mu sync.Mutex
 	return func(c *gin.Context) {
-		if c.Request.URL.Path == "/health" {
+		if p := c.Request.URL.Path; p == "/health" || p == "/livez" || p == "/metrics" {
 			c.Next()
 			return
 		}

@@ -86,6 +86,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 		abortJSON(c, e.Status, e.Msg)
 		return
 	}
+	engineFailed(c) // anything but an *Error came from the engine
 	if mapped := s.mapEngineError(err); mapped != nil {
 		abortJSON(c, mapped.Status, mapped.Msg)
 		return

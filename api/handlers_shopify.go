@@ -79,7 +79,11 @@ func (s *Server) shopifyCheckoutCreate(c *gin.Context) {
 		writeJSON(c, http.StatusOK, jsonResponse{true, "Order already exists."})
 		return
 	}
-	writeJSON(c, http.StatusOK, s.processOrder(c.Request.Context(), p))
+	res := s.processOrder(c.Request.Context(), p)
+	if !res.Success {
+		engineFailed(c)
+	}
+	writeJSON(c, http.StatusOK, res)
 }
 
 // POST /shopify/webhook/no_op: any JSON value, logged at debug level.
@@ -127,6 +131,7 @@ func (s *Server) shopifyTransactionCreate(c *gin.Context) {
 	tx := core.ShopifyTransaction{ID: id, OrderID: orderID, Amount: t.Amount.Value, Currency: t.Currency.Value, Test: t.Test != nil && *t.Test}
 	if err := s.eng.RecordShopifyTransaction(c.Request.Context(), tx); err != nil {
 		s.log.Error("recording shopify transaction", "id", id, "err", err)
+		engineFailed(c)
 		writeJSON(c, http.StatusServiceUnavailable, jsonResponse{false, "Could not record the transaction. Please retry."})
 		return
 	}

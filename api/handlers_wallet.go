@@ -108,9 +108,11 @@ func (s *Server) walletIncomingPayment(c *gin.Context) {
 	case errors.Is(err, core.ErrPaymentAlreadyExists):
 		writeJSON(c, http.StatusOK, jsonResponse{true, "Payment already exists."})
 	case errors.Is(err, core.ErrInvalidAmount):
+		engineFailed(c)
 		writeJSON(c, http.StatusOK, jsonResponse{false, err.Error()})
 	case err != nil:
 		s.log.Error("incoming payment failed", "txid", *p.TxID, "err", err)
+		engineFailed(c)
 		writeJSON(c, http.StatusOK, jsonResponse{false, "Unexpected error handling payment."})
 	default:
 		b, _ := marshal(pay)
@@ -139,6 +141,7 @@ func (s *Server) walletTxConfirmation(c *gin.Context) {
 		writeJSON(c, http.StatusOK, jsonResponse{true, "Payment already confirmed."})
 	case err != nil:
 		s.log.Warn("payment confirmation failed", "txid", txid, "err", err)
+		engineFailed(c)
 		writeJSON(c, http.StatusOK, jsonResponse{false, "Could not confirm payment."})
 	default:
 		writeJSON(c, http.StatusOK, jsonResponse{true, "Payment " + txid + " confirmed successfully."})

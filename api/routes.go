@@ -17,6 +17,8 @@ const (
 	guardNone    guard = iota // public, or auth done in the handler
 	guardJWT                  // access token, then the role ACL
 	guardShopify              // D16 / HMAC / IP whitelist
+	guardPublicLimit          // public, rate limited per IP (ratelimit.go)
+	guardWalletLimit          // hot wallet (auth in the handler); failures rate limited per IP
 )
 
 // route is one entry of the routing table; the authorization matrix test
@@ -37,12 +39,12 @@ func (s *Server) routes() []route {
 		user, readAll, write, sa = core.RoleUser, core.RoleReadAll, core.RoleWrite, core.RoleSuperAdmin
 	)
 	return []route{
-		r(GET, "/health", guardNone, health),
-		r(POST, "/auth", guardNone, s.authLogin),
-		r(POST, "/order/claim", guardNone, s.claimOrder),
-		r(GET, "/wallet/send_to", guardNone, s.walletSendTo),
-		r(POST, "/wallet/incoming_payment", guardNone, s.walletIncomingPayment),
-		r(POST, "/wallet/tx_confirmation", guardNone, s.walletTxConfirmation),
+		r(GET, "/health", guardNone, s.health),
+		r(POST, "/auth", guardPublicLimit, s.authLogin),
+		r(POST, "/order/claim", guardPublicLimit, s.claimOrder),
+		r(GET, "/wallet/send_to", guardPublicLimit, s.walletSendTo),
+		r(POST, "/wallet/incoming_payment", guardWalletLimit, s.walletIncomingPayment),
+		r(POST, "/wallet/tx_confirmation", guardWalletLimit, s.walletTxConfirmation),
 
 		r(GET, "/api/check_token", guardJWT, s.checkToken, user),
 		r(GET, "/api/balance", guardJWT, s.myBalance),
@@ -87,7 +89,7 @@ func (s *Server) routes() []route {
 		r(POST, "/shopify/webhook/product_updated", guardShopify, s.shopifyProductUpdated),
 		r(POST, "/shopify/webhook/transaction_create", guardShopify, s.shopifyTransactionCreate),
 		r(POST, "/shopify/webhook/no_op", guardShopify, s.shopifyNoOp),
-		r(GET, "/shopify/health", guardShopify, health),
+		r(GET, "/shopify/health", guardShopify, s.health),
 
 		// Plugin administration (this project's addition). Each route needs
 		// write (super_admin passes too).
@@ -106,7 +108,13 @@ func (s *Server) buildRouter(accessLogW io.Writer) *gin.Engine {
 	g.HandleMethodNotAllowed = false // a wrong method is 404, as the reference
 	g.UseRawPath = true              // so %2F and %23 inside ids stay inside one segment
 	g.UnescapePathValues = true
-	g.Use(accessLog(accessLogW), s.recovery, limitBody)
+	g.Use(accessLog(accessLogW), s.observe, s.recovery, limitBody)
+	// Operational endpoints, outside the reference's route table.
+	g.GET("/livez", livez)
+	if s.cfg.MetricsEnabled {
+		mh := s.metrics.Handler()
+		g.GET("/metrics", func(c *gin.Context) { mh.ServeHTTP(c.Writer, c.Request) })
+	}
 
 	for _, rt := range s.routes() {
 		chain := []gin.HandlerFunc{}
@@ -115,6 +123,10 @@ func (s *Server) buildRouter(accessLogW io.Writer) *gin.Engine {
 			chain = append(chain, s.requireJWT, requireRoles(rt.roles))
 		case guardShopify:
 			chain = append(chain, s.shopifyGuard)
+		case guardPublicLimit:
+			chain = append(chain, s.limitPublic)
+		case guardWalletLimit:
+			chain = append(chain, s.limitWalletFailures)
 		}
 		chain = append(chain, rt.handler)
 		g.Handle(rt.method, rt.path, chain...)

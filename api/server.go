@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tari-payment/tps/api/metrics"
 	"github.com/tari-payment/tps/api/shopify"
 	"github.com/tari-payment/tps/core/config"
 	"github.com/tari-payment/tps/core/engine"
@@ -52,6 +53,9 @@ type Options struct {
 	AccessLog io.Writer
 	// Now is the clock (tests); nil uses time.Now.
 	Now func() time.Time
+	// Metrics records the server's metrics; nil builds a fresh set on the
+	// engine's database (served at /metrics unless TPG_METRICS_ENABLED=false).
+	Metrics *metrics.Metrics
 }
 
 // Server holds the HTTP handlers and what they need.
@@ -65,6 +69,9 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	router  *gin.Engine
+	metrics *metrics.Metrics
+
+	publicLimit, walletLimit *limiter
 
 	curCache currencyCache
 }
@@ -73,7 +80,7 @@ type Server struct {
 func New(o Options) *Server {
 	s := &Server{
 		cfg: o.Config, eng: o.Engine, key: o.ServerKey, pub: o.ServerKey.PublicKey(),
-		plugins: o.Plugins, shop: o.Shopify, log: o.Logger, now: o.Now,
+		plugins: o.Plugins, shop: o.Shopify, log: o.Logger, now: o.Now, metrics: o.Metrics,
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -81,6 +88,15 @@ func New(o Options) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if s.metrics == nil {
+		mo := metrics.Options{}
+		if s.eng != nil {
+			mo.DB = s.eng.DB()
+		}
+		s.metrics = metrics.New(mo)
+	}
+	s.publicLimit = newLimiter(s.cfg.RateLimitPerSecond, s.cfg.RateLimitBurst, s.now)
+	s.walletLimit = newLimiter(s.cfg.RateLimitWalletFailuresPerSecond, s.cfg.RateLimitWalletFailuresBurst, s.now)
 	if s.shop == nil {
 		s.shop = shopify.New(s.cfg.ShopifyAPIURL, s.cfg.ShopifyAdminAccessToken)
 	}
@@ -94,6 +110,9 @@ func New(o Options) *Server {
 
 // Handler is the root HTTP handler.
 func (s *Server) Handler() http.Handler { return s.router }
+
+// Metrics is the server's metrics (the expiry worker records its runs there).
+func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
 
 // NewHTTPServer wraps h with sane timeouts (keep-alive 600 s as the reference).
 func NewHTTPServer(addr string, h http.Handler) *http.Server {
@@ -123,7 +142,33 @@ func (s *Server) recovery(c *gin.Context) {
 	c.Next()
 }
 
-// health answers 👍️ and a newline, with no Content-Type, as the reference.
+// healthTimeout bounds the readiness probe's database ping.
+const healthTimeout = 2 * time.Second
+
+// health is readiness: 👍️ and a newline, with no Content-Type, as the
+// reference, while the database answers a ping; 503 JSON when it does not, so
+// a load balancer stops sending traffic to an instance that cannot commit.
+func (s *Server) health(c *gin.Context) {
+	if s.eng != nil {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), healthTimeout)
+		err := s.eng.DB().PingContext(ctx)
+		cancel()
+		if err != nil {
+			s.log.Warn("readiness: database unreachable", "err", err)
+			abortJSON(c, http.StatusServiceUnavailable, "The database is unreachable.")
+			return
+		}
+	}
+	health(c)
+}
+
+// livez is liveness: 200 while the process serves HTTP, whatever the
+// database does (restarting the process would not fix the database).
+func livez(c *gin.Context) {
+	c.Data(http.StatusOK, "text/plain; charset=utf-8", []byte("ok\n"))
+}
+
+// health writes the reference's body with no Content-Type.
 func health(c *gin.Context) {
 	c.Writer.Header()["Content-Type"] = nil
 	c.Status(http.StatusOK)

@@ -22,6 +22,7 @@ import (
 	"github.com/joho/godotenv"
 
 	"github.com/tari-payment/tps/api"
+	"github.com/tari-payment/tps/api/metrics"
 	"github.com/tari-payment/tps/core/config"
 	"github.com/tari-payment/tps/core/engine"
 	"github.com/tari-payment/tps/core/store"
@@ -117,7 +118,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		expiryWorker(workerCtx, eng, cfg.ExpiryCheckInterval, log)
+		expiryWorker(workerCtx, eng, cfg.ExpiryCheckInterval, log, srv.Metrics())
 	}()
 
 	serveErr := make(chan error, 1)
@@ -146,12 +147,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 // expiryWorker expires stale orders now and then every interval.
-func expiryWorker(ctx context.Context, eng *engine.Engine, interval time.Duration, log *slog.Logger) {
+func expiryWorker(ctx context.Context, eng *engine.Engine, interval time.Duration, log *slog.Logger, m *metrics.Metrics) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		log.Debug("🕰️ Running unclaimed order expiry job")
 		res, err := eng.ExpireOrders(ctx, time.Now())
+		if ctx.Err() == nil {
+			m.ObserveExpiry(len(res.Unclaimed), len(res.Unpaid), res.Skipped, err)
+		}
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Error("🕰️ order expiry failed", "err", err)

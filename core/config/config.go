@@ -81,6 +81,21 @@ type Config struct {
 	PluginsDir                 string
 	DataDir                    string // where generated files (development keys) go
 	ShopifyAdminTokenIsDefault bool
+
+	// Per-client-IP token buckets (see README, "Abuse limits"). A rate of 0
+	// disables that budget. Public: every request to /auth, /order/claim and
+	// /wallet/send_to. WalletFailures: only failed hot-wallet notifications
+	// are charged, so a wallet whose requests authenticate is never limited.
+	RateLimitPerSecond               float64
+	RateLimitBurst                   int
+	RateLimitWalletFailuresPerSecond float64
+	RateLimitWalletFailuresBurst     int
+	// RateLimitExemptLoopback skips limiting for clients at a loopback
+	// address: local tools, and every client of a local proxy whose forwarded
+	// header is not trusted (limiting them would throttle all customers as one).
+	RateLimitExemptLoopback bool
+	// MetricsEnabled serves GET /metrics (TPG_METRICS_ENABLED, default on).
+	MetricsEnabled bool
 }
 
 // LoadEnv loads .env from the working directory (real environment variables
@@ -239,6 +254,37 @@ func Load(getenv func(string) string) (Config, error) {
 		c.ShopifyAPIURL = "https://" + c.ShopifyShop + "/admin/api/" + c.ShopifyAPIVersion
 	}
 
+	rate := func(k string, def float64) float64 {
+		v := get(k)
+		if v == "" {
+			return def
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 || f != f || f > 1e9 {
+			errs = append(errs, fmt.Errorf("%s=%q is not a non-negative number of requests per second", k, v))
+			return def
+		}
+		return f
+	}
+	burst := func(k string, def int) int {
+		v := get(k)
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1_000_000 {
+			errs = append(errs, fmt.Errorf("%s=%q is not a positive integer", k, v))
+			return def
+		}
+		return n
+	}
+	c.RateLimitPerSecond = rate("TPG_RATE_LIMIT_PER_SECOND", 10)
+	c.RateLimitBurst = burst("TPG_RATE_LIMIT_BURST", 40)
+	c.RateLimitWalletFailuresPerSecond = rate("TPG_RATE_LIMIT_WALLET_FAILURES_PER_SECOND", 1)
+	c.RateLimitWalletFailuresBurst = burst("TPG_RATE_LIMIT_WALLET_FAILURES_BURST", 30)
+	c.RateLimitExemptLoopback = boolean("TPG_RATE_LIMIT_EXEMPT_LOOPBACK", true)
+	c.MetricsEnabled = boolean("TPG_METRICS_ENABLED", true)
+
 	c.DataDir = DataDirFor(c.DatabaseURL)
 	c.PluginsDir = str("TPG_PLUGINS_DIR", filepath.Join(c.DataDir, "plugins"))
 
@@ -352,5 +398,11 @@ func (c Config) Summary() []any {
 		slog.String("shopify_price_field", c.ShopifyPriceField),
 		slog.Bool("shopify_capture_payments", c.ShopifyCapturePayments),
 		slog.String("plugins_dir", c.PluginsDir),
+		slog.Float64("rate_limit_per_second", c.RateLimitPerSecond),
+		slog.Int("rate_limit_burst", c.RateLimitBurst),
+		slog.Float64("rate_limit_wallet_failures_per_second", c.RateLimitWalletFailuresPerSecond),
+		slog.Int("rate_limit_wallet_failures_burst", c.RateLimitWalletFailuresBurst),
+		slog.Bool("rate_limit_exempt_loopback", c.RateLimitExemptLoopback),
+		slog.Bool("metrics_enabled", c.MetricsEnabled),
 	}
 }

@@ -406,14 +406,14 @@ func init() {
 			if err != nil {
 				return err
 			}
-			return printRaw(s, raw)
+			return printRaw(s, raw, pluginCols...)
 		}),
 		adminLeaf("failed", "Deliveries parked as failed", cobra.NoArgs, func(ctx context.Context, s *session, _ []string) error {
 			raw, err := s.client.FailedDeliveries(ctx)
 			if err != nil {
 				return err
 			}
-			return printRaw(s, raw)
+			return printRaw(s, raw, deliveryCols...)
 		}),
 		adminLeaf("redeliver [DELIVERY_ID]", "Queue one failed delivery again, or all of them without an id", cobra.MaximumNArgs(1),
 			func(ctx context.Context, s *session, a []string) error {
@@ -471,9 +471,17 @@ func printOrder(s *session, o core.Order, err error) error {
 	return nil
 }
 
+// Columns shown for the plugin routes' rows (their shape is the server's;
+// other fields still appear with --json).
+var (
+	pluginCols   = []string{"id", "version", "state", "source", "events", "pending", "failed", "error"}
+	deliveryCols = []string{"id", "plugin_id", "event_type", "event_seq", "attempts", "state", "failed_at", "last_error"}
+)
+
 // printRaw shows a JSON value of unknown shape: indented JSON with --json,
-// else a table for an array of objects, else indented JSON.
-func printRaw(s *session, raw json.RawMessage) error {
+// else a table for an array of objects (the preferred columns that exist, or
+// every field), else indented JSON.
+func printRaw(s *session, raw json.RawMessage, preferred ...string) error {
 	var rows []map[string]any
 	if !s.json && json.Unmarshal(raw, &rows) == nil {
 		if len(rows) == 0 {
@@ -487,15 +495,22 @@ func printRaw(s *session, raw json.RawMessage) error {
 			}
 		}
 		var cols []string
-		for k := range keys {
-			cols = append(cols, k)
-		}
-		sort.Slice(cols, func(i, j int) bool {
-			if (cols[i] == "id") != (cols[j] == "id") {
-				return cols[i] == "id"
+		for _, k := range preferred {
+			if keys[k] {
+				cols = append(cols, k)
 			}
-			return cols[i] < cols[j]
-		})
+		}
+		if len(cols) == 0 {
+			for k := range keys {
+				cols = append(cols, k)
+			}
+			sort.Slice(cols, func(i, j int) bool {
+				if (cols[i] == "id") != (cols[j] == "id") {
+					return cols[i] == "id"
+				}
+				return cols[i] < cols[j]
+			})
+		}
 		t := newTextTable(s.out, upper(cols)...)
 		for _, r := range rows {
 			var vals []string

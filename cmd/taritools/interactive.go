@@ -505,14 +505,14 @@ var adminMenu = []menuItem{
 		if err != nil {
 			return err
 		}
-		return printRaw(s, raw)
+		return printRaw(s, raw, pluginCols...)
 	})},
 	{"Failed plugin deliveries", needSession(func(ctx context.Context, _ *tui, s *session) error {
 		raw, err := s.client.FailedDeliveries(ctx)
 		if err != nil {
 			return err
 		}
-		return printRaw(s, raw)
+		return printRaw(s, raw, deliveryCols...)
 	})},
 	{"Redeliver failed deliveries", needSession(func(ctx context.Context, _ *tui, s *session) error {
 		raw, err := s.client.RedeliverAll(ctx)

@@ -181,4 +181,3 @@ func (t *txn) flushAudit() error {
 		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", n), ", ")
 	return t.exec(q, t.audit...)
 }
-

@@ -150,6 +150,9 @@ func TestUserAndAdminCommands(t *testing.T) {
 		if len(hist.Settlements) != 1 || hist.Settlements[0].OrderID != "1001" {
 			t.Fatalf("history %+v", hist)
 		}
+		if out := c.ok("user", "whoami", "--profile", "alice"); !strings.Contains(out, officialProfileAddr) || !strings.Contains(out, "Logged in") {
+			t.Fatalf("whoami: %s", out)
+		}
 		if out := c.ok("user", "settle", "--profile", "alice"); !strings.Contains(out, "Nothing was paid") {
 			t.Fatalf("settle: %s", out)
 		}
@@ -355,6 +358,10 @@ func TestErrorsAndProfiles(t *testing.T) {
 	if out := c.ok("profile", "show", "seed", "--reveal"); !strings.Contains(out, "ef5d6881f2b1ff65dd6d62a77f73be2179cad40c6d587d5ff9f4ed49b5378b05") || !strings.Contains(out, "scare harsh") {
 		t.Fatalf("--reveal: %s", out)
 	}
+	if e := c.fail("profile", "add", "--name", "p1", "--secret-key", tari.GenerateSecretKey().Hex()); !strings.Contains(e, "--force") {
+		t.Fatalf("overwrite without --force: %s", e)
+	}
+	c.ok("profile", "add", "--name", "p1", "--secret-key", key.Hex(), "--server", "http://127.0.0.1:1", "--force")
 	if out := c.ok("profile", "default"); strings.TrimSpace(out) != "p1" {
 		t.Fatalf("default: %q", out)
 	}

@@ -15,7 +15,7 @@ import (
 // profileAddOpts are the flags of `taritools profile add`.
 type profileAddOpts struct {
 	name, network, server, secretKey, secretKeyEnv, seedWords string
-	seedStdin, makeDefault                                    bool
+	seedStdin, makeDefault, force                             bool
 	roles                                                     []string
 }
 
@@ -55,7 +55,7 @@ func init() {
 			}
 			p := profiles.Profile{Name: add.name, Network: add.network, Server: add.server, SecretKey: add.secretKey,
 				SecretKeyEnv: add.secretKeyEnv, SeedWords: strings.Join(strings.Fields(add.seedWords), " "), Roles: add.roles}
-			return saveProfile(c.OutOrStdout(), p, add.makeDefault)
+			return saveProfileOpts(c.OutOrStdout(), p, add.makeDefault, add.force)
 		},
 	}
 	f := addCmd.Flags()
@@ -68,6 +68,7 @@ func init() {
 	f.BoolVar(&add.seedStdin, "seed-words-stdin", false, "read the seed words from standard input (keeps them out of shell history)")
 	f.StringSliceVarP(&add.roles, "roles", "r", nil, "roles to ask for at login (default user), e.g. user,read_all,write")
 	f.BoolVar(&add.makeDefault, "default", false, "make this the default profile")
+	f.BoolVar(&add.force, "force", false, "replace an existing profile of the same name")
 	_ = addCmd.MarkFlagRequired("name")
 
 	listCmd := &cobra.Command{
@@ -171,11 +172,18 @@ func readLine(r io.Reader) (string, error) {
 	return strings.TrimSpace(sc.Text()), nil
 }
 
-// saveProfile validates, stores and reports a profile (without secrets).
+// saveProfile validates, stores and reports a new profile (without secrets).
 func saveProfile(out io.Writer, p profiles.Profile, makeDefault bool) error {
+	return saveProfileOpts(out, p, makeDefault, false)
+}
+
+func saveProfileOpts(out io.Writer, p profiles.Profile, makeDefault, replace bool) error {
 	f, err := profiles.Load()
 	if err != nil {
 		return err
+	}
+	if _, err := f.Get(p.Name); err == nil && !replace && p.Name != "" {
+		return fmt.Errorf("profile %q already exists; add --force to replace it (its key would be lost)", p.Name)
 	}
 	if err := f.Put(p); err != nil {
 		return err

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/skip2/go-qrcode"
 	"github.com/spf13/cobra"
@@ -70,6 +72,23 @@ func init() {
 		&cobra.Command{
 			Use: "order ORDER_ID", Short: "Show one of my orders", Args: cobra.ExactArgs(1),
 			RunE: withSession(&userOpts, func(ctx context.Context, s *session, a []string) error { return showOrder(ctx, s, a[0]) }),
+		},
+		&cobra.Command{
+			Use: "whoami", Short: "This profile's address and roles, checked with the server", Args: cobra.NoArgs,
+			RunE: withSession(&userOpts, func(ctx context.Context, s *session, _ []string) error {
+				err := s.client.CheckToken(ctx)
+				if s.json {
+					return errors.Join(err, s.printJSON(map[string]any{"profile": s.profile.Name, "address": s.client.Address.Base58(),
+						"network": s.profile.Network, "server": s.client.BaseURL, "roles": s.client.Roles, "token_valid": err == nil}))
+				}
+				fmt.Fprintf(s.out, "Profile: %s\nAddress: %s\nEmoji:   %s\nServer:  %s\nRoles:   %s\n", s.profile.Name,
+					s.client.Address.Base58(), s.client.Address.Emoji(), s.client.BaseURL, strings.Join(s.client.Roles, ","))
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(s.out, "Logged in: the server accepted this profile's token.")
+				return nil
+			}),
 		},
 		&cobra.Command{
 			Use: "send-to", Short: "The hot-wallet addresses to pay (with QR codes)", Args: cobra.NoArgs,

@@ -149,6 +149,20 @@ func TestWalletCommandLines(t *testing.T) {
 		t.Fatalf("second confirmation: %s", out)
 	}
 
+	// Newer wallets carry the signed claim in the payment id instead of the
+	// memo: taritools hands it to the server as the memo.
+	srv.newOrder(t, 2003, 43, "1.00")
+	claim3 := tari.SignMemo(key, profileAddr, "2003")
+	claimJSON := `{"address":"` + claim3.Address + `","order_id":"2003","signature":"` + claim3.Signature + `"}`
+	out = c.ok("wallet", "received", "--profile", hotWalletProfile, "--amount", "1 T", "--txid", "tx-c",
+		"--sender", officialProfileAddr, "--payment_id", "data("+hex.EncodeToString([]byte(claimJSON))+")")
+	if !strings.Contains(out, `"order_id":"2003"`) {
+		t.Fatalf("claim in payment id: %s", out)
+	}
+	if st := orderStatus(t, c, "2003"); st != core.OrderNew {
+		t.Fatalf("2003 is %s, want New (claimed by the payment)", st)
+	}
+
 	// Unknown txid: the server answers success=false; taritools fails.
 	if e := c.fail("wallet", "confirmed", "--profile", hotWalletProfile, "--txid", "nope"); !strings.Contains(e, "Could not confirm payment.") {
 		t.Fatalf("unknown txid: %s", e)

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/skip2/go-qrcode"
 	"github.com/spf13/cobra"
@@ -134,8 +135,12 @@ func userClaim(ctx context.Context, s *session, orderID string) error {
 			PayLink string `json:"pay_link,omitempty"`
 		}{res, link})
 	}
+	due := res.ExpiresAt
+	if t, err := time.Parse(time.RFC3339Nano, due); err == nil {
+		due = t.UTC().Format("2006-01-02 15:04:05 UTC")
+	}
 	fmt.Fprintf(s.out, "## Claimed order details\nOrder id: %s  Status: %s\nAmount: %s\nPayment due before: %s\n",
-		res.OrderID, res.Status, fmtXTR(res.TotalPrice), res.ExpiresAt)
+		res.OrderID, res.Status, fmtXTR(res.TotalPrice), due)
 	if aerr != nil {
 		fmt.Fprintf(s.out, "Send payment to: (unreadable address: %v)\n", aerr)
 		return nil

@@ -14,8 +14,12 @@
 #  $12 direction  $13 payment id
 # "sent" and pending "cancelled" events carry fewer arguments and are ignored.
 
-BINPATH=${TARITOOLS_PATH:-$HOME/.cargo/bin}
-BIN=$BINPATH/taritools
+# taritools from $TARITOOLS_PATH, else from PATH, else where `go install` puts it.
+if [ -n "$TARITOOLS_PATH" ]; then
+  BIN=$TARITOOLS_PATH/taritools
+else
+  BIN=$(command -v taritools || echo "${GOBIN:-$HOME/go/bin}/taritools")
+fi
 PROFILE="TPS Hot Wallet"
 LOG=${TPS_NOTIFY_LOG:-$HOME/.taritools/tps_notify.log}
 

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -48,19 +49,25 @@ func defaultManifest(id string) (*Manifest, error) {
 	return m, nil
 }
 
-// FindSourceDir walks up from the working directory to the module root of
-// this repository, where the default plugins' source lives. It returns ""
-// when the server runs outside a checkout.
+// FindSourceDir returns the module root of this repository, where the
+// default plugins' source lives: the directory this file was compiled from
+// (a server built or run from a checkout, unless built with -trimpath), else
+// the first parent of the working directory holding the module. It returns
+// "" when the server runs away from any checkout.
 func FindSourceDir() string {
+	if _, file, _, ok := runtime.Caller(0); ok && filepath.IsAbs(file) {
+		root := filepath.Dir(filepath.Dir(file))
+		if isModuleRoot(root) {
+			return root
+		}
+	}
 	dir, err := os.Getwd()
 	if err != nil {
 		return ""
 	}
 	for {
-		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil {
-			if strings.Contains(string(b), "module "+modulePath+"\n") {
-				return dir
-			}
+		if isModuleRoot(dir) {
+			return dir
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
@@ -68,6 +75,11 @@ func FindSourceDir() string {
 		}
 		dir = parent
 	}
+}
+
+func isModuleRoot(dir string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	return err == nil && strings.Contains(string(b), "module "+modulePath+"\n")
 }
 
 // sourceHash digests everything a shipped plugin is built from, so a build

@@ -56,7 +56,9 @@ type Config struct {
 	// NoDefaults skips the shipped plugins (tests of other packages).
 	NoDefaults bool
 	// CrashLimit disables a plugin after this many crashes (trap, timeout,
-	// memory exhaustion) in a row; default 5.
+	// memory exhaustion) in a row; default 10, a little over the delivery
+	// attempts, so one poison event is parked without disabling the plugin
+	// but a plugin that crashes on everything is stopped.
 	CrashLimit int
 	// Delivery tunes the outbox dispatcher (retries, backoff, polling).
 	Delivery outbox.Options
@@ -156,7 +158,7 @@ func Start(ctx context.Context, cfg Config) (*Manager, error) {
 		cfg.SourceDir = FindSourceDir()
 	}
 	if cfg.CrashLimit <= 0 {
-		cfg.CrashLimit = 5
+		cfg.CrashLimit = 10
 	}
 	if cfg.Delivery.Logger == nil {
 		cfg.Delivery.Logger = cfg.Logger
@@ -271,6 +273,13 @@ func (mgr *Manager) load(ctx context.Context) {
 			e.info.State = StateUnconfigured
 			e.info.Error = "missing configuration: " + strings.Join(missing, ", ")
 			mgr.log.Warn("plugin not configured; it subscribes to nothing", "plugin", m.ID, "missing", missing)
+			continue
+		}
+		// The cursor exists before the (possibly slow) build and compile, and
+		// stays if loading fails: events committed meanwhile are kept for the
+		// plugin and delivered once it loads.
+		if err := mgr.disp.EnsureCursor(ctx, m.ID, m.eventTypes()); err != nil {
+			mgr.broken(e, err)
 			continue
 		}
 		wg.Add(1)

@@ -168,24 +168,8 @@ func (d *Dispatcher) Register(ctx context.Context, sub Subscriber) error {
 		return errors.New("outbox: subscriber with an empty id")
 	}
 	types := typesOf(sub)
-	now := time.Now().UTC()
-	// The cursor row is created and the event types refreshed in one
-	// statement pair inside a transaction so two instances registering the
-	// same subscriber agree on its starting position.
-	err := d.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		last, err := store.LastEventSeq(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox_subscribers (id, event_types, position, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`, id, strings.Join(types, ","), last, now, now); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE outbox_subscribers SET event_types = ? WHERE id = ?`, strings.Join(types, ","), id)
+	if err := d.EnsureCursor(ctx, id, sub.EventTypes()); err != nil {
 		return err
-	})
-	if err != nil {
-		return fmt.Errorf("outbox: register %s: %w", id, err)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -200,6 +184,38 @@ func (d *Dispatcher) Register(ctx context.Context, sub Subscriber) error {
 	d.loops[id] = l
 	if d.started {
 		d.startLoop(l)
+	}
+	return nil
+}
+
+// EnsureCursor creates subscriber id's cursor if it does not exist yet,
+// starting after the last committed event, and records its event types.
+// From then on its events are kept for it even while nothing delivers them
+// (a plugin that is still compiling, or broken until it is fixed).
+func (d *Dispatcher) EnsureCursor(ctx context.Context, id string, eventTypes []core.EventType) error {
+	var ts []string
+	for _, t := range eventTypes {
+		ts = append(ts, string(t))
+	}
+	sort.Strings(ts)
+	types := strings.Join(ts, ",")
+	now := time.Now().UTC()
+	// One transaction, so two instances registering the same subscriber
+	// agree on its starting position.
+	err := d.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		last, err := store.LastEventSeq(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox_subscribers (id, event_types, position, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`, id, types, last, now, now); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE outbox_subscribers SET event_types = ? WHERE id = ? AND event_types <> ?`, types, id, types)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("outbox: register %s: %w", id, err)
 	}
 	return nil
 }
@@ -297,6 +313,18 @@ func (d *Dispatcher) run(ctx context.Context, l *loop) {
 // long to wait before the next round (0: more work is ready).
 func (d *Dispatcher) round(ctx context.Context, l *loop) time.Duration {
 	id := l.sub.ID()
+	// Look before taking the lease: claiming is a write, and on SQLite every
+	// write waits for the single writer the API needs.
+	due, wait, err := d.due(ctx, l)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.log.Warn("outbox: reading cursor failed", "subscriber", id, "err", err)
+		}
+		return d.opts.PollInterval
+	}
+	if !due {
+		return wait
+	}
 	st, ok, err := d.claim(ctx, id)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -364,6 +392,43 @@ func (d *Dispatcher) round(ctx context.Context, l *loop) time.Duration {
 		return 0
 	}
 	return d.opts.PollInterval
+}
+
+// due reports whether the subscriber has work it may do now (read-only);
+// if not, how long to wait before looking again.
+func (d *Dispatcher) due(ctx context.Context, l *loop) (bool, time.Duration, error) {
+	var pos, next, leaseUntil int64
+	var disabled bool
+	var owner string
+	err := d.db.QueryRowContext(ctx, `SELECT position, next_attempt_ms, disabled, lease_owner, lease_until_ms FROM outbox_subscribers WHERE id = ?`,
+		l.sub.ID()).Scan(&pos, &next, &disabled, &owner, &leaseUntil)
+	if err != nil {
+		return false, 0, err
+	}
+	now := nowMS()
+	if disabled || (owner != "" && owner != d.instance && leaseUntil > now) {
+		return false, d.opts.PollInterval, nil
+	}
+	var n int
+	if err := d.db.NewSelect().TableExpr("outbox_failures").ColumnExpr("1").
+		Where("subscriber_id = ? AND state = 'redeliver'", l.sub.ID()).Limit(1).Scan(ctx, &n); err == nil {
+		return true, 0, nil
+	} else if !store.IsNoRows(err) {
+		return false, 0, err
+	}
+	if next > now {
+		return false, min(time.Duration(next-now)*time.Millisecond, d.opts.PollInterval), nil
+	}
+	q := d.db.NewSelect().TableExpr("events").ColumnExpr("1").Where("seq > ?", pos).Limit(1)
+	if len(l.types) > 0 {
+		q = q.Where("type IN (?)", bun.In(l.types))
+	}
+	if err := q.Scan(ctx, &n); err == nil {
+		return true, 0, nil
+	} else if !store.IsNoRows(err) {
+		return false, 0, err
+	}
+	return false, d.opts.PollInterval, nil
 }
 
 // backoff is min(BackoffMax, BackoffMin·2^(attempts-1)).

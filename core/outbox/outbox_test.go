@@ -404,3 +404,34 @@ func TestTwoInstancesNeverDeliverConcurrently(t *testing.T) {
 	}
 	fmt.Fprint(io.Discard, order)
 }
+
+// An instance that died holding a lease blocks delivery only until the lease
+// expires; then another instance takes over.
+func TestExpiredLeaseIsTakenOver(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.SQLite(t)
+	d := outbox.New(db, fastOpts())
+	defer d.Close()
+	r := &recorder{id: "orphan"}
+	if err := d.EnsureCursor(ctx, "orphan", nil); err != nil {
+		t.Fatal(err)
+	}
+	appendEvents(t, db, core.EventNewOrder, 2)
+	expires := time.Now().Add(400 * time.Millisecond)
+	if _, err := db.ExecContext(ctx, `UPDATE outbox_subscribers SET lease_owner = 'dead-instance', lease_until_ms = ? WHERE id = 'orphan'`, expires.UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Register(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	d.Start()
+	d.Notify()
+	st, _ := d.Subscriber(ctx, "orphan")
+	if st.LeasedBy != "dead-instance" || st.Pending != 2 {
+		t.Fatalf("state = %+v", st)
+	}
+	waitFor(t, "takeover", func() bool { return len(r.delivered()) == 2 })
+	if time.Now().Before(expires) {
+		t.Fatal("delivered while another instance held the lease")
+	}
+}

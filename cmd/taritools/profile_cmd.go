@@ -122,6 +122,7 @@ func init() {
 			if err := f.Save(); err != nil {
 				return err
 			}
+			profiles.ForgetToken(args[0])
 			fmt.Fprintf(c.OutOrStdout(), "Removed profile %q.\n", args[0])
 			return nil
 		},

@@ -361,6 +361,17 @@ func (c *TokenCache) Store(token string, expires time.Time) {
 	saveTokens(m)
 }
 
+// ForgetToken drops a profile's cached access token (its nonce record stays,
+// so a profile re-created under the same name keeps counting upwards).
+func ForgetToken(name string) {
+	m := loadTokens()
+	if e, ok := m[name]; ok {
+		e.Token, e.Expires = "", time.Time{}
+		m[name] = e
+		saveTokens(m)
+	}
+}
+
 // LastNonce is the last nonce used with this profile.
 func (c *TokenCache) LastNonce() uint64 {
 	return loadTokens()[c.profile].LastNonce

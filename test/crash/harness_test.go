@@ -247,10 +247,10 @@ func serverEnv(port int, dbURL string, key tari.SecretKey, payTo tari.Address, w
 		"TPG_HOST": "127.0.0.1", "TPG_PORT": strconv.Itoa(port), "TPG_DATABASE_URL": dbURL,
 		"TPG_JWT_SIGNING_KEY": key.Hex(), "TPG_JWT_VERIFICATION_KEY": key.PublicKey().Hex(),
 		"TPG_PAYMENT_WALLET_ADDRESS": payTo.Base58(), "TPG_SHOPIFY_HMAC_SECRET": shopifySecret,
-		"TPG_SHOPIFY_API_URL":  "http://127.0.0.1:1/admin/api/2024-04", // no Shopify here
-		"TPG_PLUGINS_DISABLE":  "shopify",
-		"TPG_PLUGINS_DIR":      pluginsDir,
-		"TPG_PLUGIN_CACHE_DIR": pluginCache,
+		"TPG_SHOPIFY_API_URL":     "http://127.0.0.1:1/admin/api/2024-04", // no Shopify here
+		"TPG_PLUGINS_DISABLE":     "shopify",
+		"TPG_PLUGINS_DIR":         pluginsDir,
+		"TPG_PLUGIN_CACHE_DIR":    pluginCache,
 		"TPG_PLUGIN_WEBHOOK_URLS": webhookURL, "TPG_PLUGIN_WEBHOOK_SECRET": webhookSecret,
 		"TPG_LOG_LEVEL": "info",
 	}
@@ -527,6 +527,7 @@ type worker struct {
 	nonce int64
 	seq   int
 	flows []string
+	tick  <-chan time.Time // nil: no pacing
 }
 
 var errGiveUp = errors.New("unexpected answer")
@@ -598,6 +599,13 @@ func (w *worker) admin(ctx context.Context, what, path string, body any, ok func
 
 func (w *worker) run(ctx context.Context) {
 	for ctx.Err() == nil {
+		if w.tick != nil {
+			select {
+			case <-w.tick:
+			case <-ctx.Done():
+				return
+			}
+		}
 		w.seq++
 		id := strconv.Itoa((w.id+1)*10_000_000 + w.seq)
 		xtr := int64(1 + rand.IntN(50))
@@ -682,16 +690,36 @@ func (w *worker) run(ctx context.Context) {
 	}
 }
 
-// load runs one worker per hot wallet until stop is called.
+// load runs one worker per hot wallet until stop is called, starting at
+// most TPG_CRASH_RATE flows per second in all (default 40; 0 = as fast as
+// the server answers). The cap keeps CI short: every event committed has to
+// be delivered to the webhook before the checks end.
 func (r *rig) load(flows ...string) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
+	var tick <-chan time.Time
+	stopTicker := func() {}
+	if rate := envRate(r.t, "TPG_CRASH_RATE", 40); rate > 0 {
+		tk := time.NewTicker(time.Second / time.Duration(rate))
+		tick, stopTicker = tk.C, tk.Stop
+	}
 	var wg sync.WaitGroup
 	for i, h := range r.hot {
-		w := &worker{r: r, id: i, hot: h, nonce: time.Now().UnixMicro(), flows: flows}
+		w := &worker{r: r, id: i, hot: h, nonce: time.Now().UnixMicro(), flows: flows, tick: tick}
 		wg.Add(1)
 		go func() { defer wg.Done(); w.run(ctx) }()
 	}
-	return func() { cancel(); wg.Wait() }
+	return func() { cancel(); wg.Wait(); stopTicker() }
+}
+
+func envRate(t *testing.T, k string, def int) int {
+	if v := os.Getenv(k); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			t.Fatalf("%s=%q is not a non-negative integer", k, v)
+		}
+		return n
+	}
+	return def
 }
 
 // ------------------------------------------------------------------ checks

@@ -27,6 +27,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" {
+		runChild() // never returns
+	}
 	repoRoot = plugins.FindSourceDir()
 	if repoRoot == "" {
 		fmt.Fprintln(os.Stderr, "cannot find the module root")

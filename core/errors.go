@@ -36,6 +36,8 @@ var (
 	ErrUnsupportedCurrency = errors.New("Unsupported currency")
 	// GET /api/exchange_rate/{cur} with nothing stored.
 	ErrRateNotFound = errors.New("The requested exchange rate does not exist")
+	// An order without an order id.
+	ErrInvalidOrder = errors.New("Invalid order")
 	// A price string that is not a decimal number, or overflows.
 	ErrInvalidPrice = errors.New("Invalid price")
 	// Login nonce not strictly increasing: 401 "Authentication Error. Login

@@ -36,7 +36,16 @@ type NewOrder struct {
 // (D20). Route: POST /shopify/webhook/checkout_create, POST /api/rescan_open_orders.
 func (e *Engine) NewOrder(ctx context.Context, o NewOrder) (*core.Order, error) {
 	if o.OrderID == "" {
-		return nil, fmt.Errorf("%w: empty order id", core.ErrInvalidPrice)
+		return nil, fmt.Errorf("%w: empty order id", core.ErrInvalidOrder)
+	}
+	// A memo holding a valid signature for this very order claims it. The
+	// signature is checked before the transaction opens: no crypto inside it.
+	var memoClaimant *tari.Address
+	if o.Memo != nil {
+		if sig, err := tari.ParseMemoSignature(*o.Memo); err == nil && sig.OrderID == o.OrderID && sig.Verify() {
+			a := sig.ParsedAddress()
+			memoClaimant = &a
+		}
 	}
 	var out core.Order
 	_, err := e.write(ctx, func(t *txn) error {
@@ -61,15 +70,10 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
 		if err := t.logOrder("insert", &ord); err != nil {
 			return err
 		}
-		// A memo holding a valid signature for this very order claims it.
-		var claimant *tari.Address
-		if o.Memo != nil {
-			if sig, err := tari.ParseMemoSignature(*o.Memo); err == nil && sig.OrderID == o.OrderID && sig.Verify() {
-				a := sig.ParsedAddress()
-				claimant = &a
-				if err := t.claim(&ord, a); err != nil {
-					return err
-				}
+		claimant := memoClaimant
+		if claimant != nil {
+			if err := t.claim(&ord, *claimant); err != nil {
+				return err
 			}
 		}
 		if err := t.emit(core.EventNewOrder, core.OrderEvent{Order: ord}); err != nil {

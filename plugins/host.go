@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -196,10 +195,12 @@ func (p *plugin) Deliver(ctx context.Context, ev core.Event) error {
 func eventDoc(ev core.Event) []byte {
 	var b bytes.Buffer
 	b.Grow(len(ev.Payload) + 128)
+	id, _ := json.Marshal(ev.ID)
+	typ, _ := json.Marshal(string(ev.Type))
 	b.WriteString(`{"id":`)
-	b.WriteString(strconv.Quote(ev.ID))
+	b.Write(id)
 	b.WriteString(`,"type":`)
-	b.WriteString(strconv.Quote(string(ev.Type)))
+	b.Write(typ)
 	b.WriteString(`,"created_at":"`)
 	b.WriteString(ev.CreatedAt.UTC().Format(time.RFC3339Nano))
 	b.WriteString(`","data":`)

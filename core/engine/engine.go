@@ -170,14 +170,21 @@ func (t *txn) logPayment(op string, p *core.Payment) error {
 	return nil
 }
 
-// flushAudit writes the transaction's audit rows in one statement (one
-// round trip however many rows changed).
+// flushAudit writes the transaction's audit rows, up to eight per statement
+// (one round trip for a typical operation; a bounded set of statement shapes
+// for the prepared-statement cache however many orders expire at once).
 func (t *txn) flushAudit() error {
-	n := len(t.audit) / 5
-	if n == 0 {
-		return nil
+	const cols = 5
+	rows := t.audit
+	for len(rows) > 0 {
+		n := min(len(rows)/cols, 8)
+		q := "INSERT INTO audit_log (entity, entity_key, operation, changed_at, snapshot) VALUES " +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", n), ", ")
+		if err := t.exec(q, rows[:n*cols]...); err != nil {
+			return err
+		}
+		rows = rows[n*cols:]
 	}
-	q := "INSERT INTO audit_log (entity, entity_key, operation, changed_at, snapshot) VALUES " +
-		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", n), ", ")
-	return t.exec(q, t.audit...)
+	t.audit = nil
+	return nil
 }

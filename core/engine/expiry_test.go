@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -106,4 +107,27 @@ func TestExpirySkippedWhileAnotherInstanceRuns(t *testing.T) {
 	if err != nil || r.Skipped || len(r.Unclaimed) != 1 {
 		t.Fatalf("after: %+v %v", r, err)
 	}
+}
+
+// Many orders expiring in one run each get their audit row and event.
+func TestExpireMany(t *testing.T) {
+	forEachDB(t, func(t *testing.T, x *env) {
+		for i := range 21 {
+			x.order(fmt.Sprint("o", i), fmt.Sprint("c", i), 1)
+		}
+		x.advance(3 * time.Second)
+		seq := x.lastSeq()
+		r, err := x.e.ExpireOrders(x.ctx, x.clock())
+		if err != nil || len(r.Unclaimed) != 21 {
+			t.Fatalf("%d expired, %v", len(r.Unclaimed), err)
+		}
+		if n := len(x.eventTypesAfter(seq)); n != 21 {
+			t.Fatalf("%d events", n)
+		}
+		var audits int
+		x.db.NewRaw("SELECT COUNT(*) FROM audit_log WHERE operation = 'expire'").Scan(x.ctx, &audits)
+		if audits != 21 {
+			t.Fatalf("%d audit rows", audits)
+		}
+	}, shortTimeouts)
 }

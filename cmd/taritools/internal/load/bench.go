@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -26,24 +27,27 @@ type BenchConfig struct {
 	Log      io.Writer     // progress lines; nil = none
 }
 
-// Report is everything a run measured. Ratios divide by the baseline's
-// request rate measured in the same run.
+// Report is everything a run measured. Ratios divide by the request rate of
+// the baseline slices interleaved with the phase.
 type Report struct {
-	CPUs        int     `json:"cpus"`
-	Database    string  `json:"database,omitempty"`
-	Instances   int     `json:"instances"`
-	Baseline    Result  `json:"baseline"`
-	Webhooks    Result  `json:"webhooks"`
-	FlowsMax    Result  `json:"flows_max"`
-	Paced       Result  `json:"flows_paced"`
-	WebhookX    float64 `json:"webhook_vs_baseline"`       // webhook req/s ÷ baseline req/s
-	FlowReqX    float64 `json:"flow_requests_vs_baseline"` // full-flow req/s ÷ baseline req/s
-	FlowsX      float64 `json:"flows_vs_baseline"`         // flows/s ÷ baseline req/s
-	Verified    int     `json:"orders_verified_paid"`
-	Checked     int     `json:"orders_checked"`
-	VerifyError string  `json:"verify_error,omitempty"`
-	PluginCalls int64   `json:"plugin_http_calls,omitempty"`
-	Memory      *Memory `json:"memory,omitempty"`
+	CPUs      int    `json:"cpus"`
+	Database  string `json:"database,omitempty"`
+	Instances int    `json:"instances"`
+	// LoadAvg* is the machine's 1-minute load average (other work competing).
+	LoadAvgStart float64 `json:"loadavg_start"`
+	LoadAvgEnd   float64 `json:"loadavg_end"`
+	Baseline     Result  `json:"baseline"`
+	Webhooks     Result  `json:"webhooks"`
+	FlowsMax     Result  `json:"flows_max"`
+	Paced        Result  `json:"flows_paced"`
+	WebhookX     float64 `json:"webhook_vs_baseline"`       // webhook req/s ÷ baseline req/s
+	FlowReqX     float64 `json:"flow_requests_vs_baseline"` // full-flow req/s ÷ baseline req/s
+	FlowsX       float64 `json:"flows_vs_baseline"`         // flows/s ÷ baseline req/s
+	Verified     int     `json:"orders_verified_paid"`
+	Checked      int     `json:"orders_checked"`
+	VerifyError  string  `json:"verify_error,omitempty"`
+	PluginCalls  int64   `json:"plugin_http_calls,omitempty"`
+	Memory       *Memory `json:"memory,omitempty"`
 }
 
 // Errors is the number of failed requests in all phases plus unpaid samples.
@@ -88,33 +92,27 @@ func Bench(ctx context.Context, cfg BenchConfig) (*Report, error) {
 	if cfg.Clients < 1 {
 		cfg.Clients = 1
 	}
-	rep := &Report{CPUs: runtime.NumCPU(), Instances: len(cfg.Target.URLs)}
+	rep := &Report{CPUs: runtime.NumCPU(), Instances: len(cfg.Target.URLs), LoadAvgStart: loadAvg()}
 	phase := cfg.Duration
 	if cfg.Soak {
 		phase = min(10*time.Second, cfg.Duration)
 	}
-	opt := Options{Clients: cfg.Clients, Duration: phase}
-
-	// Baseline first, while the server is idle.
+	// The baseline runs in the same process as the clients, on a loopback
+	// port, while the server idles.
 	base, err := StartBaseline(ctx, cfg.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("baseline: %w", err)
 	}
+	defer base.Close()
 	bc, err := NewClient([]string{base.URL}, cfg.Clients)
 	if err != nil {
-		base.Close()
 		return nil, err
 	}
-	br := &Runner{T: Target{HMACSecret: cfg.Target.HMACSecret}, C: bc}
+	defer bc.Close()
+	br := &Runner{T: Target{HMACSecret: cfg.Target.HMACSecret}, C: bc, idBase: 1}
 	if br.tmpl, err = template(cfg.Fixture); err != nil {
-		base.Close()
 		return nil, err
 	}
-	br.idBase = 1
-	cfg.logf("baseline: bare gin + one SQLite INSERT per request, %d clients, %s", cfg.Clients, phase)
-	rep.Baseline = br.Closed(ctx, "baseline", opt, false)
-	bc.Close()
-	base.Close()
 
 	workers := 2 * cfg.Clients // paced phases need spare workers for bursts
 	r, err := NewRunner(ctx, cfg.Target, cfg.Fixture, workers)
@@ -123,12 +121,37 @@ func Bench(ctx context.Context, cfg BenchConfig) (*Report, error) {
 	}
 	defer r.C.Close()
 
-	if !cfg.Soak {
-		cfg.logf("webhooks: signed orders/create, %d clients, %s", cfg.Clients, phase)
-		rep.Webhooks = r.Closed(ctx, "webhooks", opt, false)
+	// Each server phase alternates one-second slices with the baseline, so
+	// the machine's other work (a shared CI box) weighs on both alike; each
+	// ratio divides by the baseline slices paired with that phase.
+	pair := func(name string, full bool) (Result, Result) {
+		var a, b Result
+		slices := max(1, int(phase/time.Second))
+		so := Options{Clients: cfg.Clients, Duration: phase / time.Duration(slices)}
+		for i := 0; i < slices && ctx.Err() == nil; i++ {
+			b.Merge(br.Closed(ctx, "baseline", so, false))
+			a.Merge(r.Closed(ctx, name, so, full))
+		}
+		a.Clients, b.Clients = cfg.Clients, cfg.Clients
+		return a, b
 	}
-	cfg.logf("full flows, closed loop: %d clients, %s", cfg.Clients, phase)
-	rep.FlowsMax = r.Closed(ctx, "flows_max", opt, true)
+	var b1, b2 Result
+	if !cfg.Soak {
+		cfg.logf("webhooks: signed orders/create, %d clients, %s, interleaved with the baseline (bare gin + one SQLite INSERT per request)", cfg.Clients, phase)
+		rep.Webhooks, b1 = pair("webhooks", false)
+		rep.Baseline.Merge(b1)
+		if b1.ReqPerSec > 0 {
+			rep.WebhookX = rep.Webhooks.ReqPerSec / b1.ReqPerSec
+		}
+	}
+	cfg.logf("full flows, closed loop: %d clients, %s, interleaved with the baseline", cfg.Clients, phase)
+	rep.FlowsMax, b2 = pair("flows_max", true)
+	rep.Baseline.Merge(b2)
+	if b2.ReqPerSec > 0 {
+		rep.FlowReqX = rep.FlowsMax.ReqPerSec / b2.ReqPerSec
+		rep.FlowsX = rep.FlowsMax.FlowsPerS / b2.ReqPerSec
+	}
+	rep.Baseline.Name = "baseline"
 
 	rate := rep.FlowsMax.FlowsPerS / 2
 	if rate < 1 {
@@ -161,13 +184,22 @@ func Bench(ctx context.Context, cfg BenchConfig) (*Report, error) {
 	if err != nil {
 		rep.VerifyError = err.Error()
 	}
-
-	if b := rep.Baseline.ReqPerSec; b > 0 {
-		rep.WebhookX = rep.Webhooks.ReqPerSec / b
-		rep.FlowReqX = rep.FlowsMax.ReqPerSec / b
-		rep.FlowsX = rep.FlowsMax.FlowsPerS / b
-	}
+	rep.LoadAvgEnd = loadAvg()
 	return rep, nil
+}
+
+// loadAvg is the 1-minute load average from /proc/loadavg (0 elsewhere).
+func loadAvg() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(f[0], 64)
+	return v
 }
 
 // spread picks n evenly spaced ids.
@@ -257,7 +289,7 @@ func (m *memSampler) report(d time.Duration) *Memory {
 
 // Print writes the report for people.
 func (r *Report) Print(w io.Writer) {
-	fmt.Fprintf(w, "machine: %d CPUs; database: %s; instances: %d\n", r.CPUs, r.Database, r.Instances)
+	fmt.Fprintf(w, "machine: %d CPUs, load average %.1f → %.1f; database: %s; instances: %d\n", r.CPUs, r.LoadAvgStart, r.LoadAvgEnd, r.Database, r.Instances)
 	fmt.Fprintf(w, "%-12s %8s %9s %8s %9s %8s %8s %9s %9s %6s\n", "phase", "clients", "requests", "req/s", "flows/s", "p50 ms", "p99 ms", "flow p50", "flow p99", "errors")
 	for _, p := range []Result{r.Baseline, r.Webhooks, r.FlowsMax, r.Paced} {
 		if p.Name == "" {

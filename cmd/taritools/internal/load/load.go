@@ -26,7 +26,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -80,6 +79,37 @@ type Result struct {
 	FirstError string  `json:"first_error,omitempty"`
 	// OrderIDs is a spread sample of completed flows' orders.
 	OrderIDs []string `json:"-"`
+
+	req, flow *histogram
+}
+
+// Merge adds o (another slice of the same phase) to r.
+func (r *Result) Merge(o Result) {
+	if r.req == nil {
+		*r = o
+		r.OrderIDs = append([]string(nil), o.OrderIDs...)
+		return
+	}
+	r.Seconds += o.Seconds
+	r.Requests += o.Requests
+	r.Errors += o.Errors
+	r.Flows += o.Flows
+	if r.FirstError == "" {
+		r.FirstError = o.FirstError
+	}
+	r.OrderIDs = append(r.OrderIDs, o.OrderIDs...)
+	r.req.merge(o.req)
+	r.flow.merge(o.flow)
+	r.finish()
+}
+
+func (r *Result) finish() {
+	r.ReqPerSec = float64(r.Requests) / r.Seconds
+	r.P50ms, r.P99ms = r.req.quantile(0.50), r.req.quantile(0.99)
+	if r.Flows > 0 {
+		r.FlowsPerS = float64(r.Flows) / r.Seconds
+		r.FlowP50ms, r.FlowP99ms = r.flow.quantile(0.50), r.flow.quantile(0.99)
+	}
 }
 
 // IsLoopback reports whether a base URL names a loopback host.
@@ -239,13 +269,12 @@ func (h *histogram) quantile(q float64) float64 {
 	return float64(bucketValue(len(h.counts))) / 1000
 }
 
-// worker is one client's state: its own hot wallet (nonces in order), its
-// customer wallet and its counters.
+// worker is one client's state: its own hot wallet (nonces in order) and its
+// counters. Every order has a new customer (and every flow a new customer
+// wallet), as in a shop with many buyers.
 type worker struct {
 	hot       apitest.Wallet
 	nonce     int64
-	cust      apitest.Wallet
-	custID    string
 	req, flow histogram
 	reqs      int64
 	errs      int64
@@ -442,8 +471,7 @@ func (r *Runner) Verify(ctx context.Context, ids []string) (paid int, err error)
 func (r *Runner) newWorkers(n int) []*worker {
 	ws := make([]*worker, n)
 	for i := range ws {
-		ws[i] = &worker{nonce: time.Now().UnixMicro(), cust: apitest.NewWallet(),
-			custID: strconv.FormatInt(r.idBase/1000+int64(i)+1, 10)}
+		ws[i] = &worker{nonce: time.Now().UnixMicro()}
 		if len(r.hots) > 0 { // none for the baseline, which takes no payments
 			ws[i].hot = r.hots[i%len(r.hots)]
 		}
@@ -467,7 +495,8 @@ func (w *worker) timed(queued time.Duration, f func() error) bool {
 
 // order posts a plain order (no note): the webhook-ingest operation.
 func (r *Runner) order(ctx context.Context, w *worker) {
-	body := r.orderBody(r.nextID(), w.custID, "")
+	id := r.nextID()
+	body := r.orderBody(id, id, "")
 	w.timed(0, func() error { return r.webhook(ctx, body) })
 }
 
@@ -475,14 +504,15 @@ func (r *Runner) order(ctx context.Context, w *worker) {
 // queued is how long the flow waited for a worker after its scheduled start.
 func (r *Runner) flow(ctx context.Context, w *worker, queued time.Duration) bool {
 	id := r.nextID()
-	memo := tari.SignMemo(w.cust.Key, w.cust.Addr, id).JSON()
-	body := r.orderBody(id, w.custID, memo)
+	cust := apitest.NewWallet()
+	memo := tari.SignMemo(cust.Key, cust.Addr, id).JSON()
+	body := r.orderBody(id, id, memo)
 	if !w.timed(queued, func() error { return r.webhook(ctx, body) }) {
 		return false
 	}
 	txid := "bench-" + r.runID + "-" + id
 	w.nonce = max(w.nonce+1, time.Now().UnixMicro())
-	pay, _ := json.Marshal(apitest.WalletPaymentBody(w.hot, w.nonce, apitest.NewPayment{Sender: w.cust.Addr, Amount: r.price, TxID: txid}))
+	pay, _ := json.Marshal(apitest.WalletPaymentBody(w.hot, w.nonce, apitest.NewPayment{Sender: cust.Addr, Amount: r.price, TxID: txid}))
 	if !w.timed(0, func() error { return r.C.ok(ctx, "/wallet/incoming_payment", pay, nil) }) {
 		return false
 	}
@@ -600,11 +630,10 @@ func (r *Runner) Paced(ctx context.Context, name string, o Options, sample func(
 }
 
 func summarize(name string, o Options, el time.Duration, ws []*worker, full bool) Result {
-	var req, flow histogram
-	res := Result{Name: name, Clients: o.Clients, Seconds: el.Seconds()}
+	res := Result{Name: name, Clients: o.Clients, Seconds: el.Seconds(), req: &histogram{}, flow: &histogram{}}
 	for _, w := range ws {
-		req.merge(&w.req)
-		flow.merge(&w.flow)
+		res.req.merge(&w.req)
+		res.flow.merge(&w.flow)
 		res.Requests += w.reqs
 		res.Errors += w.errs
 		res.Flows += w.flows
@@ -613,13 +642,7 @@ func summarize(name string, o Options, el time.Duration, ws []*worker, full bool
 		}
 		res.OrderIDs = append(res.OrderIDs, w.done...)
 	}
-	res.ReqPerSec = float64(res.Requests) / el.Seconds()
-	res.P50ms, res.P99ms = req.quantile(0.50), req.quantile(0.99)
-	if full {
-		res.FlowsPerS = float64(res.Flows) / el.Seconds()
-		res.FlowP50ms, res.FlowP99ms = flow.quantile(0.50), flow.quantile(0.99)
-	}
-	sort.Strings(res.OrderIDs)
+	res.finish()
 	return res
 }
 

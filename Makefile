@@ -10,7 +10,7 @@ run: ## run the server on its embedded default (SQLite, development keys)
 test: vet ## unit, integration and end-to-end tests on SQLite (PostgreSQL too when TPG_TEST_POSTGRES_URL is set)
 	$(GO) test -race -count=1 ./...
 
-test-postgres: ## the PostgreSQL suite; needs TPG_TEST_POSTGRES_URL
+test-postgres: ## the same suite, refusing to run without TPG_TEST_POSTGRES_URL (CI sets it)
 	@test -n "$$TPG_TEST_POSTGRES_URL" || { echo "TPG_TEST_POSTGRES_URL is not set" >&2; exit 1; }
 	$(GO) test -race -count=1 ./...
 

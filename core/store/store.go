@@ -34,6 +34,11 @@ const (
 type DB struct {
 	*bun.DB
 	Kind Dialect
+	// writer (SQLite) queues this process's write transactions in Go. SQLite
+	// admits one writer; without the queue the others wait in its busy
+	// handler, which sleeps in steps of up to 100 ms instead of waking when
+	// the lock frees, and under load that sleep became the p99 latency.
+	writer chan struct{}
 }
 
 // DefaultURL is the embedded default database.
@@ -98,7 +103,7 @@ func openSQLite(url string) (*DB, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
 	}
-	return &DB{DB: bun.NewDB(sqldb, sqlitedialect.New()), Kind: SQLite}, nil
+	return &DB{DB: bun.NewDB(sqldb, sqlitedialect.New()), Kind: SQLite, writer: make(chan struct{}, 1)}, nil
 }
 
 func openPostgres(url string) (*DB, error) {
@@ -144,15 +149,44 @@ func (db *DB) Migrate(ctx context.Context) error {
 // IMMEDIATE (it holds the write lock from BEGIN); on PostgreSQL it is READ
 // COMMITTED and callers lock the rows they change. Any error rolls back.
 func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	if err := db.lockWriter(ctx); err != nil {
+		return err
+	}
+	defer db.unlockWriter()
 	return db.DB.RunInTx(ctx, nil, fn)
+}
+
+// lockWriter takes the SQLite writer queue (nothing on PostgreSQL). Other
+// processes on the same file still meet busy_timeout.
+func (db *DB) lockWriter(ctx context.Context) error {
+	if db.writer == nil {
+		return nil
+	}
+	select {
+	case db.writer <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (db *DB) unlockWriter() {
+	if db.writer != nil {
+		<-db.writer
+	}
 }
 
 // WriteTx runs fn in one write transaction that may append outbox events. On
 // PostgreSQL it first takes the outbox advisory lock, so event-writing
 // transactions commit one at a time in seq order and never deadlock against
 // each other over that lock (taking it late, after row locks, could).
-// On SQLite the IMMEDIATE transaction already serialises writers.
+// On SQLite the IMMEDIATE transaction already serialises writers (and the
+// writer queue orders this process's ones).
 func (db *DB) WriteTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	if err := db.lockWriter(ctx); err != nil {
+		return err
+	}
+	defer db.unlockWriter()
 	return db.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if db.Kind == Postgres {
 			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", outboxLockKey); err != nil {

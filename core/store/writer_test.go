@@ -1,0 +1,78 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/tari-payment/tps/core/store/storetest"
+)
+
+// TestSQLiteWritersQueueInProcess: a second write transaction waits in the
+// process's writer queue, not in SQLite's sleeping busy handler, so it gives
+// up as soon as its context ends and starts as soon as the first commits.
+func TestSQLiteWritersQueueInProcess(t *testing.T) {
+	db := storetest.SQLite(t)
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, "CREATE TABLE q (v INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	holding, release := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			_, err := tx.ExecContext(ctx, "INSERT INTO q VALUES (1)")
+			close(holding)
+			<-release
+			return err
+		})
+	}()
+	<-holding
+
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := db.WriteTx(short, func(ctx context.Context, tx bun.Tx) error {
+		t.Error("ran while another transaction held the writer")
+		return nil
+	})
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
+		t.Fatalf("queued writer: %v after %s, want the context's deadline", err, time.Since(start))
+	}
+
+	// Five writers arrive at staggered times while the lock is held, so in
+	// SQLite's busy handler they would sit in 100 ms sleeps of different
+	// phases; queued, all five finish right after the release.
+	const waiters = 5
+	done := make(chan time.Time, waiters)
+	for i := 0; i < waiters; i++ {
+		go func() {
+			_ = db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+				_, err := tx.ExecContext(ctx, "INSERT INTO q VALUES (2)")
+				return err
+			})
+			done <- time.Now()
+		}()
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
+	released := time.Now()
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	var last time.Time
+	for i := 0; i < waiters; i++ {
+		last = <-done
+	}
+	if wait := last.Sub(released); wait > 60*time.Millisecond {
+		t.Errorf("the queued writers finished %s after the first released", wait)
+	}
+	var n int
+	if err := db.NewRaw("SELECT COUNT(*) FROM q").Scan(ctx, &n); err != nil || n != 1+waiters {
+		t.Fatalf("rows %d %v", n, err)
+	}
+}

@@ -106,9 +106,9 @@ func (l *limiter) take(key string) (bool, time.Duration) {
 	if l == nil {
 		return true, 0
 	}
-	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	now := l.now()
 	b := l.get(key, now)
 	l.refill(b, now)
 	if b.tokens >= 1 {
@@ -123,9 +123,9 @@ func (l *limiter) check(key string) (bool, time.Duration) {
 	if l == nil {
 		return true, 0
 	}
-	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	now := l.now()
 	b := l.buckets[key]
 	if b == nil {
 		return true, 0
@@ -142,9 +142,9 @@ func (l *limiter) charge(key string) {
 	if l == nil {
 		return
 	}
-	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	now := l.now()
 	b := l.get(key, now)
 	l.refill(b, now)
 	b.tokens = math.Max(0, b.tokens-1)

@@ -51,7 +51,7 @@ func (h *harness) scrape() string {
 // failingSub is an outbox subscriber whose deliveries fail for good.
 type failingSub struct{ id string }
 
-func (f failingSub) ID() string                  { return f.id }
+func (f failingSub) ID() string                   { return f.id }
 func (f failingSub) EventTypes() []core.EventType { return []core.EventType{core.EventNewOrder} }
 func (f failingSub) Deliver(context.Context, core.Event) error {
 	return outbox.Permanent(errors.New("receiver says 404"))
@@ -84,7 +84,7 @@ func TestMetrics(t *testing.T) {
 		h.do("GET", "/api/order/id/m1", nil, h.adminT)
 		h.do("GET", "/api/order/id/m2", nil, h.adminT)
 		h.do("POST", "/api/cancel", `{"order_id":"nope","reason":"x"}`, h.adminT) // engine error (404)
-		h.do("POST", "/api/cancel", `{"order_id":`, h.adminT)                       // bad JSON: not an engine op
+		h.do("POST", "/api/cancel", `{"order_id":`, h.adminT)                     // bad JSON: not an engine op
 		h.do("GET", "/no/such/path", nil, "")
 		h.do("GET", "/health", nil, "")
 

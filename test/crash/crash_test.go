@@ -30,11 +30,13 @@ func TestCrashSafety(t *testing.T) {
 	for name, mk := range dbs {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel() // most of the run is waiting for a dead instance's lease to lapse
-			r := newRig(t, mk(t), rigOptions{instances: 1, hotWallets: 4})
+			// Short timeouts so expiry runs (and is killed) during the rounds too.
+			r := newRig(t, mk(t), rigOptions{instances: 1, hotWallets: 4,
+				env: map[string]string{"TPG_UNCLAIMED_ORDER_TIMEOUT": "2s", "TPG_EXPIRY_CHECK_INTERVAL": "300ms"}})
 			p := r.procs[0]
 			p.start(t)
 			r.login()
-			stop := r.load("paid", "paid", "cancel", "paid", "credit")
+			stop := r.load("paid", "unclaimed", "cancel", "paid", "credit")
 			var kills []time.Duration
 			for round := 1; round <= rounds; round++ {
 				d := roundMax/4 + rand.N(roundMax*3/4)

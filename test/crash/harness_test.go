@@ -282,6 +282,7 @@ type receiver struct {
 	overlapSame int
 	active      int
 	maxActive   int
+	stamps      []time.Time // when each delivery finished
 }
 
 func newReceiver(t *testing.T, delay time.Duration) *receiver {
@@ -330,6 +331,7 @@ func (rc *receiver) handle(w http.ResponseWriter, r *http.Request) {
 		rc.duplicates++
 	}
 	rc.got[ev.ID] = ev.Type
+	rc.stamps = append(rc.stamps, time.Now())
 	rc.mu.Unlock()
 	w.WriteHeader(http.StatusOK)
 }
@@ -342,6 +344,27 @@ func (rc *receiver) snapshot() map[string]string {
 		m[k] = v
 	}
 	return m
+}
+
+// rateSince is the delivery rate (per second) of the deliveries finished
+// after t0, from the first of them to the last.
+func (rc *receiver) rateSince(t0 time.Time) float64 {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	var first, last time.Time
+	n := 0
+	for _, s := range rc.stamps {
+		if s.After(t0) {
+			if n == 0 {
+				first = s
+			}
+			last, n = s, n+1
+		}
+	}
+	if n < 2 {
+		return 0
+	}
+	return float64(n-1) / last.Sub(first).Seconds()
 }
 
 // ---------------------------------------------------------------------- rig
@@ -724,20 +747,26 @@ func envRate(t *testing.T, k string, def int) int {
 
 // ------------------------------------------------------------------ checks
 
-// waitDelivered waits until every committed event reached the receiver.
-// After a SIGKILL the dead instance's lease on the webhook cursor (60 s)
-// has to run out first.
-func (r *rig) waitDelivered(db *store.DB, timeout time.Duration) []string {
+// waitDelivered waits until every committed event reached the receiver,
+// for as long as deliveries make progress. After a SIGKILL the dead
+// instance's lease on the webhook cursor (60 s) has to run out first, so
+// "stuck" means no new delivery for stall.
+func (r *rig) waitDelivered(db *store.DB, stall time.Duration) (bad []string, took time.Duration) {
 	r.t.Helper()
-	deadline := time.Now().Add(timeout)
+	start := time.Now()
+	last, progress := -1, time.Now()
 	for {
 		evs, err := dbcheck.AllEvents(context.Background(), db)
 		if err != nil {
 			r.t.Fatal(err)
 		}
-		bad := dbcheck.Delivered(evs, r.baseline, r.rcv.snapshot())
-		if len(bad) == 0 || time.Now().After(deadline) {
-			return bad
+		got := r.rcv.snapshot()
+		bad := dbcheck.Delivered(evs, r.baseline, got)
+		if len(got) != last {
+			last, progress = len(got), time.Now()
+		}
+		if len(bad) == 0 || time.Since(progress) > stall {
+			return bad, time.Since(start)
 		}
 		time.Sleep(time.Second)
 	}
@@ -749,7 +778,10 @@ func (r *rig) verify(db *store.DB) string {
 	t := r.t
 	t.Helper()
 	ctx := context.Background()
-	if bad := r.waitDelivered(db, 150*time.Second); len(bad) > 0 {
+	waitFrom := time.Now()
+	bad, took := r.waitDelivered(db, 90*time.Second)
+	catchUp := r.rcv.rateSince(waitFrom)
+	if len(bad) > 0 {
 		t.Errorf("%d delivery problems, first: %s", len(bad), strings.Join(bad[:min(10, len(bad))], "\n"))
 	}
 	bad, err := dbcheck.Invariants(ctx, db)
@@ -759,6 +791,7 @@ func (r *rig) verify(db *store.DB) string {
 	for _, b := range bad {
 		t.Error(b)
 	}
+	r.annulledOnce(db)
 
 	var orders []struct {
 		OrderID string `bun:"order_id"`
@@ -855,9 +888,46 @@ func (r *rig) verify(db *store.DB) string {
 		}
 	}
 	return fmt.Sprintf("acknowledged: %d orders, %d payments (%d confirmed), %d credit notes; unknown outcomes %d; lost %d; db: %s; "+
-		"webhook: %d deliveries of %d distinct events (%d duplicates); requests %d, connection errors %d, 5xx %d",
+		"webhook: %d deliveries of %d distinct events (%d duplicates), all delivered %v after the load stopped (catch-up at %.0f events/s); requests %d, connection errors %d, 5xx %d",
 		len(r.acks.orders), len(r.acks.payments), confirmed, r.acks.credits, r.acks.unknown, lost, sum,
-		r.rcv.deliveries, len(r.rcv.got), r.rcv.duplicates, r.requests.Load(), r.netErrors.Load(), r.status5xx.Load())
+		r.rcv.deliveries, len(r.rcv.got), r.rcv.duplicates, took.Round(time.Second), catchUp, r.requests.Load(), r.netErrors.Load(), r.status5xx.Load())
+}
+
+// annulledOnce: every Expired or Cancelled order has exactly one
+// OrderAnnulled event with that status (the load never resets an order), so
+// an expiry or cancel cut by a kill was neither lost nor applied twice.
+func (r *rig) annulledOnce(db *store.DB) {
+	t := r.t
+	ctx := context.Background()
+	evs, err := dbcheck.AllEvents(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	annulled := map[string]int{}
+	for _, ev := range evs {
+		if ev.Type == core.EventOrderAnnulled {
+			var a core.OrderAnnulledEvent
+			if err := json.Unmarshal(ev.Payload, &a); err != nil {
+				t.Fatal(err)
+			}
+			annulled[a.Order.OrderID+"/"+string(a.Status)]++
+		}
+	}
+	var orders []struct {
+		OrderID string `bun:"order_id"`
+		Status  string `bun:"status"`
+	}
+	if err := db.NewRaw("SELECT order_id, status FROM orders WHERE status IN ('Expired', 'Cancelled')").Scan(ctx, &orders); err != nil && !errors.Is(err, store.ErrNoRows) {
+		t.Fatal(err)
+	}
+	for _, o := range orders {
+		if n := annulled[o.OrderID+"/"+o.Status]; n != 1 {
+			t.Errorf("%s order %s has %d OrderAnnulled(%s) events", o.Status, o.OrderID, n, o.Status)
+		}
+	}
+	if len(orders) != len(annulled) {
+		t.Errorf("%d annulled orders, %d distinct OrderAnnulled events", len(orders), len(annulled))
+	}
 }
 
 func dbcheckInvariants(db *store.DB) ([]string, error) {

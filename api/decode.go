@@ -52,7 +52,70 @@ func decodeJSON(body []byte, dst any) *Error {
 	if missing := missingRequired(dst); missing != "" {
 		return &Error{Status: http.StatusBadRequest, Msg: fmt.Sprintf("Json deserialize error: missing field `%s`", missing)}
 	}
+	if hasNUL(reflect.ValueOf(dst)) {
+		return &Error{Status: http.StatusBadRequest, Msg: msgNULInBody}
+	}
 	return nil
+}
+
+// msgNULInBody: neither database can store a NUL character in text (SQLite
+// statements end at it, PostgreSQL refuses it), so it is bad input, not a 500.
+const msgNULInBody = "Json deserialize error: a string contains a NUL character"
+
+// hasNUL reports whether any string reachable from v contains a NUL byte.
+func hasNUL(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.String:
+		return strings.IndexByte(v.String(), 0) >= 0
+	case reflect.Pointer, reflect.Interface:
+		return !v.IsNil() && hasNUL(v.Elem())
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if hasNUL(v.Field(i)) {
+				return true
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return false // raw bytes (json.RawMessage) are not stored as text
+		}
+		for i := 0; i < v.Len(); i++ {
+			if hasNUL(v.Index(i)) {
+				return true
+			}
+		}
+	case reflect.Map:
+		it := v.MapRange()
+		for it.Next() {
+			if hasNUL(it.Key()) || hasNUL(it.Value()) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// rejectNUL answers 400 when a path parameter or query value holds a NUL
+// character (%00), which no database accepts in text.
+func rejectNUL(c *gin.Context) {
+	bad := false
+	for _, p := range c.Params {
+		bad = bad || strings.IndexByte(p.Value, 0) >= 0
+	}
+	if !bad && strings.Contains(c.Request.URL.RawQuery, "%00") {
+		for k, vs := range c.Request.URL.Query() {
+			bad = bad || strings.IndexByte(k, 0) >= 0
+			for _, v := range vs {
+				bad = bad || strings.IndexByte(v, 0) >= 0
+			}
+		}
+	}
+	if bad {
+		e := errInvalidPath("a parameter contains a NUL character")
+		abortJSON(c, e.Status, e.Msg)
+		return
+	}
+	c.Next()
 }
 
 func cleanJSONError(err error) string {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -103,6 +105,9 @@ func parseShopifyOrder(body []byte, priceField string) (parsedOrder, error) {
 	var o shopifyOrder
 	if err := json.Unmarshal(body, &o); err != nil {
 		return parsedOrder{}, errInvalidBody(fmt.Sprintf("Json deserialize error: %v", err))
+	}
+	if hasNUL(reflect.ValueOf(o)) {
+		return parsedOrder{}, &Error{Status: http.StatusBadRequest, Msg: msgNULInBody}
 	}
 	return o.toParsed(priceField)
 }

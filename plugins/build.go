@@ -138,7 +138,12 @@ func BuildPlugin(ctx context.Context, root, pkgDir, out string) error {
 	if err != nil {
 		return err
 	}
-	tmp := out + ".tmp"
+	f, err := os.CreateTemp(filepath.Dir(out), filepath.Base(out)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	tmp := f.Name() // unique: concurrent builds of one plugin must not mix
 	cmd := exec.CommandContext(ctx, goBin, "build", "-buildmode=c-shared", "-trimpath", "-ldflags=-s -w", "-o", tmp, "./"+filepath.ToSlash(rel))
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")

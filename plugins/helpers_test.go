@@ -44,6 +44,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// sharedBuildDir keeps shipped plugins built by tests across test binaries
+// and runs; builds are keyed by a hash of their source, so never stale.
+func sharedBuildDir() string { return filepath.Join(os.TempDir(), "tps-test-plugin-builds") }
+
 var builds sync.Map // package dir → *buildResult
 
 type buildResult struct {
@@ -153,7 +157,7 @@ func baseConfig(db *store.DB, env envMap, sink *logSink) plugins.Config {
 	return plugins.Config{
 		Dir:        "",
 		CacheDir:   filepath.Join(shared, "cache"),
-		BuildDir:   filepath.Join(shared, "build"),
+		BuildDir:   sharedBuildDir(),
 		SourceDir:  repoRoot,
 		DB:         db,
 		Env:        env.lookup,

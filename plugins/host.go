@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -63,7 +64,7 @@ type plugin struct {
 	mu      sync.Mutex // serialises calls: an instance is single-threaded
 	inst    api.Module
 	handle  api.Function
-	crashes int
+	crashes atomic.Int32 // in a row; read by the admin API without waiting for a call
 
 	// per-call state, guarded by mu
 	event     []byte
@@ -226,13 +227,13 @@ func (p *plugin) call(ctx context.Context, doc []byte) error {
 	var crash crashError
 	if errors.As(err, &crash) {
 		p.discard()
-		p.crashes++
-		p.log.Error("plugin crashed; instance replaced, event will be retried", "crashes_in_a_row", p.crashes, "err", err)
+		n := int(p.crashes.Add(1))
+		p.log.Error("plugin crashed; instance replaced, event will be retried", "crashes_in_a_row", n, "err", err)
 		if p.onCrash != nil {
-			p.onCrash(p, p.crashes, err)
+			p.onCrash(p, n, err)
 		}
 	} else {
-		p.crashes = 0
+		p.crashes.Store(0)
 	}
 	return err
 }

@@ -488,9 +488,7 @@ func (mgr *Manager) Plugins(ctx context.Context) ([]PluginInfo, error) {
 	for id, e := range mgr.entries {
 		info := e.info
 		if e.plugin != nil {
-			e.plugin.mu.Lock()
-			info.ConsecutiveCrashes = e.plugin.crashes
-			e.plugin.mu.Unlock()
+			info.ConsecutiveCrashes = int(e.plugin.crashes.Load())
 		}
 		if s, ok := byID[id]; ok {
 			info.Position, info.Pending, info.Failed, info.Attempts = s.Position, s.Pending, s.Failed, s.Attempts
@@ -543,9 +541,7 @@ func (mgr *Manager) Enable(ctx context.Context, id string) error {
 	e := mgr.entries[id]
 	mgr.mu.Unlock()
 	if e != nil && e.plugin != nil {
-		e.plugin.mu.Lock()
-		e.plugin.crashes = 0
-		e.plugin.mu.Unlock()
+		e.plugin.crashes.Store(0)
 	}
 	return mgr.disp.SetDisabled(ctx, id, false, "")
 }

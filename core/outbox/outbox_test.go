@@ -135,11 +135,10 @@ func TestDeliversInOrderFromRegistrationOnward(t *testing.T) {
 				t.Fatal("event committed before registration was delivered")
 			}
 		}
-		st, err := d.Subscriber(ctx, "paid")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.Pending != 0 || st.Position != want[14].Seq || st.Attempts != 0 {
+		// The cursor moves just after Deliver returns.
+		var st outbox.SubscriberState
+		waitFor(t, "cursor", func() bool { st, _ = d.Subscriber(ctx, "paid"); return st.Pending == 0 })
+		if st.Position != want[14].Seq || st.Attempts != 0 {
 			t.Fatalf("state = %+v", st)
 		}
 	})
@@ -152,9 +151,9 @@ func TestRetriesWithBackoffThenParksAndRedelivers(t *testing.T) {
 		defer d.Close()
 		var broken atomic.Bool
 		broken.Store(true)
-		var poison string
+		// The second event ({"n":1}) is the poison one.
 		r := &recorder{id: "flaky", fail: func(ev core.Event, attempt int) error {
-			if ev.ID == poison && broken.Load() {
+			if string(ev.Payload) == `{"n":1}` && broken.Load() {
 				return errors.New("remote is down")
 			}
 			if attempt == 1 {
@@ -167,8 +166,7 @@ func TestRetriesWithBackoffThenParksAndRedelivers(t *testing.T) {
 		}
 		d.Start()
 		evs := appendEvents(t, db, core.EventOrderPaid, 4)
-		poison = evs[1].ID
-		// Not racy: the poison id is read only after the dispatcher is woken.
+		poison := evs[1].ID
 		d.Notify()
 		waitFor(t, "3 deliveries", func() bool { return len(r.delivered()) == 3 })
 		got := r.delivered()
@@ -188,10 +186,10 @@ func TestRetriesWithBackoffThenParksAndRedelivers(t *testing.T) {
 			failed[0].LastError != "remote is down" || failed[0].State != "failed" {
 			t.Fatalf("failed = %+v", failed)
 		}
-		st, _ := d.Subscriber(ctx, "flaky")
-		if st.Failed != 1 || st.Pending != 0 {
-			t.Fatalf("state = %+v", st)
-		}
+		waitFor(t, "cursor past the parked event", func() bool {
+			st, _ := d.Subscriber(ctx, "flaky")
+			return st.Failed == 1 && st.Pending == 0
+		})
 		if err := d.Redeliver(ctx, failed[0].ID+1000); !errors.Is(err, outbox.ErrNotFound) {
 			t.Fatalf("redeliver unknown id: %v", err)
 		}

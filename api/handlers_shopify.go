@@ -162,6 +162,9 @@ func (s *Server) shopCurrency(ctx context.Context) (string, error) {
 	return code, nil
 }
 
+// maxProductVariants is Shopify's own limit of variants per product.
+const maxProductVariants = 2048
+
 // POST /shopify/webhook/product_updated: reprice the product's variants
 // at the rate of the shop's currency (the reference hard-coded USD).
 func (s *Server) shopifyProductUpdated(c *gin.Context) {
@@ -194,11 +197,18 @@ func (s *Server) shopifyProductUpdated(c *gin.Context) {
 		return
 	}
 	var variants []shopify.Variant
+	seen := map[int64]bool{}
 	for _, v := range p.Variants {
 		n, err := strconv.ParseInt(string(v.ID), 10, 64)
-		if err != nil {
+		if err != nil || seen[n] {
 			continue
 		}
+		// One Admin API call per variant: bound the work one body can ask for.
+		if len(seen) == maxProductVariants {
+			s.log.Warn("product webhook: too many variants; repricing the first ones", "max", maxProductVariants)
+			break
+		}
+		seen[n] = true
 		got, err := s.shop.ProductVariant(ctx, n)
 		if err != nil {
 			s.log.Warn("product webhook: fetching variant", "variant", n, "err", err)

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tari-payment/tps/api/apitest"
 	"github.com/tari-payment/tps/core/store"
@@ -301,4 +302,33 @@ func tariSig(t *testing.T, w apitest.Wallet, orderID string) string {
 		t.Fatal(err)
 	}
 	return m.Signature
+}
+
+// TestProductWebhookWorkIsBounded: a product body listing a variant many
+// times, or more variants than Shopify allows, costs at most one Admin API
+// call per distinct variant, up to Shopify's limit (found by fuzzing: a body
+// with tens of thousands of variants held a request for a minute).
+func TestProductWebhookWorkIsBounded(t *testing.T) {
+	eachDB(t, nil, func(t *testing.T, h *harness) {
+		h.setRate("USD", 40_000_000)
+		h.shop.Variants[11] = &apitest.FakeVariant{Price: "1.00"}
+		h.shop.Variants[90000] = &apitest.FakeVariant{Price: "1.00"}
+		var b strings.Builder
+		b.WriteString(`{"id":1,"variants":[`)
+		for i := 0; i < 20000; i++ {
+			fmt.Fprintf(&b, `{"id":11},`)
+		}
+		for i := 0; i < maxProductVariants+10; i++ {
+			fmt.Fprintf(&b, `{"id":%d},`, 70000+i) // 90000 is past the cap
+		}
+		b.WriteString(`{"id":11}]}`)
+		start := time.Now()
+		if r := h.webhook("product_updated", []byte(b.String())); r.Status != 200 {
+			t.Fatalf("%d %s", r.Status, r.Body)
+		}
+		if u := h.shop.UpdatesSnapshot(); len(u) != 1 || u[0] != "gid://shopify/ProductVariant/11=40000000" {
+			t.Fatalf("updates %v", u)
+		}
+		t.Logf("%d variant entries handled in %v", 20000+maxProductVariants+11, time.Since(start))
+	})
 }

@@ -332,3 +332,13 @@ func TestProductWebhookWorkIsBounded(t *testing.T) {
 		t.Logf("%d variant entries handled in %v", 20000+maxProductVariants+11, time.Since(start))
 	})
 }
+
+// TestServerTimeouts: a slow or idle client cannot hold a connection for
+// ever, and headers are bounded.
+func TestServerTimeouts(t *testing.T) {
+	s := NewHTTPServer("127.0.0.1:0", http.NotFoundHandler())
+	if s.ReadHeaderTimeout <= 0 || s.ReadHeaderTimeout > 30*time.Second || s.ReadTimeout <= 0 || s.WriteTimeout <= 0 ||
+		s.IdleTimeout <= 0 || s.MaxHeaderBytes <= 0 || s.MaxHeaderBytes > 1<<20 {
+		t.Fatalf("%+v", s)
+	}
+}

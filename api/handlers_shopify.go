@@ -72,6 +72,7 @@ func (s *Server) shopifyCheckoutCreate(c *gin.Context) {
 			abortJSON(c, e.Status, e.Msg)
 			return
 		}
+		engineFailed(c) // acknowledged (as the reference), but no order was made
 		writeJSON(c, http.StatusOK, jsonResponse{false, err.Error()})
 		return
 	}

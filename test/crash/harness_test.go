@@ -140,6 +140,7 @@ func (p *proc) start(t *testing.T) {
 	cmd := exec.Command(serverBin)
 	cmd.Env = p.env
 	cmd.Stdout, cmd.Stderr = w, w
+	dieWithTest(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

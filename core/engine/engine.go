@@ -113,6 +113,8 @@ type txn struct {
 	now    time.Time
 	events []core.Event
 	audit  []any // pending audit_log rows, five values each, written at the end
+	// unprepared lists SQLite queries run without a cached statement.
+	unprepared []string
 }
 
 // write runs fn as one write transaction and calls AfterCommit if it
@@ -123,14 +125,19 @@ func (e *Engine) write(ctx context.Context, fn func(t *txn) error) ([]core.Event
 		defer e.wmu.Unlock()
 	}
 	var events []core.Event
+	var unprepared []string
 	err := e.db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		t := &txn{e: e, ctx: ctx, tx: tx, now: e.now()}
-		if err := fn(t); err != nil {
-			return err
+		err := fn(t)
+		if err == nil {
+			err = t.flushAudit()
 		}
-		events = t.events
-		return t.flushAudit()
+		events, unprepared = t.events, t.unprepared
+		return err
 	})
+	if len(unprepared) > 0 {
+		e.prepare(ctx, unprepared)
+	}
 	if err != nil {
 		return nil, err
 	}

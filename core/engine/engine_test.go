@@ -1,11 +1,15 @@
 package engine_test
 
 import (
+	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/engine"
+	"github.com/tari-payment/tps/core/store"
 )
 
 // AfterCommit runs after each committed transaction that wrote events, and
@@ -85,4 +89,31 @@ func strictLookups(t *testing.T) {
 			wantErr(t, err, core.ErrOrderNotFound)
 		}
 	})
+}
+
+// An in-memory database has a single connection: the engine must never need
+// a second one while its transaction is open.
+func TestInMemoryDatabase(t *testing.T) {
+	db, err := store.Open(context.Background(), "sqlite::memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() }) // after newEnv's invariant check
+	x := newEnv(t, db)
+	w := newWallet()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 3 {
+			x.order(fmt.Sprint(i), "c", 5)
+		}
+		x.claim(w, "0")
+		x.pay(w.addr, "t", 20)
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("engine deadlocked on a one-connection database")
+	}
+	x.wantStatus("2", core.OrderPaid)
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -31,24 +32,33 @@ func (t *txn) args(args []any) []any {
 	return args
 }
 
-// stmt returns the transaction's handle on a cached prepared statement.
-func (t *txn) stmt(query string) (*sql.Stmt, error) {
-	var ps *sql.Stmt
+// stmt returns the transaction's handle on the cached prepared statement for
+// query, or nil when it is not cached yet: then the caller runs the query
+// unprepared and write prepares it after the transaction. Preparing on the
+// pool from inside the transaction could wait forever for a second connection
+// (an in-memory database has only one).
+func (t *txn) stmt(query string) *sql.Stmt {
 	if v, ok := t.e.stmts.Load(query); ok {
-		ps = v.(*sql.Stmt)
-	} else {
-		p, err := t.e.db.DB.DB.PrepareContext(t.ctx, query)
-		if err != nil {
-			return nil, err
+		return t.tx.Tx.StmtContext(t.ctx, v.(*sql.Stmt))
+	}
+	t.unprepared = append(t.unprepared, query)
+	return nil
+}
+
+// prepare caches prepared statements for queries a transaction ran unprepared.
+func (e *Engine) prepare(ctx context.Context, queries []string) {
+	for _, q := range queries {
+		if _, ok := e.stmts.Load(q); ok {
+			continue
 		}
-		if v, loaded := t.e.stmts.LoadOrStore(query, p); loaded {
+		p, err := e.db.DB.DB.PrepareContext(ctx, q)
+		if err != nil {
+			continue // the next use runs it unprepared and retries
+		}
+		if _, loaded := e.stmts.LoadOrStore(q, p); loaded {
 			p.Close()
-			ps = v.(*sql.Stmt)
-		} else {
-			ps = p
 		}
 	}
-	return t.tx.Tx.StmtContext(t.ctx, ps), nil
 }
 
 func (t *txn) exec(query string, args ...any) error {
@@ -60,22 +70,20 @@ func (t *txn) execResult(query string, args ...any) (sql.Result, error) {
 	if t.e.db.Kind != store.SQLite {
 		return t.tx.ExecContext(t.ctx, query, args...)
 	}
-	s, err := t.stmt(query)
-	if err != nil {
-		return nil, err
+	if s := t.stmt(query); s != nil {
+		return s.ExecContext(t.ctx, t.args(args)...)
 	}
-	return s.ExecContext(t.ctx, t.args(args)...)
+	return t.tx.Tx.ExecContext(t.ctx, query, t.args(args)...)
 }
 
 func (t *txn) query(query string, args ...any) (*sql.Rows, error) {
 	if t.e.db.Kind != store.SQLite {
 		return t.tx.QueryContext(t.ctx, query, args...)
 	}
-	s, err := t.stmt(query)
-	if err != nil {
-		return nil, err
+	if s := t.stmt(query); s != nil {
+		return s.QueryContext(t.ctx, t.args(args)...)
 	}
-	return s.QueryContext(t.ctx, t.args(args)...)
+	return t.tx.Tx.QueryContext(t.ctx, query, t.args(args)...)
 }
 
 // queryRow runs a query expected to return at most one row and scans it;

@@ -163,8 +163,9 @@ func (s *Server) shopCurrency(ctx context.Context) (string, error) {
 	return code, nil
 }
 
-// maxProductVariants is Shopify's own limit of variants per product.
-const maxProductVariants = 2048
+// maxProductVariants is Shopify's own limit of variants per product (a
+// variable so tests can lower it).
+var maxProductVariants = 2048
 
 // POST /shopify/webhook/product_updated: reprice the product's variants
 // at the rate of the shop's currency (the reference hard-coded USD).

@@ -156,6 +156,18 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) 
 	return db.DB.RunInTx(ctx, nil, fn)
 }
 
+// ExecContext runs one statement on its own (autocommit). On SQLite it waits
+// in the writer queue like a transaction, since a write outside the queue
+// would send the queued writers to the busy handler (the outbox moves its
+// cursors this way, once per delivered event). Inside InTx use the tx.
+func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := db.lockWriter(ctx); err != nil {
+		return nil, err
+	}
+	defer db.unlockWriter()
+	return db.DB.ExecContext(ctx, query, args...)
+}
+
 // lockWriter takes the SQLite writer queue (nothing on PostgreSQL). Other
 // processes on the same file still meet busy_timeout.
 func (db *DB) lockWriter(ctx context.Context) error {

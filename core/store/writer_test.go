@@ -43,6 +43,13 @@ func TestSQLiteWritersQueueInProcess(t *testing.T) {
 		t.Fatalf("queued writer: %v after %s, want the context's deadline", err, time.Since(start))
 	}
 
+	// A statement outside a transaction queues too.
+	short2, cancel2 := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel2()
+	if _, err := db.ExecContext(short2, "INSERT INTO q VALUES (3)"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("queued statement: %v, want the context's deadline", err)
+	}
+
 	// Five writers arrive at staggered times while the lock is held, so in
 	// SQLite's busy handler they would sit in 100 ms sleeps of different
 	// phases; queued, all five finish right after the release.
@@ -50,10 +57,14 @@ func TestSQLiteWritersQueueInProcess(t *testing.T) {
 	done := make(chan time.Time, waiters)
 	for i := 0; i < waiters; i++ {
 		go func() {
-			_ = db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-				_, err := tx.ExecContext(ctx, "INSERT INTO q VALUES (2)")
-				return err
-			})
+			if i%2 == 0 {
+				_, _ = db.ExecContext(ctx, "INSERT INTO q VALUES (2)")
+			} else {
+				_ = db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+					_, err := tx.ExecContext(ctx, "INSERT INTO q VALUES (2)")
+					return err
+				})
+			}
 			done <- time.Now()
 		}()
 		time.Sleep(20 * time.Millisecond)

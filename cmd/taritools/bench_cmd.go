@@ -26,6 +26,7 @@ func init() {
 		hmacSecret, adminKey, pgURL    string
 		serverBin, fixture             string
 		instances, clients, sample     int
+		rate                           float64
 		duration                       time.Duration
 	)
 	c := &cobra.Command{
@@ -73,7 +74,7 @@ after warm-up. Only loopback servers are accepted. Exit status 1 on any error.`,
 			}
 			defer os.RemoveAll(dir)
 			progress := cmd.ErrOrStderr()
-			cfg := load.BenchConfig{Fixture: fx, Clients: clients, Duration: duration, Dir: dir, Soak: soak, Sample: sample, Log: progress}
+			cfg := load.BenchConfig{Fixture: fx, Clients: clients, Duration: duration, Dir: dir, Soak: soak, Sample: sample, Rate: rate, Log: progress}
 			var sp *load.Spawned
 			dbName := "external"
 			if spawn {
@@ -159,6 +160,7 @@ after warm-up. Only loopback servers are accepted. Exit status 1 on any error.`,
 	f.IntVar(&clients, "clients", 8, "concurrent clients")
 	f.DurationVar(&duration, "duration", 10*time.Second, "length of each phase (with --soak: of the soak)")
 	f.BoolVar(&soak, "soak", false, "run paced full flows for --duration and sample server memory")
+	f.Float64Var(&rate, "rate", 0, "paced flows per second (default: half of the measured maximum)")
 	f.IntVar(&sample, "sample", 50, "completed orders read back and checked Paid")
 	f.StringVar(&fixture, "fixture", "", "Shopify orders/create payload used as the order shape (default: the spec fixture)")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")

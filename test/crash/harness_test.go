@@ -888,9 +888,9 @@ func (r *rig) verify(db *store.DB) string {
 			confirmed++
 		}
 	}
-	return fmt.Sprintf("acknowledged: %d orders, %d payments (%d confirmed), %d credit notes; unknown outcomes %d; lost %d; db: %s; "+
+	return fmt.Sprintf("acknowledged: %d orders, %d payments (%d confirmed), %d credit notes; unknown outcomes %d; lost %d; db: %s (bootstrap events before the first start: %d); "+
 		"webhook: %d deliveries of %d distinct events (%d duplicates), all delivered %v after the load stopped (catch-up at %.0f events/s); requests %d, connection errors %d, 5xx %d",
-		len(r.acks.orders), len(r.acks.payments), confirmed, r.acks.credits, r.acks.unknown, lost, sum,
+		len(r.acks.orders), len(r.acks.payments), confirmed, r.acks.credits, r.acks.unknown, lost, sum, r.baseline,
 		r.rcv.deliveries, len(r.rcv.got), r.rcv.duplicates, took.Round(time.Second), catchUp, r.requests.Load(), r.netErrors.Load(), r.status5xx.Load())
 }
 

@@ -166,3 +166,53 @@ func TestSeveralInstances(t *testing.T) {
 	t.Logf("3 instances on PostgreSQL (%s killed and restarted halfway): %s; expiry: %d orders in %d transactions by %d instances %v, none overlapping, all under the lock; max concurrent webhook deliveries %d; metrics since last start: %v",
 		victim.name, summary, len(rows), len(runs), len(apps), apps, maxActive, metrics)
 }
+
+// The probe itself tells an expiry inside the lock from one outside it, so
+// TestSeveralInstances would notice an instance expiring without the lock.
+func TestExpiryProbe(t *testing.T) {
+	url := storetest.PostgresURL(t)
+	ctx := context.Background()
+	db, err := store.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range probeSQL {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now().UTC()
+	for _, id := range []string{"a", "b"} {
+		if _, err := db.Exec(`INSERT INTO orders (order_id, customer_id, total_price, currency, created_at, updated_at, status, status_changed_at)
+			VALUES (?, 'c', 1, 'XTR', ?, ?, 'Unclaimed', ?)`, id, now, now, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec("UPDATE orders SET status = 'Expired' WHERE order_id = 'a'"); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec("SELECT pg_advisory_xact_lock(?)", expiryLockKey); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec("UPDATE orders SET status = 'Expired' WHERE order_id = 'b'"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	var rows []struct {
+		OrderID string `bun:"order_id"`
+		Held    bool   `bun:"held"`
+	}
+	if err := db.NewRaw("SELECT order_id, held FROM crash_expiry_probe ORDER BY order_id").Scan(ctx, &rows); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0].Held || !rows[1].Held {
+		t.Fatalf("probe rows %+v, want a without the lock and b with it", rows)
+	}
+}

@@ -35,7 +35,7 @@ func startPlugins(ctx context.Context, cfg config.Config, getenv func(string) st
 			v := getenv(k)
 			return v, v != ""
 		},
-		Logger: log.With("component", "plugins"),
+		Logger: log, // the manager tags its own lines component=plugins
 	})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("%w (plugins folder %s, cache %s)", err, cfg.PluginsDir, cacheDir)

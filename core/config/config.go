@@ -163,7 +163,7 @@ func Load(getenv func(string) string) (Config, error) {
 		SkipPreflight:             boolean("TPG_SKIP_PREFLIGHT", false),
 		ShopifyShop:               str("TPG_SHOPIFY_SHOP", "example.myshopify.com"),
 		ShopifyAPIVersion:         str("TPG_SHOPIFY_API_VERSION", "2024-04"),
-		ShopifyAdminAccessToken:   str("TPG_SHOPIFY_ADMIN_ACCESS_TOKEN", "shpat_00000000000000"),
+		ShopifyAdminAccessToken:   str("TPG_SHOPIFY_ADMIN_ACCESS_TOKEN", placeholderAdminToken),
 		ShopifyStorefrontToken:    str("TPG_SHOPIFY_STOREFRONT_ACCESS_TOKEN", "00000000000000"),
 		ShopifyAPISecret:          str("TPG_SHOPIFY_API_SECRET", "00000000000000"),
 		ShopifyAPIKey:             get("TPG_SHOPIFY_API_KEY"),
@@ -390,7 +390,7 @@ func (c Config) Summary() []any {
 		slog.Duration("expiry_check_interval", c.ExpiryCheckInterval),
 		slog.String("shopify_shop", c.ShopifyShop),
 		slog.String("shopify_api_url", c.ShopifyAPIURL),
-		slog.String("shopify_admin_access_token", setOrNot(c.ShopifyAdminAccessToken)),
+		slog.String("shopify_admin_access_token", tokenState(c.ShopifyAdminAccessToken, setOrNot)),
 		slog.String("shopify_hmac_secret", setOrNot(c.ShopifyHMACSecret)),
 		slog.Bool("shopify_hmac_checks", c.ShopifyHMACChecks),
 		slog.String("shopify_ip_whitelist", wl),
@@ -406,3 +406,14 @@ func (c Config) Summary() []any {
 		slog.Bool("metrics_enabled", c.MetricsEnabled),
 	}
 }
+
+// tokenState is setOrNot, except that the reference's placeholder default
+// token reads as such: it is not a credential the merchant configured.
+func tokenState(v string, setOrNot func(string) string) string {
+	if v == placeholderAdminToken {
+		return "unset (placeholder default)"
+	}
+	return setOrNot(v)
+}
+
+const placeholderAdminToken = "shpat_00000000000000"

@@ -39,7 +39,7 @@ func init() {
 and reads a sample of the orders back to check they are Paid.
 
 --spawn builds the server, starts it on a loopback port with a fresh database (a SQLite
-file in a temporary directory, or a fresh schema on --postgres; --instances N servers
+file in a temporary directory, or a fresh database on --postgres; --instances N servers
 share it and the load goes round-robin), generated keys and HMAC secret, the shipped
 plugins pointed at a local fake Shopify and webhook receiver, and stops it at the end.
 Without --spawn give --url (repeatable), the HMAC secret and a super_admin key; the bench
@@ -149,7 +149,7 @@ after warm-up. Only loopback servers are accepted. Exit status 1 on any error.`,
 	}
 	f := c.Flags()
 	f.BoolVar(&spawn, "spawn", false, "build and start the server(s) on a fresh database, stop them at the end")
-	f.StringVar(&pgURL, "postgres", "", "with --spawn: PostgreSQL server URL on loopback; a fresh schema is created and dropped")
+	f.StringVar(&pgURL, "postgres", "", "with --spawn: PostgreSQL server URL on loopback; a fresh database is created and dropped")
 	f.IntVar(&instances, "instances", 1, "with --spawn: servers sharing the database (needs --postgres above 1)")
 	f.StringVar(&serverBin, "server-bin", "", "with --spawn: a built tari-payment-server (default: go build from the checkout)")
 	f.BoolVar(&noPlugins, "no-plugins", false, "with --spawn: do not run the shopify and webhook plugins")

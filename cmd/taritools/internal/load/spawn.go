@@ -29,7 +29,7 @@ import (
 type SpawnOptions struct {
 	Root      string // repository root (to build the server and its default plugins)
 	ServerBin string // prebuilt server binary; "" builds one from Root
-	Postgres  string // PostgreSQL URL: a fresh schema on it; "" = a SQLite file
+	Postgres  string // PostgreSQL server URL: a fresh database on it; "" = a SQLite file
 	Instances int    // servers on the one database (PostgreSQL for more than one)
 	Dir       string // scratch directory (SQLite file, logs, binary)
 	NoPlugins bool   // do not configure the shopify and webhook plugins
@@ -107,7 +107,7 @@ func Spawn(ctx context.Context, opt SpawnOptions) (_ *Spawned, err error) {
 		}
 	}
 	if opt.Postgres != "" {
-		if s.DBURL, err = freshSchema(opt.Postgres, s); err != nil {
+		if s.DBURL, err = freshDatabase(opt.Postgres, s); err != nil {
 			return nil, err
 		}
 	} else {
@@ -268,9 +268,11 @@ func tail(b []byte, n int) string {
 	return string(b)
 }
 
-// freshSchema creates a schema on the PostgreSQL server at base and returns
-// a URL selecting it; Stop drops it.
-func freshSchema(base string, s *Spawned) (string, error) {
+// freshDatabase creates a database on the PostgreSQL server at base and
+// returns its URL; Stop drops it. A database of its own (not a schema in a
+// shared one) also keeps the server's advisory locks, which are per
+// database, apart from other users of that database.
+func freshDatabase(base string, s *Spawned) (string, error) {
 	u, err := url.Parse(base)
 	if err != nil {
 		return "", err
@@ -278,24 +280,22 @@ func freshSchema(base string, s *Spawned) (string, error) {
 	if h := u.Hostname(); h != "localhost" && (net.ParseIP(h) == nil || !net.ParseIP(h).IsLoopback()) {
 		return "", fmt.Errorf("PostgreSQL at %s is not on loopback", h)
 	}
-	schema := fmt.Sprintf("bench_%d_%d", time.Now().Unix(), os.Getpid())
+	name := fmt.Sprintf("tps_bench_%d_%d", time.Now().Unix(), os.Getpid())
 	admin, err := store.Connect(base)
 	if err != nil {
 		return "", err
 	}
 	defer admin.Close()
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		return "", fmt.Errorf("creating schema %s: %w", schema, err)
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		return "", fmt.Errorf("creating database %s: %w", name, err)
 	}
 	s.stopFns = append(s.stopFns, func() {
 		if a, err := store.Connect(base); err == nil {
-			_, _ = a.Exec("DROP SCHEMA " + schema + " CASCADE")
+			_, _ = a.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
 			a.Close()
 		}
 	})
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
+	u.Path = "/" + name
 	return u.String(), nil
 }
 
@@ -343,7 +343,7 @@ func fakeReceivers(n *atomic.Int64) (string, func(), error) {
 }
 
 // Stop ends the servers (SIGTERM, then SIGKILL after 40 s), the receivers,
-// and drops a PostgreSQL schema, in reverse order of creation.
+// and drops a PostgreSQL database, in reverse order of creation.
 func (s *Spawned) Stop() {
 	for i := len(s.stopFns) - 1; i >= 0; i-- {
 		s.stopFns[i]()

@@ -96,6 +96,11 @@ after warm-up. Only loopback servers are accepted. Exit status 1 on any error.`,
 				if len(urls) == 0 {
 					return errors.New("give --spawn, or --url of a running server")
 				}
+				for _, u := range urls {
+					if !load.IsLoopback(u) {
+						return fmt.Errorf("--url %s is not a loopback address: bench only drives local servers", u)
+					}
+				}
 				if hmacSecret == "" {
 					hmacSecret = os.Getenv("TPG_SHOPIFY_HMAC_SECRET")
 				}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -23,7 +24,8 @@ func sample(text, series string) (float64, bool) {
 // state, and its readiness and liveness probes.
 func TestMetricsEndToEnd(t *testing.T) {
 	env := map[string]string{"TPG_UNCLAIMED_ORDER_TIMEOUT": "1s", "TPG_EXPIRY_CHECK_INTERVAL": "100ms",
-		"TPG_PLUGIN_WEBHOOK_URLS": "http://127.0.0.1:1/events"} // nobody listens: deliveries fail and retry
+		"TPG_PLUGIN_WEBHOOK_URLS": "http://127.0.0.1:1/events",                // nobody listens: deliveries fail and retry
+		"TPG_PLUGIN_CACHE_DIR":    filepath.Join(t.TempDir(), "plugin-cache")} // not the shared ./data one
 	eachDB(t, env, func(t *testing.T, s *server) {
 		for _, p := range []string{"/health", "/livez"} {
 			if r := s.c.Do("GET", p, nil, nil); r.Status != 200 {
@@ -32,7 +34,7 @@ func TestMetricsEndToEnd(t *testing.T) {
 		}
 		s.order("m-1", "cust", "10", nil)
 		var text string
-		deadline := time.Now().Add(15 * time.Second)
+		deadline := time.Now().Add(90 * time.Second) // the first delivery waits for the plugin to compile
 		for {
 			r := s.c.Do("GET", "/metrics", nil, nil)
 			if r.Status != 200 {
@@ -40,12 +42,12 @@ func TestMetricsEndToEnd(t *testing.T) {
 			}
 			text = string(r.Body)
 			expired, _ := sample(text, `tps_expired_orders_total{kind="unclaimed"}`)
-			attempts := regexp.MustCompile(`(?m)^tps_outbox_retry_attempts\{subscriber="[^"]*webhook[^"]*"\} [1-9]`).MatchString(text)
+			attempts := regexp.MustCompile(`(?m)^tps_outbox_(retry_attempts|failed_deliveries)\{subscriber="[^"]*webhook[^"]*"\} [1-9]`).MatchString(text)
 			if expired >= 1 && attempts {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("expiry or failed webhook deliveries never showed in /metrics:\n%s\n%s", grepLines(text, "tps_expi"), grepLines(text, "tps_outbox"))
+				t.Fatalf("expiry or failed webhook deliveries never showed in /metrics:\n%s\n%s\nserver log:\n%s", grepLines(text, "tps_expi"), grepLines(text, "tps_outbox"), tail(s.out.String(), 3000))
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
@@ -76,4 +78,11 @@ func grepLines(text, prefix string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
 }

@@ -88,7 +88,10 @@ func openSQLite(url string) (*DB, error) {
 	// WAL lets readers proceed beside the writer; immediate transactions take
 	// the write lock at BEGIN, so busy_timeout applies and no transaction ever
 	// fails upgrading a read lock ("database is locked").
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
+	// The path is a URI path: escape what SQLite would read as a query or
+	// fragment (a temporary directory may contain '#').
+	uriPath := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	dsn := "file:" + uriPath + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
 		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	sqldb, err := sql.Open("sqlite", dsn)
 	if err != nil {

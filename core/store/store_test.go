@@ -72,3 +72,41 @@ type rollback struct{}
 func (rollback) Error() string { return "rollback" }
 
 var errRollback = rollback{}
+
+func TestSQLitePathWithURICharacters(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a#b%c")
+	path := filepath.Join(dir, "tari.db")
+	db, err := store.Open(context.Background(), "sqlite://"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var mode string
+	if err := db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal_mode = %q (%v): the DSN options were cut off", mode, err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("database not at %s: %v", path, err)
+	}
+}
+
+func TestAppendEventRoundTripsTime(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		var ev core.Event
+		if err := db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			var err error
+			ev, err = store.AppendEvent(ctx, tx, db.Kind, core.EventNewOrder, map[string]string{"x": "y"})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := store.EventsAfter(ctx, db, ev.Seq-1, 1)
+		if err != nil || len(got) != 1 {
+			t.Fatal(got, err)
+		}
+		if !got[0].CreatedAt.Equal(ev.CreatedAt) || got[0].Seq != ev.Seq || got[0].ID != ev.ID {
+			t.Fatalf("read back %+v, wrote %+v", got[0], ev)
+		}
+	})
+}

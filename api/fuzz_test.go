@@ -50,7 +50,7 @@ type fuzzServer struct {
 
 // newFuzzServer builds a server on a fresh SQLite file with some state
 // (an order, a rate, a registered hot wallet at fuzzPeer, a super admin).
-func newFuzzServer(f *testing.F, env map[string]string) *fuzzServer {
+func newFuzzServer(f testing.TB, env map[string]string) *fuzzServer {
 	f.Helper()
 	db := storetest.SQLite(f)
 	shop := apitest.NewFakeShopify()

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -136,6 +137,10 @@ func TestHostilePluginsAreContained(t *testing.T) {
 		cfg := baseConfig(db, env, sink)
 		cfg.Dir = dir
 		cfg.CrashLimit = 3
+		n := 6
+		if raceBuild {
+			cfg.CrashLimit, n = 2, 2
+		}
 		d := fastDelivery()
 		d.MaxAttempts = 2
 		cfg.Delivery = d
@@ -155,7 +160,6 @@ func TestHostilePluginsAreContained(t *testing.T) {
 			}
 		}
 
-		const n = 6
 		var evs []core.Event
 		for i := 0; i < n; i++ {
 			evs = append(evs, appendEvent(t, db, core.EventOrderPaid, core.OrderEvent{Order: order("3000", core.OrderPaid)}))
@@ -193,7 +197,7 @@ func TestHostilePluginsAreContained(t *testing.T) {
 				time.Sleep(20 * time.Millisecond)
 			}
 		}
-		// Crashing plugins are disabled after 3 crashes in a row; failing
+		// Crashing plugins are disabled after CrashLimit crashes in a row; failing
 		// (but not crashing) ones keep running and park their events.
 		waitFor(t, "crashers disabled", 120*time.Second, func() bool {
 			for _, m := range []string{"loop", "membomb", "exit"} {
@@ -206,13 +210,13 @@ func TestHostilePluginsAreContained(t *testing.T) {
 		for _, m := range []string{"panic", "forbidden", "bigoutput"} {
 			waitFor(t, m+" parks every event", 120*time.Second, func() bool {
 				p := pluginInfo(t, mgr, m)
-				return p.State == plugins.StateActive && p.Failed == n+1 && p.Pending == 0
+				return p.State == plugins.StateActive && p.Failed == int64(n+1) && p.Pending == 0
 			})
 		}
 		if got := forbidden.Load(); got != 0 {
 			t.Fatalf("the non-granted host received %d requests", got)
 		}
-		if p := pluginInfo(t, mgr, "loop"); p.Pending == 0 || !strings.Contains(p.Error, "crashed 3 times in a row") {
+		if p := pluginInfo(t, mgr, "loop"); p.Pending == 0 || !strings.Contains(p.Error, fmt.Sprintf("crashed %d times in a row", cfg.CrashLimit)) {
 			t.Fatalf("disabled plugin = %+v (its events must wait, not be dropped)", p)
 		}
 		if !sink.contains("plugin disabled") {

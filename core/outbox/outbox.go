@@ -176,7 +176,7 @@ func (d *Dispatcher) Register(ctx context.Context, sub Subscriber) error {
 	if d.closed {
 		return errors.New("outbox: dispatcher closed")
 	}
-	if old := d.loops[id]; old != nil {
+	if old := d.loops[id]; old != nil && old.stop != nil { // running: stop it first
 		old.stop()
 		<-old.done
 	}

@@ -161,6 +161,10 @@ func FuzzShopifyWebhooks(f *testing.F) {
 	f.Add(uint8(1), []byte(`{"id":5,"variants":[{"id":1},{"id":"2"},{"id":null}]}`), "")
 	f.Add(uint8(2), []byte(`{"id":1,"order_id":2,"kind":"authorization","status":"success","amount":"1.00","currency":"USD","test":true}`), "ev2")
 	f.Add(uint8(3), []byte(`[1,2,{"x":null}]`), "")
+	// Regressions: NUL in order fields; a product listing one variant thousands
+	// of times (each was an Admin API call: a request held for a minute).
+	f.Add(uint8(0), []byte(`{"id":"7\u0000","currency":"XTR","created_at":"2024-03-01T10:00:00Z","total_price":"1","note":"\u0000"}`), "")
+	f.Add(uint8(1), []byte(`{"id":5,"variants":[`+strings.Repeat(`{"id":1},`, 5000)+`{"id":2}]}`), "")
 	f.Fuzz(func(t *testing.T, topic uint8, body []byte, eventID string) {
 		tp := webhookTopics[int(topic)%len(webhookTopics)]
 		hdr := jsonHdr("X-Shopify-Hmac-Sha256", ShopifyHMAC(hmacSecret, body))
@@ -348,6 +352,9 @@ func FuzzQueryStrings(f *testing.F) {
 	f.Add(uint8(7), "", "cust/../x")
 	f.Add(uint8(11), "", "USD")
 	f.Add(uint8(0), "since=%zz&until=;;;&memo=%00", "")
+	// Regressions: a NUL in a path parameter or query value was a 500 from the database.
+	f.Add(uint8(4), "", "\x00")
+	f.Add(uint8(0), "order_id=a%00b", "")
 	f.Fuzz(func(t *testing.T, route uint8, rawQuery, param string) {
 		p := queryRoutes[int(route)%len(queryRoutes)]
 		path, raw := p, ""

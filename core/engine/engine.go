@@ -12,6 +12,8 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -112,6 +114,8 @@ type txn struct {
 	tx     bun.Tx
 	now    time.Time
 	events []core.Event
+	// flushed counts the events already written (SQLite queues them).
+	flushed int
 	audit  []any // pending audit_log rows, five values each, written at the end
 	// unprepared lists SQLite queries run without a cached statement.
 	unprepared []string
@@ -129,6 +133,9 @@ func (e *Engine) write(ctx context.Context, fn func(t *txn) error) ([]core.Event
 	err := e.db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		t := &txn{e: e, ctx: ctx, tx: tx, now: e.now()}
 		err := fn(t)
+		if err == nil && e.db.Kind == store.SQLite {
+			err = t.flushEvents()
+		}
 		if err == nil {
 			err = t.flushAudit()
 		}
@@ -147,13 +154,71 @@ func (e *Engine) write(ctx context.Context, fn func(t *txn) error) ([]core.Event
 	return events, nil
 }
 
-// emit appends an event to the outbox in this transaction.
+// emit appends an event to the outbox in this transaction. On SQLite the
+// events are queued and written by flushEvents, several per statement, through
+// the prepared-statement cache (store.AppendEvent prepares its INSERT anew
+// every time); the rows are the same as store.AppendEvent writes.
 func (t *txn) emit(typ core.EventType, payload any) error {
-	ev, err := store.AppendEvent(t.ctx, t.tx, t.e.db.Kind, typ, payload)
-	if err != nil {
-		return err
+	if t.e.db.Kind != store.SQLite {
+		ev, err := store.AppendEvent(t.ctx, t.tx, t.e.db.Kind, typ, payload)
+		if err != nil {
+			return err
+		}
+		t.events = append(t.events, ev)
+		return nil
 	}
-	t.events = append(t.events, ev)
+	data, err := json.Marshal(payload)
+	if err != nil {
+		return fmt.Errorf("encode %s event: %w", typ, err)
+	}
+	t.events = append(t.events, core.Event{ID: store.NewEventID(), Type: typ,
+		CreatedAt: time.Now().UTC().Truncate(time.Microsecond), Payload: data})
+	return nil
+}
+
+// flushEvents writes the events queued by emit (SQLite), up to eight per
+// statement, and fills in their seqs.
+func (t *txn) flushEvents() error {
+	pending := t.events[t.flushed:]
+	for len(pending) > 0 {
+		n := min(len(pending), 8)
+		q := "INSERT INTO events (id, type, payload, created_at) VALUES " +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", n), ", ") + " RETURNING seq"
+		args := make([]any, 0, 4*n)
+		for _, ev := range pending[:n] {
+			args = append(args, ev.ID, string(ev.Type), string(ev.Payload), ev.CreatedAt)
+		}
+		rows, err := t.query(q, args...)
+		if err != nil {
+			return fmt.Errorf("append %s event: %w", pending[0].Type, err)
+		}
+		seqs := make([]int64, 0, n)
+		for rows.Next() {
+			var seq int64
+			if err := rows.Scan(&seq); err != nil {
+				rows.Close()
+				return err
+			}
+			seqs = append(seqs, seq)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(seqs) != n {
+			return fmt.Errorf("append %s event: %d of %d rows returned", pending[0].Type, len(seqs), n)
+		}
+		// The rows are inserted in VALUES order, each taking the next seq in
+		// this write transaction; RETURNING's own order is not promised.
+		slices.Sort(seqs)
+		for i := range seqs {
+			pending[i].Seq = seqs[i]
+		}
+		pending = pending[n:]
+		t.flushed += n
+	}
 	return nil
 }
 

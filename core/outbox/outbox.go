@@ -510,12 +510,13 @@ func (d *Dispatcher) release(id string) {
 }
 
 // advance acknowledges seq and renews the lease; false means the lease was
-// lost (another instance took over after it expired) and the round must stop.
+// lost (another instance took over after it expired) or the subscriber was
+// disabled meanwhile, and the round must stop.
 func (d *Dispatcher) advance(ctx context.Context, id string, seq int64, ls *leaseState) (bool, error) {
 	until := time.Now().Add(d.opts.Lease)
 	res, err := d.db.ExecContext(context.WithoutCancel(ctx), `UPDATE outbox_subscribers
 		SET position = ?, attempts = 0, next_attempt_ms = 0, last_error = '', lease_until_ms = ?, updated_at = ?
-		WHERE id = ? AND lease_owner = ? AND position < ?`,
+		WHERE id = ? AND lease_owner = ? AND position < ? AND disabled = FALSE`,
 		seq, until.UnixMilli(), time.Now().UTC(), id, d.instance, seq)
 	if err != nil {
 		return false, err
@@ -536,7 +537,9 @@ func (d *Dispatcher) retryLater(ctx context.Context, id string, attempts int, de
 }
 
 // park records the event as a failed delivery and moves the cursor past it,
-// in one transaction.
+// in one transaction. Not if the subscriber was disabled meanwhile (say by
+// this very failure): the event then waits, like every other, for it to be
+// enabled again.
 func (d *Dispatcher) park(ctx context.Context, id string, ev core.Event, attempts int, derr error, ls *leaseState) (bool, error) {
 	ok := false
 	until := time.Now().Add(d.opts.Lease)
@@ -544,7 +547,7 @@ func (d *Dispatcher) park(ctx context.Context, id string, ev core.Event, attempt
 		now := time.Now().UTC()
 		res, err := tx.ExecContext(ctx, `UPDATE outbox_subscribers
 			SET position = ?, attempts = 0, next_attempt_ms = 0, last_error = ?, lease_until_ms = ?, updated_at = ?
-			WHERE id = ? AND lease_owner = ? AND position < ?`,
+			WHERE id = ? AND lease_owner = ? AND position < ? AND disabled = FALSE`,
 			ev.Seq, truncate(derr.Error()), until.UnixMilli(), now, id, d.instance, ev.Seq)
 		if err != nil {
 			return err

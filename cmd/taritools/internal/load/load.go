@@ -146,7 +146,7 @@ func NewClient(urls []string, conns int) (*Client, error) {
 	}
 	tr := &http.Transport{MaxIdleConns: conns * 2, MaxIdleConnsPerHost: conns * 2, IdleConnTimeout: time.Minute,
 		DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext}
-	return &Client{urls: urls, http: &http.Client{Transport: tr, Timeout: 15 * time.Second}}, nil
+	return &Client{urls: urls, http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}, nil
 }
 
 // Close drops idle connections.

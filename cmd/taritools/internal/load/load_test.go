@@ -50,7 +50,7 @@ func TestSmoke(t *testing.T) {
 			rep.Print(&out)
 			t.Log("\n" + out.String())
 			if rep.Errors() != 0 {
-				t.Fatalf("%d errors", rep.Errors())
+				t.Fatalf("%d errors (first: %s %s %s %s)", rep.Errors(), rep.Webhooks.FirstError, rep.FlowsMax.FirstError, rep.Paced.FirstError, rep.VerifyError)
 			}
 			if rep.Webhooks.Requests == 0 || rep.FlowsMax.Flows == 0 || rep.Paced.Flows == 0 || rep.Baseline.Requests == 0 {
 				t.Fatal("a phase did no work")

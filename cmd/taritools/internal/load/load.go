@@ -312,11 +312,11 @@ const (
 	phNote = "__BENCH_NOTE__"
 )
 
-// FixturePath finds the Shopify orders/create fixture: dir if set, else the
-// specs next to the checkout, else the server's testdata copy.
+// FixturePath finds the Shopify orders/create fixture: the shared specs next
+// to the checkout (root/../shared), else the server's testdata copy.
 func FixturePath(root string) string {
 	for _, p := range []string{
-		"/work/shared/fixtures/shopify/checkout_create.json",
+		filepath.Join(root, "..", "shared", "fixtures", "shopify", "checkout_create.json"),
 		filepath.Join(root, "cmd/tari-payment-server/testdata/checkout_create.json"),
 	} {
 		if _, err := os.Stat(p); err == nil {

@@ -19,6 +19,11 @@ import (
 // The example plugins, built from source and dropped into a plugin folder
 // with their own manifests, work as a merchant would use them.
 func TestExamplePlugins(t *testing.T) {
+	if raceBuild {
+		// Two more wasm builds plus slow guest calls under -race: the
+		// examples only use the SDK, which the other tests cover with -race.
+		t.Skip("run without -race")
+	}
 	db := storetest.SQLite(t)
 	dir := t.TempDir()
 	for _, ex := range []string{"email", "dashboard"} {

@@ -21,19 +21,33 @@ import (
 // shopifyCallTimeout bounds the outgoing Admin API work of one request.
 const shopifyCallTimeout = 60 * time.Second
 
-// duplicateDelivery reports (D20) whether this X-Shopify-Event-Id was seen
-// before; the first delivery is recorded.
+// duplicateDelivery reports (D20) whether this X-Shopify-Event-Id was already
+// handled. It only reads: markDelivered records the id once the delivery's
+// work has committed, so a failed delivery is processed again on Shopify's
+// retry instead of being dropped as a duplicate.
 func (s *Server) duplicateDelivery(c *gin.Context) bool {
 	id := strings.TrimSpace(c.GetHeader("X-Shopify-Event-Id"))
 	if id == "" {
 		return false
 	}
-	first, err := s.eng.MarkWebhookSeen(c.Request.Context(), id)
+	seen, err := s.eng.WebhookSeen(c.Request.Context(), id)
 	if err != nil {
-		s.log.Error("recording webhook event id", "err", err)
+		s.log.Error("reading webhook event id", "err", err)
 		return false // process it: orders and transactions are idempotent anyway
 	}
-	return !first
+	return seen
+}
+
+// markDelivered records this delivery's X-Shopify-Event-Id after its work
+// committed.
+func (s *Server) markDelivered(c *gin.Context) {
+	id := strings.TrimSpace(c.GetHeader("X-Shopify-Event-Id"))
+	if id == "" {
+		return
+	}
+	if _, err := s.eng.MarkWebhookSeen(c.Request.Context(), id); err != nil {
+		s.log.Error("recording webhook event id", "err", err)
+	}
 }
 
 // processOrder runs one storefront order through the engine and answers the
@@ -83,6 +97,8 @@ func (s *Server) shopifyCheckoutCreate(c *gin.Context) {
 	res := s.processOrder(c.Request.Context(), p)
 	if !res.Success {
 		engineFailed(c)
+	} else {
+		s.markDelivered(c)
 	}
 	writeJSON(c, http.StatusOK, res)
 }
@@ -136,6 +152,7 @@ func (s *Server) shopifyTransactionCreate(c *gin.Context) {
 		writeJSON(c, http.StatusServiceUnavailable, jsonResponse{false, "Could not record the transaction. Please retry."})
 		return
 	}
+	s.markDelivered(c)
 	c.Status(http.StatusOK)
 }
 
@@ -220,6 +237,8 @@ func (s *Server) shopifyProductUpdated(c *gin.Context) {
 	}
 	if n, err := s.shop.RepriceVariants(ctx, variants, int64(rate.Rate)); err != nil {
 		s.log.Warn("product webhook: repricing", "updated", n, "err", err)
+	} else {
+		s.markDelivered(c)
 	}
 	c.Status(http.StatusOK)
 }

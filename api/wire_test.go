@@ -133,3 +133,28 @@ func TestMySettle(t *testing.T) {
 		}
 	})
 }
+
+// TestFailedDeliveryIsNotADuplicate: a webhook whose order could not be made
+// (no exchange rate yet) does not consume its X-Shopify-Event-Id, so Shopify's
+// redelivery of the same event is processed once the merchant fixed the cause.
+func TestFailedDeliveryIsNotADuplicate(t *testing.T) {
+	eachDB(t, nil, func(t *testing.T, h *harness) {
+		b := mustJSON(t, map[string]any{"id": "8301", "currency": "EUR", "created_at": "2024-03-01T10:00:00Z", "total_price": "2.00", "customer": map[string]any{"id": 1}})
+		hdr := apitest.ShopifyHeaders(hmacSecret, b)
+		hdr["X-Shopify-Event-Id"] = "evt-retry"
+		if r := h.c.Do("POST", "/shopify/webhook/checkout_create", b, hdr); !strings.Contains(string(r.Body), `"success":false`) {
+			t.Fatalf("first delivery should fail without a EUR rate: %s", r.Body)
+		}
+		h.setRate("EUR", 5_000_000)
+		if r := h.c.Do("POST", "/shopify/webhook/checkout_create", b, hdr); !strings.Contains(string(r.Body), "processed successfully") {
+			t.Fatalf("redelivery after the fix: %s", r.Body)
+		}
+		if o := h.getOrder("8301"); o.TotalPrice != 10_000_000 {
+			t.Fatalf("order %+v", o)
+		}
+		// Now the id is consumed: a third delivery is a duplicate.
+		if r := h.c.Do("POST", "/shopify/webhook/checkout_create", b, hdr); string(r.Body) != `{"success":true,"message":"Order already exists."}` {
+			t.Fatalf("third delivery: %s", r.Body)
+		}
+	})
+}

@@ -116,7 +116,7 @@ type txn struct {
 	events []core.Event
 	// flushed counts the events already written (SQLite queues them).
 	flushed int
-	audit  []any // pending audit_log rows, five values each, written at the end
+	audit   []any // pending audit_log rows, five values each, written at the end
 	// unprepared lists SQLite queries run without a cached statement.
 	unprepared []string
 }

@@ -52,6 +52,15 @@ func (e *Engine) MarkShopifyTransactionCaptured(ctx context.Context, transaction
 	return err
 }
 
+// WebhookSeen reports whether a Shopify X-Shopify-Event-Id was recorded by
+// MarkWebhookSeen. Handlers check it first and mark the id only after the
+// delivery's work committed, so a delivery that failed (or a crash between
+// the two) is not mistaken for a duplicate when Shopify retries it.
+func (e *Engine) WebhookSeen(ctx context.Context, eventID string) (bool, error) {
+	n, err := e.db.NewSelect().TableExpr("shopify_webhooks").Where("event_id = ?", eventID).Count(ctx)
+	return n > 0, err
+}
+
 // MarkWebhookSeen records a Shopify X-Shopify-Event-Id and reports whether it
 // was the first delivery (D20: duplicates are acknowledged and change nothing).
 func (e *Engine) MarkWebhookSeen(ctx context.Context, eventID string) (firstTime bool, err error) {

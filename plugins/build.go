@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -170,9 +171,10 @@ func (mgr *Manager) resolveDefault(ctx context.Context, id string) (string, erro
 		return "", fmt.Errorf("reading source: %w", err)
 	}
 	out := filepath.Join(mgr.cfg.BuildDir, id+"-"+hash+".wasm")
-	if _, err := os.Stat(out); err == nil {
+	if isWasmFile(out) {
 		return out, nil
 	}
+	os.Remove(out) // absent, or damaged (e.g. truncated by a full disk): build again
 	start := time.Now()
 	mgr.log.Info("building default plugin from source (once per source change)", "plugin", id, "into", out)
 	berr := BuildPlugin(ctx, root, pkgDir, out)
@@ -186,4 +188,17 @@ func (mgr *Manager) resolveDefault(ctx context.Context, id string) (string, erro
 		return prebuilt, nil
 	}
 	return "", fmt.Errorf("not built (%v); install Go or run `make plugins`", berr)
+}
+
+// isWasmFile reports whether path holds something that starts like a
+// WebAssembly module; a cached build that does not is rebuilt.
+func isWasmFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var magic [4]byte
+	_, err = io.ReadFull(f, magic[:])
+	return err == nil && string(magic[:]) == "\x00asm"
 }

@@ -18,11 +18,6 @@ import (
 // without it a reader could pass over a lower seq that commits later.
 const outboxLockKey = 7301
 
-const (
-	sqliteInsertEvent = "INSERT INTO events (id, type, payload, created_at) VALUES (?, ?, ?, ?) RETURNING seq"
-	sqliteTimeFormat  = "2006-01-02 15:04:05.999999-07:00" // bun's SQLite time text
-)
-
 // eventRow is the outbox table.
 type eventRow struct {
 	bun.BaseModel `bun:"table:events"`
@@ -47,7 +42,9 @@ func NewEventID() string {
 }
 
 // AppendEvent writes one event to the outbox inside tx. It becomes visible to
-// deliverers only when tx commits, so rolled-back work emits nothing.
+// deliverers only when tx commits, so rolled-back work emits nothing. (On
+// SQLite the engine batches its events through its own prepared statements
+// instead; the rows are the same.)
 func AppendEvent(ctx context.Context, tx bun.IDB, dialect Dialect, typ core.EventType, payload any) (core.Event, error) {
 	data, err := json.Marshal(payload)
 	if err != nil {
@@ -59,16 +56,6 @@ func AppendEvent(ctx context.Context, tx bun.IDB, dialect Dialect, typ core.Even
 		}
 	}
 	row := eventRow{ID: NewEventID(), Type: string(typ), Payload: string(data), CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
-	if btx, ok := tx.(bun.Tx); ok && dialect == SQLite {
-		// The hot path of every engine write: skip bun's query building and
-		// store created_at in the text form bun itself writes and reads back.
-		err := btx.Tx.QueryRowContext(ctx, sqliteInsertEvent, row.ID, row.Type, row.Payload,
-			row.CreatedAt.Format(sqliteTimeFormat)).Scan(&row.Seq)
-		if err != nil {
-			return core.Event{}, fmt.Errorf("append %s event: %w", typ, err)
-		}
-		return core.Event{Seq: row.Seq, ID: row.ID, Type: typ, CreatedAt: row.CreatedAt, Payload: data}, nil
-	}
 	if _, err := tx.NewInsert().Model(&row).Returning("seq").Exec(ctx); err != nil {
 		return core.Event{}, fmt.Errorf("append %s event: %w", typ, err)
 	}

@@ -39,6 +39,8 @@ type DB struct {
 	// handler, which sleeps in steps of up to 100 ms instead of waking when
 	// the lock frees, and under load that sleep became the p99 latency.
 	writer chan struct{}
+	// batch (PostgreSQL) gives concurrent write transactions one commit.
+	batch *batcher
 }
 
 // DefaultURL is the embedded default database.
@@ -116,7 +118,8 @@ func openPostgres(url string) (*DB, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
-	return &DB{DB: bun.NewDB(sqldb, pgdialect.New()), Kind: Postgres}, nil
+	bdb := bun.NewDB(sqldb, pgdialect.New())
+	return &DB{DB: bdb, Kind: Postgres, batch: &batcher{db: bdb}}, nil
 }
 
 // Migrate applies every pending embedded migration. Each is marked applied only
@@ -191,21 +194,31 @@ func (db *DB) unlockWriter() {
 	}
 }
 
-// WriteTx runs fn in one write transaction that may append outbox events. On
-// PostgreSQL it first takes the outbox advisory lock, so event-writing
-// transactions commit one at a time in seq order and never deadlock against
-// each other over that lock (taking it late, after row locks, could).
+// WriteTx runs fn in one write transaction that may append outbox events.
+//
+// On PostgreSQL, event-writing transactions hold the outbox advisory lock from
+// their first statement to COMMIT, so they commit one at a time in seq order
+// and never deadlock against each other over that lock (taking it late, after
+// row locks, could). Writes that arrive while one commits are grouped into the
+// next transaction (see batcher): fn then runs inside a savepoint, sees every
+// write queued before it, and WriteTx returns only after the shared COMMIT.
+// fn must therefore not keep the transaction for anything slow, and its
+// context is not cancelled once it has started.
+//
 // On SQLite the IMMEDIATE transaction already serialises writers (and the
 // writer queue orders this process's ones).
 func (db *DB) WriteTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	if db.batch != nil {
+		return db.batch.do(ctx, fn)
+	}
 	if err := db.lockWriter(ctx); err != nil {
 		return err
 	}
 	defer db.unlockWriter()
 	return db.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if db.Kind == Postgres {
-			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", outboxLockKey); err != nil {
-				return fmt.Errorf("lock outbox: %w", err)
+			if err := lockOutbox(ctx, tx); err != nil {
+				return err
 			}
 		}
 		return fn(ctx, tx)

@@ -29,14 +29,16 @@ func benchEvent() core.Event {
 
 // BenchmarkDispatch compares one event delivered to a warm plugin (host →
 // guest → typed decode in the guest → result) with a direct Go function doing
-// the same JSON decoding natively, in the same run.
+// the same JSON decoding natively, in the same run. The plugin runs under each
+// way of enforcing the deadline: "instrumented" (the rewritten module, what
+// the server runs), "guarded" (wazero's WithCloseOnContextDone, the fallback)
+// and "unguarded" (no enforcement at all: for comparison only).
 func BenchmarkDispatch(b *testing.B) {
-	for _, guard := range []bool{true, false} {
-		name := "guarded"
-		if !guard {
-			name = "unguarded" // no deadline enforcement: for comparison only
-		}
-		b.Run(name, func(b *testing.B) { benchDispatch(b, guard) })
+	for _, mode := range []struct {
+		name string
+		t    termination
+	}{{"instrumented", terminateInstrumented}, {"guarded", terminateGuarded}, {"unguarded", terminateNone}} {
+		b.Run(mode.name, func(b *testing.B) { benchDispatch(b, mode.t) })
 	}
 	b.Run("go-direct", func(b *testing.B) {
 		doc := eventDoc(benchEvent())
@@ -53,9 +55,9 @@ var benchWasm struct {
 	err  error
 }
 
-func benchDispatch(b *testing.B, guard bool) {
-	ensureTermination = guard
-	defer func() { ensureTermination = true }()
+func benchDispatch(b *testing.B, mode termination) {
+	ensureTermination = mode
+	defer func() { ensureTermination = terminateInstrumented }()
 	if benchWasm.path == "" && benchWasm.err == nil {
 		root := FindSourceDir()
 		benchWasm.path = filepath.Join(os.TempDir(), "tps-bench-hostile.wasm")
@@ -80,6 +82,9 @@ func benchDispatch(b *testing.B, guard bool) {
 		b.Fatal(err)
 	}
 	defer p.close()
+	if p.mode != mode {
+		b.Fatalf("plugin runs in mode %d, want %d (module not instrumented?)", p.mode, mode)
+	}
 	ev := benchEvent()
 	b.Run("plugin", func(b *testing.B) {
 		for b.Loop() {

@@ -126,6 +126,10 @@ func TestHostilePluginsAreContained(t *testing.T) {
 			installPlugin(t, dir, hostile, map[string]any{"id": m, "version": "0.1.0", "abi": 1, "events": []string{"*"},
 				"limits": map[string]any{"timeout_ms": timeout, "memory_pages": 256}})
 		}
+		// An init() that never returns: the load is stopped at the deadline.
+		env["TPG_PLUGIN_INITLOOP_MODE"] = "initloop"
+		installPlugin(t, dir, hostile, map[string]any{"id": "initloop", "version": "0.1.0", "abi": 1, "events": []string{"*"},
+			"limits": map[string]any{"timeout_ms": 300, "memory_pages": 256}})
 		// Wrong ABI version in the manifest, and a module that is not a plugin.
 		installPlugin(t, dir, hostile, map[string]any{"id": "abi2", "version": "0.1.0", "abi": 2, "events": []string{"*"}})
 		installPlugin(t, dir, "", map[string]any{"id": "nomarker", "version": "0.1.0", "abi": 1, "events": []string{"*"}})
@@ -151,6 +155,7 @@ func TestHostilePluginsAreContained(t *testing.T) {
 			"nomarker": "does not export tari_abi_v1",
 			"tampered": "does not match the manifest",
 			"garbage":  `unknown field "evnts"`,
+			"initloop": "stopped after the 300ms time limit (in _initialize)",
 		} {
 			if p := pluginInfo(t, mgr, id); p.State != plugins.StateBroken || !strings.Contains(p.Error, want) {
 				t.Fatalf("%s = %+v, want broken with %q", id, p, want)

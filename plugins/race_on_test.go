@@ -3,6 +3,7 @@
 package plugins_test
 
 // raceBuild: under -race every call from guest code back into wazero's Go
-// code (one per loop iteration of a guest with a deadline) is instrumented,
-// so plugin calls are many times slower; the heaviest tests do less.
+// code (host functions; one per loop iteration in wazero's guarded mode, one
+// per interruptBudget iterations with the instrumented module) is
+// instrumented, so plugin calls are slower; the heaviest tests do less.
 const raceBuild = true

@@ -13,6 +13,13 @@ import (
 var hoard [][]byte
 
 func init() {
+	if mode, _ := sdk.Config("MODE"); mode == "initloop" {
+		// never returns from _initialize: the deadline must stop the load
+		n := 0
+		for {
+			n++
+		}
+	}
 	sdk.OnEvent(handle)
 	// With MODE=decode an OrderPaid is decoded into typed structs and
 	// acknowledged: the benchmark of a warm plugin's per-event cost.

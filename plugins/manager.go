@@ -534,14 +534,37 @@ func (mgr *Manager) RedeliverAll(ctx context.Context) (int, error) {
 	return mgr.disp.RedeliverAll(ctx, "")
 }
 
-// Enable re-enables a plugin disabled for crashing; its pending events are
-// then delivered. ErrNotFound for an unknown id.
+// Enable re-enables a plugin disabled for crashing: its crash count is reset,
+// the next event runs on a fresh instance, and its pending events are then
+// delivered. ErrNotFound for an unknown id.
 func (mgr *Manager) Enable(ctx context.Context, id string) error {
 	mgr.mu.Lock()
 	e := mgr.entries[id]
 	mgr.mu.Unlock()
 	if e != nil && e.plugin != nil {
-		e.plugin.crashes.Store(0)
+		p := e.plugin
+		p.mu.Lock() // a disabled plugin is not called, so this does not wait
+		p.discard()
+		p.crashes.Store(0)
+		p.mu.Unlock()
 	}
 	return mgr.disp.SetDisabled(ctx, id, false, "")
+}
+
+// EnablePlugin is Enable followed by the plugin's entry as Plugins lists it
+// (what POST /api/plugins/:id/enable answers). ErrNotFound for an unknown id.
+func (mgr *Manager) EnablePlugin(ctx context.Context, id string) (PluginInfo, error) {
+	if err := mgr.Enable(ctx, id); err != nil {
+		return PluginInfo{}, err
+	}
+	all, err := mgr.Plugins(ctx)
+	if err != nil {
+		return PluginInfo{}, err
+	}
+	for _, p := range all {
+		if p.ID == id {
+			return p, nil
+		}
+	}
+	return PluginInfo{}, ErrNotFound
 }

@@ -243,6 +243,8 @@ func TestHostileInput(t *testing.T) {
 			{"PATCH", "/api/reset_order/nope"}, {"DELETE", "/api/wallets/not-an-address"}, {"DELETE", "/api/wallets/" + newAddr},
 			{"POST", "/api/plugins/deliveries/abc/redeliver"}, {"POST", "/api/plugins/deliveries/-1/redeliver"},
 			{"POST", "/api/plugins/deliveries/99999999999999999999/redeliver"}, {"POST", "/api/plugins/deliveries/8/redeliver"},
+			{"POST", "/api/plugins/%00/enable"}, {"POST", "/api/plugins/Webhook/enable"}, {"POST", "/api/plugins/nope/enable"},
+			{"POST", "/api/plugins/" + strings.Repeat("a", 5000) + "/enable"}, {"POST", "/api/plugins/..%2Fwebhook/enable"},
 		} {
 			r := h.c.Do(c.method, c.path, nil, admin)
 			if r.Status == 200 && (strings.HasPrefix(c.path, "/api/history/customer/") || strings.HasPrefix(c.path, "/api/payments-for-order/") ||

@@ -97,6 +97,7 @@ func (s *Server) routes() []route {
 		r(GET, "/api/plugins/deliveries/failed", guardJWT, s.failedDeliveries, write),
 		r(POST, "/api/plugins/deliveries/:id/redeliver", guardJWT, s.redeliver, write),
 		r(POST, "/api/plugins/deliveries/redeliver", guardJWT, s.redeliverAll, write),
+		r(POST, "/api/plugins/:id/enable", guardJWT, s.enablePlugin, write),
 	}
 }
 

@@ -17,6 +17,9 @@ func concretePath(path string, addr tari.Address) string {
 	if strings.Contains(p, "deliveries/:id") {
 		return strings.Replace(p, ":id", "7", 1)
 	}
+	if strings.HasPrefix(p, "/api/plugins/:id") {
+		return strings.Replace(p, ":id", "webhook", 1)
+	}
 	return strings.Replace(p, ":id", "cust", 1)
 }
 

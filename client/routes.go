@@ -487,3 +487,11 @@ func (c *Client) RedeliverAll(ctx context.Context) (json.RawMessage, error) {
 	err := c.call(ctx, http.MethodPost, "/api/plugins/deliveries/redeliver", true, nil, &out)
 	return out, err
 }
+
+// EnablePlugin calls POST /api/plugins/{id}/enable: re-enables a plugin
+// disabled for crashing and returns its state (as Plugins shows it), raw.
+func (c *Client) EnablePlugin(ctx context.Context, id string) (json.RawMessage, error) {
+	var out []byte
+	err := c.call(ctx, http.MethodPost, "/api/plugins/"+esc(id)+"/enable", true, nil, &out)
+	return out, err
+}

@@ -38,3 +38,19 @@ func TestShippedModulesAreInstrumented(t *testing.T) {
 		t.Logf("%s: %d → %d bytes (+%.1f%%)", pkg, len(wasm), len(out), 100*float64(len(out)-len(wasm))/float64(len(wasm)))
 	}
 }
+
+// BenchmarkInstrument is the load-time cost of the rewrite for a shipped
+// plugin (paid at every start, warm compilation cache or not: the cache is
+// keyed on the rewritten bytes).
+func BenchmarkInstrument(b *testing.B) {
+	wasm, err := os.ReadFile(buildOnce(b, "plugins/defaults/webhook"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(wasm)))
+	for b.Loop() {
+		if _, err := plugins.InstrumentModule(wasm); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

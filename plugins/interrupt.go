@@ -283,13 +283,13 @@ func instrumentBody(out, body, check []byte) ([]byte, error) {
 		}
 		start := r.pos
 		op := r.byte()
-		switch {
-		case op == 0x00 || op == 0x01 || op == 0x0F || op == 0x1A || op == 0x1B || op == 0xD1:
-			// unreachable, nop, return, drop, select, ref.is_null
-		case op == 0x02 || op == 0x04: // block, if
+		switch op {
+		case 0x00, 0x01, 0x05, 0x0F, 0x1A, 0x1B, 0xD1:
+			// unreachable, nop, else, return, drop, select, ref.is_null
+		case 0x02, 0x04: // block, if
 			r.blocktype()
 			depth++
-		case op == 0x03: // loop
+		case 0x03: // loop
 			r.blocktype()
 			depth++
 			if r.err == nil {
@@ -297,8 +297,7 @@ func instrumentBody(out, body, check []byte) ([]byte, error) {
 				out = append(out, check...)
 				copied = r.pos
 			}
-		case op == 0x05: // else
-		case op == 0x0B: // end
+		case 0x0B: // end
 			if depth == 0 {
 				if !r.done() {
 					return nil, fmt.Errorf("code after the function's end at offset %d", r.pos)
@@ -306,46 +305,42 @@ func instrumentBody(out, body, check []byte) ([]byte, error) {
 				return append(out, body[copied:]...), nil
 			}
 			depth--
-		case op == 0x0C || op == 0x0D: // br, br_if
+		case 0x0C, 0x0D, // br, br_if
+			0x10, 0x12, // call, return_call
+			0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, // local.*, global.*, table.get/set
+			0x3F, 0x40, // memory.size, memory.grow
+			0xD2: // ref.func
 			r.u32()
-		case op == 0x0E: // br_table
+		case 0x0E: // br_table
 			n := r.u32()
 			for i := uint32(0); i <= n && r.err == nil; i++ {
 				r.u32()
 			}
-		case op == 0x10 || op == 0x12: // call, return_call
-			r.u32()
-		case op == 0x11 || op == 0x13: // call_indirect, return_call_indirect: type, table
+		case 0x11, 0x13: // call_indirect, return_call_indirect: type, table
 			r.u32()
 			r.u32()
-		case op == 0x1C: // select t*
+		case 0x1C: // select t*
 			n := r.u32()
 			for i := uint32(0); i < n && r.err == nil; i++ {
 				r.valtype()
 			}
-		case op >= 0x20 && op <= 0x26: // local.*, global.*, table.get/set
-			r.u32()
-		case op >= 0x28 && op <= 0x3E: // loads and stores: memarg
+		case 0x28, 0x29, 0x2A, 0x2B, 0x2C, 0x2D, 0x2E, 0x2F, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35,
+			0x36, 0x37, 0x38, 0x39, 0x3A, 0x3B, 0x3C, 0x3D, 0x3E: // loads and stores: memarg
 			if align := r.u32(); align >= 64 {
 				r.fail("multi-memory memarg at offset %d", start)
 			}
 			r.u32()
-		case op == 0x3F || op == 0x40: // memory.size, memory.grow
-			r.u32()
-		case op == 0x41:
+		case 0x41:
 			r.sleb(32)
-		case op == 0x42:
+		case 0x42:
 			r.sleb(64)
-		case op == 0x43:
+		case 0x43:
 			r.bytes(4)
-		case op == 0x44:
+		case 0x44:
 			r.bytes(8)
-		case op >= 0x45 && op <= 0xC4: // numeric, sign extension
-		case op == 0xD0: // ref.null
+		case 0xD0: // ref.null
 			r.reftype()
-		case op == 0xD2: // ref.func
-			r.u32()
-		case op == 0xFC:
+		case 0xFC:
 			switch sub := r.u32(); {
 			case sub <= 7: // saturating truncation
 			case sub == 8: // memory.init data mem
@@ -367,7 +362,9 @@ func instrumentBody(out, body, check []byte) ([]byte, error) {
 				r.fail("unsupported opcode 0xFC %d at offset %d", sub, start)
 			}
 		default:
-			r.fail("unsupported opcode 0x%02X at offset %d", op, start)
+			if op < 0x45 || op > 0xC4 { // numeric and sign extension take no immediates
+				r.fail("unsupported opcode 0x%02X at offset %d", op, start)
+			}
 		}
 	}
 	return nil, r.err
@@ -439,6 +436,10 @@ func (r *reader) leb(bits uint) (v uint64, last byte, shift uint) {
 }
 
 func (r *reader) u32() uint32 {
+	if r.err == nil && r.pos < len(r.b) && r.b[r.pos] < 0x80 { // one byte: most immediates
+		r.pos++
+		return uint32(r.b[r.pos-1])
+	}
 	v, _, _ := r.leb(32)
 	if v > 0xFFFFFFFF {
 		r.fail("u32 out of range")

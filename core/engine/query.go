@@ -61,6 +61,28 @@ func (e *Engine) prepare(ctx context.Context, queries []string) {
 	}
 }
 
+// readRow runs a one-row read outside any transaction (the hot reads of the
+// request path). On SQLite it goes through the prepared-statement cache.
+func (e *Engine) readRow(ctx context.Context, query string, args []any, dest ...any) error {
+	var row *sql.Row
+	if e.db.Kind != store.SQLite {
+		row = e.db.QueryRowContext(ctx, query, args...)
+	} else {
+		v, ok := e.stmts.Load(query)
+		if !ok {
+			p, err := e.db.DB.DB.PrepareContext(ctx, query)
+			if err != nil {
+				return err
+			}
+			if v, ok = e.stmts.LoadOrStore(query, p); ok {
+				p.Close()
+			}
+		}
+		row = v.(*sql.Stmt).QueryRowContext(ctx, (&txn{e: e}).args(args)...)
+	}
+	return row.Scan(dest...)
+}
+
 func (t *txn) exec(query string, args ...any) error {
 	_, err := t.execResult(query, args...)
 	return err

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/tari-payment/tps/core"
 )
@@ -30,18 +29,16 @@ func (e *Engine) SetExchangeRate(ctx context.Context, currency string, rate core
 // reference's GET /api/exchange_rate/{cur}).
 func (e *Engine) ExchangeRate(ctx context.Context, currency string) (core.ExchangeRate, error) {
 	cur := strings.ToUpper(strings.TrimSpace(currency))
-	var r struct {
-		Rate      core.MicroTari `bun:"rate"`
-		UpdatedAt time.Time      `bun:"updated_at"`
-	}
-	err := e.db.NewRaw("SELECT rate, updated_at FROM exchange_rates WHERE base_currency = ? ORDER BY id DESC LIMIT 1", cur).Scan(ctx, &r)
+	r := core.ExchangeRate{Currency: cur}
+	err := e.readRow(ctx, "SELECT rate, updated_at FROM exchange_rates WHERE base_currency = ? ORDER BY id DESC LIMIT 1",
+		[]any{cur}, &r.Rate, ts{&r.UpdatedAt})
 	if errors.Is(err, sql.ErrNoRows) {
 		return core.ExchangeRate{}, fmt.Errorf("%w: %s", core.ErrRateNotFound, cur)
 	}
 	if err != nil {
 		return core.ExchangeRate{}, err
 	}
-	return core.ExchangeRate{Currency: cur, Rate: r.Rate, UpdatedAt: r.UpdatedAt.UTC()}, nil
+	return r, nil
 }
 
 // PriceInMicroTari converts a storefront price string in currency to µT

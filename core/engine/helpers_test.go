@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/engine"
 	"github.com/tari-payment/tps/core/store"
+	"github.com/tari-payment/tps/test/dbcheck"
 	"github.com/tari-payment/tps/core/store/storetest"
 	"github.com/tari-payment/tps/core/tari"
 )
@@ -207,121 +207,16 @@ func wantTypes(t *testing.T, got []core.EventType, want ...core.EventType) {
 	}
 }
 
-// checkInvariants asserts engine.md §7.3 on the whole database.
+// checkInvariants asserts engine.md §7.3 (and D6, audit history, legal
+// status moves) on the whole database, with the checks the crash and
+// multi-instance tests use.
 func checkInvariants(t testing.TB, db *store.DB) {
 	t.Helper()
-	ctx := context.Background()
-	sums := func(q string) map[string]int64 {
-		var rows []struct {
-			Account string `bun:"account"`
-			V       int64  `bun:"v"`
-		}
-		if err := db.NewRaw(q).Scan(ctx, &rows); err != nil && !errors.Is(err, store.ErrNoRows) {
-			t.Fatalf("%s: %v", q, err)
-		}
-		m := map[string]int64{}
-		for _, r := range rows {
-			m[r.Account] = r.V
-		}
-		return m
-	}
-	confirmed := sums("SELECT sender_account AS account, SUM(amount) AS v FROM payments WHERE status = 'confirmed' GROUP BY sender_account")
-	pending := sums("SELECT sender_account AS account, SUM(amount) AS v FROM payments WHERE status = 'received' GROUP BY sender_account")
-	settled := sums("SELECT account, SUM(amount) AS v FROM settlement_journal GROUP BY account")
-	negNotes := sums("SELECT sender_account AS account, COUNT(*) AS v FROM payments WHERE amount < 0 GROUP BY sender_account")
-	var bals []struct {
-		Account        string `bun:"account"`
-		TotalConfirmed int64  `bun:"total_confirmed"`
-		TotalPaid      int64  `bun:"total_paid"`
-		Pending        int64  `bun:"pending"`
-	}
-	if err := db.NewRaw("SELECT account, total_confirmed, total_paid, pending FROM account_balances").Scan(ctx, &bals); err != nil && !errors.Is(err, store.ErrNoRows) {
-		t.Fatal(err)
-	}
-	seen := map[string]bool{}
-	var sumPaid int64
-	for _, b := range bals {
-		seen[b.Account] = true
-		sumPaid += b.TotalPaid
-		// 1. balance = confirmed − settled; pending = received.
-		if b.TotalConfirmed != confirmed[b.Account] || b.TotalPaid != settled[b.Account] || b.Pending != pending[b.Account] {
-			t.Errorf("invariant 1: account %s totals %d/%d/%d, recomputed %d/%d/%d", b.Account, b.TotalConfirmed, b.TotalPaid, b.Pending,
-				confirmed[b.Account], settled[b.Account], pending[b.Account])
-		}
-		// 9. only negative credit notes make a balance negative.
-		if b.TotalConfirmed-b.TotalPaid < 0 && negNotes[b.Account] == 0 {
-			t.Errorf("invariant 9: account %s balance %d < 0 without a negative credit note", b.Account, b.TotalConfirmed-b.TotalPaid)
-		}
-	}
-	for a := range settled {
-		if !seen[a] {
-			t.Errorf("invariant 1: settled account %s has no balance row", a)
-		}
-	}
-	// 2. Σ settlements = Σ total_paid.
-	var total int64
-	for _, v := range settled {
-		total += v
-	}
-	if total != sumPaid {
-		t.Errorf("invariant 2: settlements %d, total_paid %d", total, sumPaid)
-	}
-	// 3. Paid orders are settled for exactly their price; others have no settlements.
-	var bad []struct {
-		OrderID string `bun:"order_id"`
-		Status  string `bun:"status"`
-		Price   int64  `bun:"total_price"`
-		Settled int64  `bun:"settled"`
-	}
-	if err := db.NewRaw(`SELECT o.order_id, o.status, o.total_price, COALESCE(s.v, 0) AS settled FROM orders o
-LEFT JOIN (SELECT order_id, SUM(amount) AS v, COUNT(*) AS n FROM settlement_journal GROUP BY order_id) s ON s.order_id = o.order_id
-WHERE (o.status = 'Paid' AND (s.n IS NULL OR s.v <> o.total_price)) OR (o.status <> 'Paid' AND s.n IS NOT NULL)`).Scan(ctx, &bad); err != nil && !errors.Is(err, store.ErrNoRows) {
-		t.Fatal(err)
-	}
-	for _, b := range bad {
-		t.Errorf("invariant 3: order %s (%s) price %d settled %d", b.OrderID, b.Status, b.Price, b.Settled)
-	}
-	var negative int
-	if err := db.NewRaw("SELECT COUNT(*) FROM settlement_journal WHERE amount < 0").Scan(ctx, &negative); err != nil || negative != 0 {
-		t.Errorf("negative settlements: %d %v", negative, err)
-	}
-	// D6: exactly one OrderPaid per Paid order, none for others.
-	evs, err := store.EventsAfter(ctx, db, 0, 10_000_000)
+	bad, err := dbcheck.Invariants(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	paidEvents := map[string]int{}
-	for _, ev := range evs {
-		if ev.Type == core.EventOrderPaid {
-			var p core.OrderEvent
-			if err := json.Unmarshal(ev.Payload, &p); err != nil {
-				t.Fatal(err)
-			}
-			if p.Order.Status != core.OrderPaid {
-				t.Errorf("OrderPaid event for %s with status %s", p.Order.OrderID, p.Order.Status)
-			}
-			paidEvents[p.Order.OrderID]++
-		}
-	}
-	var paid []string
-	if err := db.NewRaw("SELECT order_id FROM orders WHERE status = 'Paid'").Scan(ctx, &paid); err != nil && !errors.Is(err, store.ErrNoRows) {
-		t.Fatal(err)
-	}
-	for _, id := range paid {
-		if paidEvents[id] != 1 {
-			t.Errorf("D6: order %s is Paid with %d OrderPaid events", id, paidEvents[id])
-		}
-		delete(paidEvents, id)
-	}
-	for id, n := range paidEvents {
-		t.Errorf("D6: order %s is not Paid but has %d OrderPaid events", id, n)
-	}
-	// Audit: every order and payment has history.
-	var missing int
-	if err := db.NewRaw("SELECT COUNT(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM audit_log l WHERE l.entity = 'order' AND l.entity_key = CAST(o.id AS TEXT))").Scan(ctx, &missing); err != nil || missing != 0 {
-		t.Errorf("orders without audit history: %d %v", missing, err)
-	}
-	if err := db.NewRaw("SELECT COUNT(*) FROM payments p WHERE NOT EXISTS (SELECT 1 FROM audit_log l WHERE l.entity = 'payment' AND l.entity_key = p.txid)").Scan(ctx, &missing); err != nil || missing != 0 {
-		t.Errorf("payments without audit history: %d %v", missing, err)
+	for _, b := range bad {
+		t.Errorf("%s", b)
 	}
 }

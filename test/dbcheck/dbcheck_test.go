@@ -50,6 +50,8 @@ func TestInvariantsCatchCorruption(t *testing.T) {
 		{"paid without settlement", "UPDATE orders SET status = 'Paid' WHERE order_id = 'open'", "invariant 3"},
 		{"lost settlement", "UPDATE settlement_journal SET amount = amount - 1", "invariant 2"},
 		{"lost audit", "DELETE FROM audit_log WHERE entity = 'payment'", "without audit history"},
+		{"duplicate OrderPaid", "INSERT INTO events (id, type, payload, created_at) SELECT 'dup', type, payload, created_at FROM events WHERE type = 'OrderPaid'", "D6"},
+		{"overdrawn account", "UPDATE account_balances SET total_paid = total_confirmed + 1", "invariant 9"},
 		{"illegal move", "UPDATE audit_log SET snapshot = REPLACE(snapshot, '\"status\":\"Unclaimed\"', '\"status\":\"Paid\"') WHERE operation = 'insert' AND entity = 'order'", "invariant 6/7"},
 	}
 	for _, c := range cases {

@@ -11,9 +11,9 @@ import (
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/engine"
 	"github.com/tari-payment/tps/core/store"
-	"github.com/tari-payment/tps/test/dbcheck"
 	"github.com/tari-payment/tps/core/store/storetest"
 	"github.com/tari-payment/tps/core/tari"
+	"github.com/tari-payment/tps/test/dbcheck"
 )
 
 // env is one engine on a fresh database with a controllable clock. The

@@ -66,3 +66,11 @@ func (a pluginAdmin) Redeliver(ctx context.Context, id int64) error {
 }
 
 func (a pluginAdmin) RedeliverAll(ctx context.Context) (int, error) { return a.m.RedeliverAll(ctx) }
+
+func (a pluginAdmin) EnablePlugin(ctx context.Context, id string) (any, error) {
+	info, err := a.m.EnablePlugin(ctx, id)
+	if errors.Is(err, plugins.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %s", api.ErrPluginNotFound, id)
+	}
+	return info, err
+}

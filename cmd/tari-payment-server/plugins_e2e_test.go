@@ -197,4 +197,12 @@ func TestDefaultPluginsThroughServer(t *testing.T) {
 	if r.Status != 200 || strings.Count(string(r.Body), `"state":"active"`) != 2 {
 		t.Fatalf("plugins: %d %s", r.Status, r.Body)
 	}
+	// Re-enabling is wired through to the manager: a known plugin comes back
+	// active, an unknown one is a 404.
+	if r := s.adm("POST", "/api/plugins/webhook/enable", nil); r.Status != 200 || !strings.Contains(string(r.Body), `"state":"active"`) {
+		t.Fatalf("enable webhook: %d %s", r.Status, r.Body)
+	}
+	if r := s.adm("POST", "/api/plugins/nosuch/enable", nil); r.Status != 404 {
+		t.Fatalf("enable unknown plugin: %d %s", r.Status, r.Body)
+	}
 }

@@ -130,6 +130,11 @@ type loop struct {
 	wake  chan struct{}
 	stop  context.CancelFunc
 	done  chan struct{}
+	// lease is when the cursor lease this loop holds runs out (zero: not
+	// held). It is kept between rounds, renewed by every acknowledgement,
+	// and given up by Close: claiming and releasing it around each round
+	// cost two writes per event when events trickle in one at a time.
+	lease leaseState
 }
 
 // New returns a dispatcher over db. Register subscribers, then Start it.
@@ -309,7 +314,7 @@ func (d *Dispatcher) run(ctx context.Context, l *loop) {
 	}
 }
 
-// round claims the cursor, delivers due work and releases it. It returns how
+// round claims the cursor (unless it still holds it) and delivers due work. It returns how
 // long to wait before the next round (0: more work is ready).
 func (d *Dispatcher) round(ctx context.Context, l *loop) time.Duration {
 	id := l.sub.ID()
@@ -325,25 +330,46 @@ func (d *Dispatcher) round(ctx context.Context, l *loop) time.Duration {
 	if !due {
 		return wait
 	}
-	st, ok, err := d.claim(ctx, id)
-	if err != nil {
-		if ctx.Err() == nil {
-			d.log.Warn("outbox: claim failed", "subscriber", id, "err", err)
+	ls := &l.lease
+	var st cursor
+	if time.Until(ls.until) > d.opts.Lease/2 {
+		// Still ours with a wide margin: nobody else can have taken it.
+		st, err = d.cursor(ctx, id)
+		if err != nil {
+			if ctx.Err() == nil {
+				d.log.Warn("outbox: reading cursor failed", "subscriber", id, "err", err)
+			}
+			return d.opts.PollInterval
 		}
+	} else {
+		var ok bool
+		until := time.Now().Add(d.opts.Lease)
+		st, ok, err = d.claim(ctx, id, until)
+		if err != nil {
+			if ctx.Err() == nil {
+				d.log.Warn("outbox: claim failed", "subscriber", id, "err", err)
+			}
+			return d.opts.PollInterval
+		}
+		if !ok {
+			ls.until = time.Time{}
+			return d.opts.PollInterval // disabled, or another instance holds it
+		}
+		ls.until = until
+	}
+
+	// After an error or a lost lease, claim again next round rather than
+	// trust the lease (the claim succeeds at once if it is still ours).
+	lost := func() time.Duration {
+		ls.until = time.Time{}
 		return d.opts.PollInterval
 	}
-	if !ok {
-		return d.opts.PollInterval // disabled, or another instance holds it
-	}
-	defer d.release(id)
-	ls := &leaseState{until: time.Now().Add(d.opts.Lease)}
-
 	more, err := d.redeliveries(ctx, l, ls)
 	if err != nil {
 		if ctx.Err() == nil {
 			d.log.Warn("outbox: redelivery failed", "subscriber", id, "err", err)
 		}
-		return d.opts.PollInterval
+		return lost()
 	}
 	if wait := time.Until(time.UnixMilli(st.nextAttemptMS)); st.nextAttemptMS > 0 && wait > 0 {
 		if more {
@@ -356,20 +382,20 @@ func (d *Dispatcher) round(ctx context.Context, l *loop) time.Duration {
 		if ctx.Err() == nil {
 			d.log.Warn("outbox: read events failed", "subscriber", id, "err", err)
 		}
-		return d.opts.PollInterval
+		return lost()
 	}
 	attempts := st.attempts
 	for _, ev := range evs {
 		derr, ok := d.deliverLeased(ctx, l.sub, ev, ls)
 		if !ok {
-			return d.opts.PollInterval
+			return lost()
 		}
 		if ctx.Err() != nil {
 			return 0 // shutting down: the event stays pending
 		}
 		if derr == nil {
 			if ok, err := d.advance(ctx, id, ev.Seq, ls); err != nil || !ok {
-				return d.opts.PollInterval
+				return lost()
 			}
 			attempts = 0
 			continue
@@ -378,7 +404,7 @@ func (d *Dispatcher) round(ctx context.Context, l *loop) time.Duration {
 		if attempts >= d.opts.MaxAttempts || IsPermanent(derr) {
 			d.log.Warn("outbox: delivery parked as failed", "subscriber", id, "event", ev.ID, "type", ev.Type, "attempts", attempts, "err", derr)
 			if ok, err := d.park(ctx, id, ev, attempts, derr, ls); err != nil || !ok {
-				return d.opts.PollInterval
+				return lost()
 			}
 			attempts = 0
 			continue
@@ -483,30 +509,30 @@ type cursor struct {
 	nextAttemptMS int64
 }
 
-// claim takes the subscriber's lease if it is free, expired or already ours.
-// The single conditional UPDATE is atomic on both databases, so two instances
-// can never both succeed.
-func (d *Dispatcher) claim(ctx context.Context, id string) (cursor, bool, error) {
+// claim takes the subscriber's lease until the given time if it is free,
+// expired or already ours. The single conditional UPDATE is atomic on both
+// databases, so two instances can never both succeed.
+func (d *Dispatcher) claim(ctx context.Context, id string, until time.Time) (cursor, bool, error) {
 	now := nowMS()
 	res, err := d.db.ExecContext(ctx, `UPDATE outbox_subscribers SET lease_owner = ?, lease_until_ms = ?
 		WHERE id = ? AND disabled = FALSE AND (lease_owner = '' OR lease_owner = ? OR lease_until_ms < ?)`,
-		d.instance, now+d.opts.Lease.Milliseconds(), id, d.instance, now)
+		d.instance, until.UnixMilli(), id, d.instance, now)
 	if err != nil {
 		return cursor{}, false, err
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		return cursor{}, false, nil
 	}
-	var c cursor
-	err = d.db.QueryRowContext(ctx, `SELECT position, attempts, next_attempt_ms FROM outbox_subscribers WHERE id = ?`, id).
-		Scan(&c.position, &c.attempts, &c.nextAttemptMS)
+	c, err := d.cursor(ctx, id)
 	return c, err == nil, err
 }
 
-func (d *Dispatcher) release(id string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_, _ = d.db.ExecContext(ctx, `UPDATE outbox_subscribers SET lease_owner = '', lease_until_ms = 0 WHERE id = ? AND lease_owner = ?`, id, d.instance)
+// cursor reads the subscriber's position and retry state.
+func (d *Dispatcher) cursor(ctx context.Context, id string) (cursor, error) {
+	var c cursor
+	err := d.db.QueryRowContext(ctx, `SELECT position, attempts, next_attempt_ms FROM outbox_subscribers WHERE id = ?`, id).
+		Scan(&c.position, &c.attempts, &c.nextAttemptMS)
+	return c, err
 }
 
 // advance acknowledges seq and renews the lease; false means the lease was

@@ -433,3 +433,61 @@ func TestExpiredLeaseIsTakenOver(t *testing.T) {
 		t.Fatal("delivered while another instance held the lease")
 	}
 }
+
+// A busy loop keeps its lease between rounds: events that arrive one at a
+// time cost one cursor write each (the acknowledgement), not a claim and a
+// release around every round. Close gives the lease up.
+func TestLeaseIsKeptBetweenRoundsAndReleasedOnClose(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		opts := fastOpts()
+		opts.Lease = time.Minute // no renewal writes however slow the machine
+		d := outbox.New(db, opts)
+		r := &recorder{id: "trickle"}
+		if err := d.Register(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		// Count writes to the cursor row.
+		var trigger string
+		if db.Kind == store.Postgres {
+			trigger = `CREATE TABLE cursor_writes (n INTEGER);
+CREATE FUNCTION count_cursor_write() RETURNS trigger AS $$ BEGIN INSERT INTO cursor_writes VALUES (1); RETURN NEW; END $$ LANGUAGE plpgsql;
+CREATE TRIGGER cursor_writes_t AFTER UPDATE ON outbox_subscribers FOR EACH ROW EXECUTE FUNCTION count_cursor_write();`
+		} else {
+			trigger = `CREATE TABLE cursor_writes (n INTEGER);
+CREATE TRIGGER cursor_writes_t AFTER UPDATE ON outbox_subscribers BEGIN INSERT INTO cursor_writes VALUES (1); END;`
+		}
+		if _, err := db.ExecContext(ctx, trigger); err != nil {
+			t.Fatal(err)
+		}
+		d.Start()
+		const n = 10
+		for i := 1; i <= n; i++ {
+			appendEvents(t, db, core.EventOrderPaid, 1)
+			d.Notify()
+			waitFor(t, "delivery", func() bool { return len(r.delivered()) == i })
+		}
+		var writes int
+		if err := db.NewSelect().TableExpr("cursor_writes").ColumnExpr("count(*)").Scan(ctx, &writes); err != nil {
+			t.Fatal(err)
+		}
+		// One claim, then one acknowledgement per event.
+		if writes != n+1 {
+			t.Errorf("%d cursor writes for %d events delivered one at a time, want %d", writes, n, n+1)
+		}
+		var owner string
+		if err := db.NewSelect().TableExpr("outbox_subscribers").Column("lease_owner").Where("id = 'trickle'").Scan(ctx, &owner); err != nil {
+			t.Fatal(err)
+		}
+		if owner == "" {
+			t.Error("lease given up between rounds")
+		}
+		d.Close()
+		if err := db.NewSelect().TableExpr("outbox_subscribers").Column("lease_owner").Where("id = 'trickle'").Scan(ctx, &owner); err != nil {
+			t.Fatal(err)
+		}
+		if owner != "" {
+			t.Errorf("lease still held by %q after Close", owner)
+		}
+	})
+}

@@ -135,6 +135,13 @@ type loop struct {
 	// and given up by Close: claiming and releasing it around each round
 	// cost two writes per event when events trickle in one at a time.
 	lease leaseState
+	// skipTo (loops with a type filter) is a seq up to which the outbox
+	// holds none of this loop's event types past its cursor, so neither
+	// due nor fetch rescans that stretch: a subscriber to rare events
+	// would otherwise read the whole tail of the outbox at every wake-up.
+	// Seqs become visible in order (see store.WriteTx), so nothing at or
+	// below it can still appear.
+	skipTo int64
 }
 
 // New returns a dispatcher over db. Register subscribers, then Start it.
@@ -445,14 +452,24 @@ func (d *Dispatcher) due(ctx context.Context, l *loop) (bool, time.Duration, err
 	if next > now {
 		return false, min(time.Duration(next-now)*time.Millisecond, d.opts.PollInterval), nil
 	}
-	q := d.db.NewSelect().TableExpr("events").ColumnExpr("1").Where("seq > ?", pos).Limit(1)
+	q := d.db.NewSelect().TableExpr("events").ColumnExpr("1").Where("seq > ?", max(pos, l.skipTo)).Limit(1)
+	var top int64
 	if len(l.types) > 0 {
-		q = q.Where("type IN (?)", bun.In(l.types))
+		if err := d.db.NewSelect().TableExpr("events").ColumnExpr("COALESCE(MAX(seq), 0)").Scan(ctx, &top); err != nil {
+			return false, 0, err
+		}
+		if top <= max(pos, l.skipTo) {
+			return false, d.opts.PollInterval, nil
+		}
+		q = q.Where("seq <= ?", top).Where("type IN (?)", bun.In(l.types))
 	}
 	if err := q.Scan(ctx, &n); err == nil {
 		return true, 0, nil
 	} else if !store.IsNoRows(err) {
 		return false, 0, err
+	}
+	if len(l.types) > 0 {
+		l.skipTo = top
 	}
 	return false, d.opts.PollInterval, nil
 }
@@ -616,7 +633,7 @@ func (r eventRow) event() core.Event {
 func (d *Dispatcher) fetch(ctx context.Context, l *loop, pos int64) ([]core.Event, error) {
 	var rows []eventRow
 	q := d.db.NewSelect().TableExpr("events").Column("seq", "id", "type", "payload", "created_at").
-		Where("seq > ?", pos).OrderExpr("seq ASC").Limit(int64(d.opts.BatchSize))
+		Where("seq > ?", max(pos, l.skipTo)).OrderExpr("seq ASC").Limit(int64(d.opts.BatchSize))
 	if len(l.types) > 0 {
 		q = q.Where("type IN (?)", bun.In(l.types))
 	}

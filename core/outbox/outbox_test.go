@@ -491,3 +491,41 @@ CREATE TRIGGER cursor_writes_t AFTER UPDATE ON outbox_subscribers BEGIN INSERT I
 		}
 	})
 }
+
+// A subscriber to a rare event type skips the stretches of other events it
+// has already looked through, and still gets every event of its type, in
+// order, whenever one arrives between them.
+func TestRareEventsBetweenManyOthers(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		d := outbox.New(db, fastOpts())
+		defer d.Close()
+		rare := &recorder{id: "rare", types: []core.EventType{core.EventOrderAnnulled}}
+		all := &recorder{id: "all"}
+		for _, r := range []*recorder{rare, all} {
+			if err := d.Register(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d.Start()
+		var want []core.Event
+		total := 0
+		for round := 0; round < 3; round++ {
+			for i := 0; i < 15; i++ {
+				appendEvents(t, db, core.EventNewOrder, 1)
+				d.Notify()
+			}
+			total += 15
+			waitFor(t, "the other events", func() bool { return len(all.delivered()) == total })
+			want = append(want, appendEvents(t, db, core.EventOrderAnnulled, 1)...)
+			total++
+			d.Notify()
+		}
+		waitFor(t, "every rare event", func() bool { return len(rare.delivered()) == len(want) })
+		for i, ev := range rare.delivered() {
+			if ev.ID != want[i].ID {
+				t.Fatalf("rare delivery %d = %s, want %s", i, ev.ID, want[i].ID)
+			}
+		}
+	})
+}

@@ -103,6 +103,7 @@ func openSQLite(url string) (*DB, error) {
 		sqldb.SetMaxOpenConns(1) // each connection would otherwise see its own database
 	} else {
 		sqldb.SetMaxOpenConns(8)
+		sqldb.SetMaxIdleConns(8) // keep them: each new one re-runs the pragmas and re-prepares statements
 	}
 	if err := sqldb.Ping(); err != nil {
 		sqldb.Close()
@@ -114,6 +115,10 @@ func openSQLite(url string) (*DB, error) {
 func openPostgres(url string) (*DB, error) {
 	sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(url)))
 	sqldb.SetMaxOpenConns(20)
+	// database/sql keeps only 2 idle connections by default: under load the
+	// rest were closed after each use and reopened (a PostgreSQL backend fork
+	// and a TLS handshake each time), which was most of the server's cost.
+	sqldb.SetMaxIdleConns(20)
 	if err := sqldb.Ping(); err != nil {
 		sqldb.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)

@@ -42,7 +42,8 @@ import (
 // iterations is the price (a few ns per thousand iterations).
 //
 // A module the rewriter does not fully understand (SIMD, threads, exception
-// handling, a start function, no memory, global or export section, anything
+// handling, tail calls, a start function, code naming a global past its own,
+// no memory, global or export section, anything
 // malformed) is not rewritten: instrumentModule returns an error and the host
 // falls back to wazero's guarded mode. A plugin never runs without a way to
 // stop it.
@@ -175,7 +176,7 @@ func instrumentModule(wasm []byte) ([]byte, error) {
 			body = append(body, flag...)
 		case secCode:
 			var err error
-			if body, err = instrumentCode(s.body, check); err != nil {
+			if body, err = instrumentCode(s.body, check, importedGlobals+globals); err != nil {
 				return nil, fmt.Errorf("code section: %w", err)
 			}
 		}
@@ -239,7 +240,7 @@ func checkExports(b []byte) error {
 }
 
 // instrumentCode rewrites every function body of a code section.
-func instrumentCode(b []byte, check []byte) ([]byte, error) {
+func instrumentCode(b []byte, check []byte, nGlobals uint32) ([]byte, error) {
 	r := &reader{b: b}
 	n := r.u32()
 	out := append(make([]byte, 0, len(b)+len(b)/8), uleb(uint64(n))...)
@@ -251,7 +252,7 @@ func instrumentCode(b []byte, check []byte) ([]byte, error) {
 			return nil, fmt.Errorf("function %d: %w", i, r.err)
 		}
 		var err error
-		if fn, err = instrumentBody(fn[:0], body, check); err != nil {
+		if fn, err = instrumentBody(fn[:0], body, check, nGlobals); err != nil {
 			return nil, fmt.Errorf("function %d: %w", i, err)
 		}
 		out = append(out, uleb(uint64(len(fn)))...)
@@ -265,7 +266,10 @@ func instrumentCode(b []byte, check []byte) ([]byte, error) {
 
 // instrumentBody decodes one function body instruction by instruction and
 // appends it to out with check inserted after each loop's block type.
-func instrumentBody(out, body, check []byte) ([]byte, error) {
+// nGlobals is the module's own global count: an index at or past it would
+// name the host's globals once they are appended (a guest could reset the
+// interrupt), so it is refused.
+func instrumentBody(out, body, check []byte, nGlobals uint32) ([]byte, error) {
 	r := &reader{b: body}
 	groups := r.u32()
 	for i := uint32(0); i < groups && r.err == nil; i++ {
@@ -305,9 +309,17 @@ func instrumentBody(out, body, check []byte) ([]byte, error) {
 				return append(out, body[copied:]...), nil
 			}
 			depth--
+		case 0x23, 0x24: // global.get, global.set
+			if idx := r.u32(); r.err == nil && idx >= nGlobals {
+				r.fail("global index %d out of range (the module has %d) at offset %d", idx, nGlobals, start)
+			}
+		case 0x12, 0x13: // return_call, return_call_indirect
+			// A tail call can loop forever without a loop header (and
+			// wazero does not enable the proposal anyway).
+			r.fail("tail call at offset %d", start)
 		case 0x0C, 0x0D, // br, br_if
-			0x10, 0x12, // call, return_call
-			0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, // local.*, global.*, table.get/set
+			0x10,                         // call
+			0x20, 0x21, 0x22, 0x25, 0x26, // local.*, table.get/set
 			0x3F, 0x40, // memory.size, memory.grow
 			0xD2: // ref.func
 			r.u32()
@@ -316,7 +328,7 @@ func instrumentBody(out, body, check []byte) ([]byte, error) {
 			for i := uint32(0); i <= n && r.err == nil; i++ {
 				r.u32()
 			}
-		case 0x11, 0x13: // call_indirect, return_call_indirect: type, table
+		case 0x11: // call_indirect: type, table
 			r.u32()
 			r.u32()
 		case 0x1C: // select t*

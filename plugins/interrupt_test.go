@@ -210,6 +210,21 @@ func TestInstrumentRefusesWhatItDoesNotKnow(t *testing.T) {
 	if _, err := instrumentModule(testModule(atomics)); err == nil {
 		t.Fatal("threads opcode accepted")
 	}
+	// The module has one global; indices 1 and 2 become the host's budget
+	// and interrupt flag. Code naming them (invalid before the rewrite,
+	// valid after) could reset the interrupt and run forever.
+	resetFlag := body([]byte{0x00, 0x41, 0x00, 0x24, 0x02, 0x0B}) // i32.const 0, global.set 2
+	if _, err := instrumentModule(testModule(resetFlag)); err == nil || !strings.Contains(err.Error(), "global index 2") {
+		t.Fatalf("code writing the host's interrupt global: err = %v", err)
+	}
+	readBudget := body([]byte{0x00, 0x23, 0x01, 0x1A, 0x0B}) // global.get 1, drop
+	if _, err := instrumentModule(testModule(readBudget)); err == nil {
+		t.Fatal("code reading the host's budget global accepted")
+	}
+	tailLoop := body([]byte{0x00, 0x12, 0x04, 0x0B}) // return_call to itself: a loop without a loop header
+	if _, err := instrumentModule(testModule(tailLoop)); err == nil || !strings.Contains(err.Error(), "tail call") {
+		t.Fatalf("tail call: err = %v", err)
+	}
 	orig := testModule()
 	if _, err := instrumentModule(orig[:len(orig)-3]); err == nil {
 		t.Fatal("truncated module accepted")

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -71,6 +72,8 @@ func (b *batcher) do(ctx context.Context, fn func(ctx context.Context, tx bun.Tx
 
 // run commits one batch, which always holds the leader's own request (it is
 // the oldest queued), then passes the lead on or ends it when nobody waits.
+// It does so even if the commit panics (a bug below fn, which recovers its
+// own panics): the waiters then fail instead of waiting forever.
 func (b *batcher) run() {
 	b.mu.Lock()
 	n := min(len(b.queue), maxBatch)
@@ -78,21 +81,31 @@ func (b *batcher) run() {
 	b.queue = b.queue[n:]
 	b.mu.Unlock()
 
-	b.commit(batch)
-	for _, r := range batch {
-		close(r.done)
-	}
-
-	b.mu.Lock()
-	if len(b.queue) == 0 {
-		b.leading = false
+	committed := false
+	defer func() {
+		for _, r := range batch {
+			if !committed && r.err == nil && r.pnc == nil {
+				r.err = ErrBatchAborted
+			}
+			close(r.done)
+		}
+		b.mu.Lock()
+		if len(b.queue) == 0 {
+			b.leading = false
+			b.mu.Unlock()
+			return
+		}
+		next := b.queue[0]
 		b.mu.Unlock()
-		return
-	}
-	next := b.queue[0]
-	b.mu.Unlock()
-	next.lead <- struct{}{}
+		next.lead <- struct{}{}
+	}()
+	b.commit(batch)
+	committed = true
 }
+
+// ErrBatchAborted is returned to the writes of a PostgreSQL batch whose
+// commit panicked; the transaction rolled back.
+var ErrBatchAborted = errors.New("write transaction aborted: its batch failed unexpectedly")
 
 // commit runs the batch in one transaction under the outbox lock.
 func (b *batcher) commit(batch []*writeReq) {

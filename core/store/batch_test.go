@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -224,5 +225,74 @@ func BenchmarkPostgresWrites(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+// panicCtx is a context whose Err panics: a stand-in for a bug below the
+// callers' functions in the middle of a batch.
+type panicCtx struct{ context.Context }
+
+func (panicCtx) Err() error { panic("ctx boom") }
+
+// TestPostgresBatchThatPanicsFailsItsWritesAndFreesTheQueue: if a batch's
+// commit panics outside the callers' functions, its writes get an error (the
+// transaction rolled back), the leader's caller sees the panic, and later
+// writes still run: nobody waits forever.
+func TestPostgresBatchThatPanicsFailsItsWritesAndFreesTheQueue(t *testing.T) {
+	db := storetest.Postgres(t)
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, "CREATE TABLE batch_p (k INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	insert := func(k int) func(ctx context.Context, tx bun.Tx) error {
+		return func(ctx context.Context, tx bun.Tx) error {
+			_, err := tx.ExecContext(ctx, "INSERT INTO batch_p VALUES (?)", k)
+			return err
+		}
+	}
+	holding, release := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			close(holding)
+			<-release
+			return insert(1)(ctx, tx)
+		})
+	}()
+	<-holding
+	type outcome struct {
+		err error
+		pnc any
+	}
+	a, b := make(chan outcome, 1), make(chan outcome, 1)
+	write := func(ctx context.Context, k int, out chan<- outcome) {
+		var o outcome
+		defer func() { o.pnc = recover(); out <- o }()
+		o.err = db.WriteTx(ctx, insert(k))
+	}
+	go write(ctx, 2, a)
+	waitQueued(t, db, 1)
+	go write(panicCtx{ctx}, 3, b)
+	waitQueued(t, db, 2)
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	oa, ob := <-a, <-b
+	if oa.pnc != "ctx boom" {
+		t.Errorf("leader: %+v, want the panic", oa)
+	}
+	if !errors.Is(ob.err, store.ErrBatchAborted) {
+		t.Errorf("second write: %+v, want ErrBatchAborted", ob)
+	}
+	if err := db.WriteTx(ctx, insert(4)); err != nil {
+		t.Fatalf("write after the failed batch: %v", err)
+	}
+	var ks []int
+	if err := db.NewSelect().Table("batch_p").Column("k").Order("k").Scan(ctx, &ks); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(ks) != "[1 4]" {
+		t.Fatalf("rows %v, want [1 4] (the failed batch rolled back)", ks)
 	}
 }

@@ -262,15 +262,22 @@ func minimalPlugin(loopInHandle, loopInInit bool) []byte {
 	if loopInInit {
 		init = spin
 	}
-	return wasmModule(
+	return pluginModule(handle, init)
+}
+
+// pluginModule assembles a plugin module from the bodies of tari_handle and
+// _initialize; between sits any section that goes between exports and code.
+func pluginModule(handle, init []byte, between ...[]byte) []byte {
+	secs := [][]byte{
 		sec(1, vec([]byte{0x60, 0x00, 0x00}, []byte{0x60, 0x01, 0x7F, 0x01, 0x7F})),
 		sec(3, vec([]byte{0x00}, []byte{0x01}, []byte{0x00})),
 		sec(5, vec([]byte{0x00, 0x01})),
 		sec(6, vec()),
 		sec(7, vec(append(str("tari_abi_v1"), 0x00, 0x00), append(str("tari_handle"), 0x00, 0x01),
 			append(str("_initialize"), 0x00, 0x02), append(str("memory"), 0x02, 0x00))),
-		sec(10, vec(empty, handle, init)),
-	)
+	}
+	secs = append(secs, between...)
+	return wasmModule(append(secs, sec(10, vec(body([]byte{0x00, 0x0B}), handle, init)))...)
 }
 
 func testPlugin(t *testing.T, timeout time.Duration) *plugin {
@@ -355,16 +362,8 @@ func TestUninstrumentableModuleFallsBackToGuarded(t *testing.T) {
 	defer cache.Close(ctx)
 	// A start section (function 0, the no-op marker) would run inside
 	// InstantiateModule, before the interrupt can be armed: not rewritten.
-	wasm := wasmModule(
-		sec(1, vec([]byte{0x60, 0x00, 0x00}, []byte{0x60, 0x01, 0x7F, 0x01, 0x7F})),
-		sec(3, vec([]byte{0x00}, []byte{0x01}, []byte{0x00})),
-		sec(5, vec([]byte{0x00, 0x01})),
-		sec(6, vec()),
-		sec(7, vec(append(str("tari_abi_v1"), 0x00, 0x00), append(str("tari_handle"), 0x00, 0x01),
-			append(str("_initialize"), 0x00, 0x02), append(str("memory"), 0x02, 0x00))),
-		sec(8, []byte{0x00}),
-		sec(10, vec(body([]byte{0x00, 0x0B}), body([]byte{0x00, 0x03, 0x40, 0x0C, 0x00, 0x0B, 0x41, 0x00, 0x0B}), body([]byte{0x00, 0x0B}))),
-	)
+	wasm := pluginModule(body([]byte{0x00, 0x03, 0x40, 0x0C, 0x00, 0x0B, 0x41, 0x00, 0x0B}), body([]byte{0x00, 0x0B}),
+		sec(8, []byte{0x00}))
 	var logs bytes.Buffer
 	p := testPlugin(t, 200*time.Millisecond)
 	p.log = slog.New(slog.NewTextHandler(&logs, nil))

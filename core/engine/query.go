@@ -24,6 +24,11 @@ func (t *txn) args(args []any) []any {
 	if t.e.db.Kind != store.SQLite {
 		return args
 	}
+	return sqliteArgs(args)
+}
+
+// sqliteArgs formats time arguments the way bun stores them on SQLite.
+func sqliteArgs(args []any) []any {
 	for i, a := range args {
 		if tm, ok := a.(time.Time); ok {
 			args[i] = tm.UTC().Format(sqliteTime)
@@ -48,39 +53,38 @@ func (t *txn) stmt(query string) *sql.Stmt {
 // prepare caches prepared statements for queries a transaction ran unprepared.
 func (e *Engine) prepare(ctx context.Context, queries []string) {
 	for _, q := range queries {
-		if _, ok := e.stmts.Load(q); ok {
-			continue
-		}
-		p, err := e.db.DB.DB.PrepareContext(ctx, q)
-		if err != nil {
-			continue // the next use runs it unprepared and retries
-		}
-		if _, loaded := e.stmts.LoadOrStore(q, p); loaded {
-			p.Close()
-		}
+		_, _ = e.cachedStmt(ctx, q) // on error the next use runs it unprepared and retries
 	}
+}
+
+// cachedStmt returns the pool's prepared statement for query, preparing and
+// caching it on first use (SQLite). Never call it inside a transaction: see stmt.
+func (e *Engine) cachedStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if v, ok := e.stmts.Load(query); ok {
+		return v.(*sql.Stmt), nil
+	}
+	p, err := e.db.DB.DB.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if v, loaded := e.stmts.LoadOrStore(query, p); loaded {
+		p.Close()
+		return v.(*sql.Stmt), nil
+	}
+	return p, nil
 }
 
 // readRow runs a one-row read outside any transaction (the hot reads of the
 // request path). On SQLite it goes through the prepared-statement cache.
 func (e *Engine) readRow(ctx context.Context, query string, args []any, dest ...any) error {
-	var row *sql.Row
 	if e.db.Kind != store.SQLite {
-		row = e.db.QueryRowContext(ctx, query, args...)
-	} else {
-		v, ok := e.stmts.Load(query)
-		if !ok {
-			p, err := e.db.DB.DB.PrepareContext(ctx, query)
-			if err != nil {
-				return err
-			}
-			if v, ok = e.stmts.LoadOrStore(query, p); ok {
-				p.Close()
-			}
-		}
-		row = v.(*sql.Stmt).QueryRowContext(ctx, (&txn{e: e}).args(args)...)
+		return e.db.QueryRowContext(ctx, query, args...).Scan(dest...)
 	}
-	return row.Scan(dest...)
+	st, err := e.cachedStmt(ctx, query)
+	if err != nil {
+		return err
+	}
+	return st.QueryRowContext(ctx, sqliteArgs(args)...).Scan(dest...)
 }
 
 func (t *txn) exec(query string, args ...any) error {

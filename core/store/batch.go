@@ -57,10 +57,10 @@ func (b *batcher) do(ctx context.Context, fn func(ctx context.Context, tx bun.Tx
 		select {
 		case <-r.done:
 		case <-r.lead:
-			b.run()
-			<-r.done
+			lead = true
 		}
-	} else {
+	}
+	if lead {
 		b.run()
 		<-r.done
 	}
@@ -84,7 +84,7 @@ func (b *batcher) run() {
 	committed := false
 	defer func() {
 		for _, r := range batch {
-			if !committed && r.err == nil && r.pnc == nil {
+			if !committed && r.err == nil { // a panic in fn set r.err too
 				r.err = ErrBatchAborted
 			}
 			close(r.done)
@@ -123,12 +123,11 @@ func (b *batcher) commit(batch []*writeReq) {
 		})
 		return
 	}
-	ran := make([]bool, len(batch))
 	err := b.db.RunInTx(context.Background(), nil, func(ctx context.Context, tx bun.Tx) error {
 		// Savepoint bookkeeping rides along with the statement before it, so
 		// a grouped write costs one extra round trip, not two.
 		next := fmt.Sprintf("SELECT pg_advisory_xact_lock(%d); SAVEPOINT w", outboxLockKey)
-		for i, r := range batch {
+		for _, r := range batch {
 			if err := r.ctx.Err(); err != nil {
 				r.err = err
 				continue
@@ -136,9 +135,7 @@ func (b *batcher) commit(batch []*writeReq) {
 			if _, err := tx.ExecContext(ctx, next); err != nil {
 				return err
 			}
-			ran[i] = true
 			if r.err = r.call(context.WithoutCancel(r.ctx), tx); r.err != nil {
-				ran[i] = false
 				next = "ROLLBACK TO SAVEPOINT w; RELEASE SAVEPOINT w; SAVEPOINT w"
 			} else {
 				next = "RELEASE SAVEPOINT w; SAVEPOINT w"
@@ -148,10 +145,10 @@ func (b *batcher) commit(batch []*writeReq) {
 		return err
 	})
 	if err != nil {
-		// Nothing committed: every write that had succeeded fails with the
-		// commit's error (the others keep their own).
-		for i, r := range batch {
-			if ran[i] || r.err == nil && r.pnc == nil {
+		// Nothing committed: every write without an error of its own (it
+		// succeeded or never ran) fails with the transaction's.
+		for _, r := range batch {
+			if r.err == nil {
 				r.err = err
 			}
 		}

@@ -32,17 +32,10 @@ func TestPostgresWritesShareCommits(t *testing.T) {
 	}
 
 	// The first write holds its transaction open until the others queued.
-	holding, release := make(chan struct{}), make(chan struct{})
-	first := make(chan error, 1)
-	go func() {
-		first <- db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-			close(holding)
-			<-release
-			_, err := tx.ExecContext(ctx, "INSERT INTO batch_t VALUES (0, txid_current())")
-			return err
-		})
-	}()
-	<-holding
+	release := holdWrite(t, db, func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.ExecContext(ctx, "INSERT INTO batch_t VALUES (0, txid_current())")
+		return err
+	})
 
 	const n = 40
 	errBoom := errors.New("boom")
@@ -75,11 +68,10 @@ func TestPostgresWritesShareCommits(t *testing.T) {
 		}()
 	}
 	waitQueued(t, db, n)
-	close(release)
-	wg.Wait()
-	if err := <-first; err != nil {
+	if err := release(); err != nil {
 		t.Fatal(err)
 	}
+	wg.Wait()
 
 	for i := 1; i <= n; i++ {
 		err, p := results[i-1], panics[i-1]
@@ -149,16 +141,7 @@ func TestPostgresQueuedWriteGivesUpWhenCancelled(t *testing.T) {
 	if _, err := db.ExecContext(ctx, "CREATE TABLE batch_c (k INTEGER)"); err != nil {
 		t.Fatal(err)
 	}
-	holding, release := make(chan struct{}), make(chan struct{})
-	first := make(chan error, 1)
-	go func() {
-		first <- db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-			close(holding)
-			<-release
-			return nil
-		})
-	}()
-	<-holding
+	release := holdWrite(t, db, nil)
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
 	done := make(chan error, 1)
@@ -169,12 +152,11 @@ func TestPostgresQueuedWriteGivesUpWhenCancelled(t *testing.T) {
 		})
 	}()
 	<-short.Done()
-	close(release)
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
 	if err := <-done; !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("cancelled queued write: err = %v, want context.DeadlineExceeded", err)
-	}
-	if err := <-first; err != nil {
-		t.Fatal(err)
 	}
 	var count int
 	if err := db.NewSelect().Table("batch_c").ColumnExpr("count(*)").Scan(ctx, &count); err != nil {
@@ -183,6 +165,26 @@ func TestPostgresQueuedWriteGivesUpWhenCancelled(t *testing.T) {
 	if count != 0 {
 		t.Fatalf("cancelled write left %d rows", count)
 	}
+}
+
+// holdWrite starts a write transaction that stays open until release is
+// called, then runs then (if any) and commits; release returns its result.
+func holdWrite(t *testing.T, db *store.DB, then func(ctx context.Context, tx bun.Tx) error) (release func() error) {
+	t.Helper()
+	holding, unblock := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- db.WriteTx(context.Background(), func(ctx context.Context, tx bun.Tx) error {
+			close(holding)
+			<-unblock
+			if then == nil {
+				return nil
+			}
+			return then(ctx, tx)
+		})
+	}()
+	<-holding
+	return func() error { close(unblock); return <-done }
 }
 
 // waitQueued waits until n writes wait behind the running one.
@@ -250,16 +252,7 @@ func TestPostgresBatchThatPanicsFailsItsWritesAndFreesTheQueue(t *testing.T) {
 			return err
 		}
 	}
-	holding, release := make(chan struct{}), make(chan struct{})
-	first := make(chan error, 1)
-	go func() {
-		first <- db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-			close(holding)
-			<-release
-			return insert(1)(ctx, tx)
-		})
-	}()
-	<-holding
+	release := holdWrite(t, db, insert(1))
 	type outcome struct {
 		err error
 		pnc any
@@ -274,8 +267,7 @@ func TestPostgresBatchThatPanicsFailsItsWritesAndFreesTheQueue(t *testing.T) {
 	waitQueued(t, db, 1)
 	go write(panicCtx{ctx}, 3, b)
 	waitQueued(t, db, 2)
-	close(release)
-	if err := <-first; err != nil {
+	if err := release(); err != nil {
 		t.Fatal(err)
 	}
 	oa, ob := <-a, <-b

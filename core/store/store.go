@@ -221,7 +221,7 @@ func (db *DB) WriteTx(ctx context.Context, fn func(ctx context.Context, tx bun.T
 	}
 	defer db.unlockWriter()
 	return db.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if db.Kind == Postgres {
+		if db.Kind == Postgres { // group commit turned off (BenchmarkPostgresWrites' baseline)
 			if err := lockOutbox(ctx, tx); err != nil {
 				return err
 			}

@@ -1,0 +1,188 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+
+	"github.com/uptrace/bun"
+)
+
+// SQLite runs every write of this process on one dedicated connection (the
+// writer), taken from the pool on first use and kept until Close; readers
+// share the rest of the pool. SQLite admits one writer at a time anyway, and
+// one connection keeps its page cache warm and its prepared statements
+// ready. An in-memory database has a single connection, so there the writer
+// borrows it for each transaction instead.
+
+// maxWriterStmts bounds the writer's statement cache; queries beyond it run
+// unprepared (the engine's set of write statements is far smaller).
+const maxWriterStmts = 256
+
+// Writer is one SQLite write transaction on the writer connection (see
+// DB.SQLiteWrite). Its statements are prepared once per connection and run
+// directly on it: no per-transaction statement copies, and no goroutines
+// watching a context, which database/sql and the driver start for every
+// statement of a cancellable context. That was half of what an engine
+// operation cost on top of SQLite's own work.
+type Writer struct {
+	ctx   context.Context
+	conn  bun.Conn
+	stmts map[string]*sql.Stmt // nil: borrowed connection, nothing cached
+}
+
+// Exec runs a statement of the transaction.
+func (w *Writer) Exec(query string, args ...any) (sql.Result, error) {
+	if st, err := w.stmt(query); err != nil || st != nil {
+		if err != nil {
+			return nil, err
+		}
+		return st.ExecContext(w.ctx, args...)
+	}
+	return w.conn.Conn.ExecContext(w.ctx, query, args...)
+}
+
+// Query runs a query of the transaction; the caller closes the rows.
+func (w *Writer) Query(query string, args ...any) (*sql.Rows, error) {
+	if st, err := w.stmt(query); err != nil || st != nil {
+		if err != nil {
+			return nil, err
+		}
+		return st.QueryContext(w.ctx, args...)
+	}
+	return w.conn.Conn.QueryContext(w.ctx, query, args...)
+}
+
+// IDB is the transaction for queries built with bun.
+func (w *Writer) IDB() bun.IDB { return w.conn }
+
+// Context is the transaction's context: the caller's values, never cancelled
+// (a statement is not abandoned halfway; the transaction is short).
+func (w *Writer) Context() context.Context { return w.ctx }
+
+func (w *Writer) stmt(query string) (*sql.Stmt, error) {
+	if w.stmts == nil {
+		return nil, nil
+	}
+	if st, ok := w.stmts[query]; ok {
+		return st, nil
+	}
+	if len(w.stmts) >= maxWriterStmts {
+		return nil, nil
+	}
+	st, err := w.conn.Conn.PrepareContext(w.ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	w.stmts[query] = st
+	return st, nil
+}
+
+// writerConn is the dedicated writer connection and its statements. Guarded
+// by the writer queue.
+type writerConn struct {
+	conn  bun.Conn
+	stmts map[string]*sql.Stmt
+}
+
+// SQLiteWrite runs fn as one IMMEDIATE write transaction on the writer
+// connection: it commits if fn returns nil and rolls back otherwise (or if fn
+// panics). ctx bounds only the wait for the writer queue. Only for SQLite.
+func (db *DB) SQLiteWrite(ctx context.Context, fn func(w *Writer) error) (err error) {
+	if db.Kind != SQLite {
+		return errors.New("store: SQLiteWrite on a PostgreSQL database")
+	}
+	return db.withWriter(ctx, func(w *Writer) error { return w.run(fn) })
+}
+
+// run is SQLiteWrite's transaction on the writer.
+func (w *Writer) run(fn func(w *Writer) error) (err error) {
+	ctx := w.ctx
+	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return fmt.Errorf("begin write transaction: %w", err)
+	}
+	done := false
+	defer func() {
+		if !done { // fn panicked
+			_, _ = w.conn.ExecContext(ctx, "ROLLBACK")
+		}
+	}()
+	err = fn(w)
+	done = true
+	if err != nil {
+		if _, rerr := w.conn.ExecContext(ctx, "ROLLBACK"); rerr != nil {
+			return errors.Join(err, fmt.Errorf("rollback: %w", rerr))
+		}
+		return err
+	}
+	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		// A failed COMMIT may leave the transaction open.
+		_, _ = w.conn.ExecContext(ctx, "ROLLBACK")
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// withWriter runs fn on the writer connection, in the writer queue (SQLite).
+// ctx bounds the wait in the queue; fn's Writer carries it without its
+// cancellation.
+func (db *DB) withWriter(ctx context.Context, fn func(w *Writer) error) error {
+	if err := db.lockWriter(ctx); err != nil {
+		return err
+	}
+	defer db.unlockWriter()
+	ctx = context.WithoutCancel(ctx)
+	if db.memory {
+		conn, err := db.DB.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		return fn(&Writer{ctx: ctx, conn: conn})
+	}
+	if db.wconn == nil {
+		conn, err := db.DB.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		db.wconn = &writerConn{conn: conn, stmts: map[string]*sql.Stmt{}}
+	}
+	wc := db.wconn
+	err := fn(&Writer{ctx: ctx, conn: wc.conn, stmts: wc.stmts})
+	if db.ckpt != nil {
+		db.ckpt.wrote()
+	}
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
+		// The connection is gone: the next write takes a new one.
+		db.wconn = nil
+		wc.close()
+	}
+	return err
+}
+
+func (wc *writerConn) close() {
+	for _, st := range wc.stmts {
+		st.Close()
+	}
+	wc.conn.Close()
+}
+
+// Close stops the background checkpoints and closes the writer connection,
+// then the database.
+func (db *DB) Close() error {
+	if db.ckpt != nil {
+		db.ckpt.close()
+	}
+	if db.writer != nil {
+		db.writer <- struct{}{} // wait for the write in progress
+		wc := db.wconn
+		db.wconn = nil
+		<-db.writer
+		if wc != nil {
+			wc.close()
+		}
+	}
+	return db.DB.Close()
+}

@@ -13,7 +13,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,10 +73,8 @@ func DefaultConfig() Config {
 type Engine struct {
 	db  *store.DB
 	cfg Config
-	// wmu serialises this process's writers on SQLite, which has one write
-	// lock anyway; queueing here is cheaper than spinning in busy_timeout.
-	wmu sync.Mutex
-	// stmts caches prepared statements by query text (SQLite only).
+	// stmts caches the pool's prepared statements for reads outside
+	// transactions, by query text (SQLite only; writes have store.Writer's).
 	stmts sync.Map
 }
 
@@ -109,41 +106,44 @@ func (e *Engine) now() time.Time { return e.cfg.Now().UTC().Truncate(time.Micros
 
 // txn is the state of one write transaction.
 type txn struct {
-	e      *Engine
-	ctx    context.Context
+	e   *Engine
+	ctx context.Context
+	// w runs the statements on SQLite, tx on PostgreSQL; idb is whichever
+	// it is, for queries built with bun.
+	w      *store.Writer
 	tx     bun.Tx
+	idb    bun.IDB
 	now    time.Time
 	events []core.Event
 	// flushed counts the events already written (SQLite queues them).
 	flushed int
 	audit   []any // pending audit_log rows, five values each, written at the end
-	// unprepared lists SQLite queries run without a cached statement.
-	unprepared []string
 }
 
 // write runs fn as one write transaction and calls AfterCommit if it
 // committed events.
 func (e *Engine) write(ctx context.Context, fn func(t *txn) error) ([]core.Event, error) {
-	if e.db.Kind == store.SQLite {
-		e.wmu.Lock()
-		defer e.wmu.Unlock()
-	}
 	var events []core.Event
-	var unprepared []string
-	err := e.db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		t := &txn{e: e, ctx: ctx, tx: tx, now: e.now()}
+	run := func(t *txn) error {
 		err := fn(t)
-		if err == nil && e.db.Kind == store.SQLite {
+		if err == nil && t.w != nil {
 			err = t.flushEvents()
 		}
 		if err == nil {
 			err = t.flushAudit()
 		}
-		events, unprepared = t.events, t.unprepared
+		events = t.events
 		return err
-	})
-	if len(unprepared) > 0 {
-		e.prepare(ctx, unprepared)
+	}
+	var err error
+	if e.db.Kind == store.SQLite {
+		err = e.db.SQLiteWrite(ctx, func(w *store.Writer) error {
+			return run(&txn{e: e, ctx: w.Context(), w: w, idb: w.IDB(), now: e.now()})
+		})
+	} else {
+		err = e.db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			return run(&txn{e: e, ctx: ctx, tx: tx, idb: tx, now: e.now()})
+		})
 	}
 	if err != nil {
 		return nil, err
@@ -183,38 +183,25 @@ func (t *txn) flushEvents() error {
 	for len(pending) > 0 {
 		n := min(len(pending), 8)
 		q := "INSERT INTO events (id, type, payload, created_at) VALUES " +
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", n), ", ") + " RETURNING seq"
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", n), ", ")
 		args := make([]any, 0, 4*n)
 		for _, ev := range pending[:n] {
 			args = append(args, ev.ID, string(ev.Type), string(ev.Payload), ev.CreatedAt)
 		}
-		rows, err := t.query(q, args...)
+		res, err := t.execResult(q, args...)
 		if err != nil {
 			return fmt.Errorf("append %s event: %w", pending[0].Type, err)
 		}
-		seqs := make([]int64, 0, n)
-		for rows.Next() {
-			var seq int64
-			if err := rows.Scan(&seq); err != nil {
-				rows.Close()
-				return err
-			}
-			seqs = append(seqs, seq)
-		}
-		if err := rows.Close(); err != nil {
+		// The rows take consecutive seqs in VALUES order (this transaction is
+		// the only writer), the last one reported by LastInsertId. SQLite
+		// builds a temporary table for RETURNING: reading the id back is
+		// several times cheaper.
+		last, err := res.LastInsertId()
+		if err != nil {
 			return err
 		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if len(seqs) != n {
-			return fmt.Errorf("append %s event: %d of %d rows returned", pending[0].Type, len(seqs), n)
-		}
-		// The rows are inserted in VALUES order, each taking the next seq in
-		// this write transaction; RETURNING's own order is not promised.
-		slices.Sort(seqs)
-		for i := range seqs {
-			pending[i].Seq = seqs[i]
+		for i := range n {
+			pending[i].Seq = last - int64(n-1-i)
 		}
 		pending = pending[n:]
 		t.flushed += n

@@ -58,9 +58,10 @@ func (e *Engine) NewOrder(ctx context.Context, o NewOrder) (*core.Order, error) 
 			Status: core.OrderUnclaimed, AmountOutstanding: o.AmountOutstanding, StatusChangedAt: t.now}
 		// DO NOTHING without a target covers order_id and alt_id: either one
 		// already known means this delivery is a duplicate (D20).
-		err := t.queryRow(`INSERT INTO orders (order_id, alt_id, customer_id, memo, total_price, original_price, currency, created_at, updated_at, status, amount_outstanding, status_changed_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
-			[]any{ord.OrderID, ord.AltID, ord.CustomerID, ord.Memo, ord.TotalPrice, ord.OriginalPrice, ord.Currency, ord.CreatedAt, ord.UpdatedAt, ord.Status, ord.AmountOutstanding, ord.StatusChangedAt}, &ord.ID)
+		id, err := t.insertID(`INSERT INTO orders (order_id, alt_id, customer_id, memo, total_price, original_price, currency, created_at, updated_at, status, amount_outstanding, status_changed_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			ord.OrderID, ord.AltID, ord.CustomerID, ord.Memo, ord.TotalPrice, ord.OriginalPrice, ord.Currency, ord.CreatedAt, ord.UpdatedAt, ord.Status, ord.AmountOutstanding, ord.StatusChangedAt)
+		ord.ID = id
 		if errors.Is(err, sql.ErrNoRows) {
 			return core.ErrOrderAlreadyExists
 		}

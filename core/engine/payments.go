@@ -10,6 +10,7 @@ import (
 	"regexp"
 
 	"github.com/tari-payment/tps/core"
+	"github.com/tari-payment/tps/core/store"
 	"github.com/tari-payment/tps/core/tari"
 )
 
@@ -248,8 +249,19 @@ func (t *txn) insertCreditNote(customerID string, dummy tari.Address, amount cor
 // audit row. When nothing matched it works out why.
 func (t *txn) leaveReceived(txid string, to core.PaymentStatus, op string) (*core.Payment, error) {
 	var p core.Payment
-	err := t.queryRow("UPDATE payments SET status = ?, updated_at = ? WHERE txid = ? AND status = ? RETURNING "+paymentCols,
-		[]any{to, t.now, txid, core.PaymentReceived}, paymentDest(&p)...)
+	var err error
+	if t.e.db.Kind == store.SQLite {
+		// Read, then update by key: the write lock is held, and RETURNING
+		// would make SQLite build a temporary table.
+		err = t.queryRow("SELECT "+paymentCols+" FROM payments WHERE txid = ? AND status = ?", []any{txid, core.PaymentReceived}, paymentDest(&p)...)
+		if err == nil {
+			p.Status, p.UpdatedAt = to, t.now
+			err = t.exec("UPDATE payments SET status = ?, updated_at = ? WHERE txid = ?", to, t.now, txid)
+		}
+	} else {
+		err = t.queryRow("UPDATE payments SET status = ?, updated_at = ? WHERE txid = ? AND status = ? RETURNING "+paymentCols,
+			[]any{to, t.now, txid, core.PaymentReceived}, paymentDest(&p)...)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		var cur core.PaymentStatus
 		switch err := t.queryRow("SELECT status FROM payments WHERE txid = ?", []any{txid}, &cur); {

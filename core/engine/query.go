@@ -12,20 +12,13 @@ import (
 )
 
 // The write path talks to database/sql directly. On SQLite its statements
-// are prepared once per connection and reused (parsing SQL costs as much as
+// run on store.Writer, prepared once and reused (parsing SQL costs as much as
 // running it there); on PostgreSQL they go through bun's formatter. Queries
 // use "?" placeholders, which both paths understand.
 
 // sqliteTime is bun's SQLite time format, so values written here and by bun
 // compare correctly as text.
 const sqliteTime = "2006-01-02 15:04:05.999999-07:00"
-
-func (t *txn) args(args []any) []any {
-	if t.e.db.Kind != store.SQLite {
-		return args
-	}
-	return sqliteArgs(args)
-}
 
 // sqliteArgs formats time arguments the way bun stores them on SQLite.
 func sqliteArgs(args []any) []any {
@@ -37,28 +30,9 @@ func sqliteArgs(args []any) []any {
 	return args
 }
 
-// stmt returns the transaction's handle on the cached prepared statement for
-// query, or nil when it is not cached yet: then the caller runs the query
-// unprepared and write prepares it after the transaction. Preparing on the
-// pool from inside the transaction could wait forever for a second connection
-// (an in-memory database has only one).
-func (t *txn) stmt(query string) *sql.Stmt {
-	if v, ok := t.e.stmts.Load(query); ok {
-		return t.tx.Tx.StmtContext(t.ctx, v.(*sql.Stmt))
-	}
-	t.unprepared = append(t.unprepared, query)
-	return nil
-}
-
-// prepare caches prepared statements for queries a transaction ran unprepared.
-func (e *Engine) prepare(ctx context.Context, queries []string) {
-	for _, q := range queries {
-		_, _ = e.cachedStmt(ctx, q) // on error the next use runs it unprepared and retries
-	}
-}
-
 // cachedStmt returns the pool's prepared statement for query, preparing and
-// caching it on first use (SQLite). Never call it inside a transaction: see stmt.
+// caching it on first use (SQLite). Never call it inside a transaction: it
+// could wait forever for a second connection (an in-memory database has one).
 func (e *Engine) cachedStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if v, ok := e.stmts.Load(query); ok {
 		return v.(*sql.Stmt), nil
@@ -93,23 +67,40 @@ func (t *txn) exec(query string, args ...any) error {
 }
 
 func (t *txn) execResult(query string, args ...any) (sql.Result, error) {
-	if t.e.db.Kind != store.SQLite {
-		return t.tx.ExecContext(t.ctx, query, args...)
+	if t.w != nil {
+		return t.w.Exec(query, sqliteArgs(args)...)
 	}
-	if s := t.stmt(query); s != nil {
-		return s.ExecContext(t.ctx, t.args(args)...)
-	}
-	return t.tx.Tx.ExecContext(t.ctx, query, t.args(args)...)
+	return t.tx.ExecContext(t.ctx, query, args...)
 }
 
 func (t *txn) query(query string, args ...any) (*sql.Rows, error) {
+	if t.w != nil {
+		return t.w.Query(query, sqliteArgs(args)...)
+	}
+	return t.tx.QueryContext(t.ctx, query, args...)
+}
+
+// insertID runs a one-row INSERT and returns the new row's id column, or
+// sql.ErrNoRows when an ON CONFLICT clause skipped it. On SQLite it reads the
+// rowid back: RETURNING makes SQLite build a temporary table for the result,
+// which costs several times the insert. PostgreSQL gets "RETURNING id".
+func (t *txn) insertID(query string, args ...any) (int64, error) {
+	var id int64
 	if t.e.db.Kind != store.SQLite {
-		return t.tx.QueryContext(t.ctx, query, args...)
+		err := t.queryRow(query+" RETURNING id", args, &id)
+		return id, err
 	}
-	if s := t.stmt(query); s != nil {
-		return s.QueryContext(t.ctx, t.args(args)...)
+	res, err := t.execResult(query, args...)
+	if err != nil {
+		return 0, err
 	}
-	return t.tx.Tx.QueryContext(t.ctx, query, t.args(args)...)
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		if err == nil {
+			err = sql.ErrNoRows
+		}
+		return 0, err
+	}
+	return res.LastInsertId()
 }
 
 // queryRow runs a query expected to return at most one row and scans it;

@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -16,6 +18,13 @@ import (
 // anyStatus lets queries by customer use the (status, customer_id) index.
 const anyStatus = "status IN ('Unclaimed', 'New', 'Paid', 'Cancelled', 'Expired')"
 
+// qPayable lists the open orders of the customers linked to an account, in
+// no order (see payable). A join, not "customer_id IN (subquery) ORDER BY":
+// SQLite built a temporary index and a sorter for that, a third of the query.
+// CROSS JOIN makes SQLite start from the account's links; without statistics
+// it preferred to walk every open order.
+var qPayable = "SELECT " + prefixed("o.", orderCols) + " FROM address_links l CROSS JOIN orders o WHERE l.account = ? AND o.customer_id = l.customer_id AND o.status IN ('New', 'Unclaimed')"
+
 // The hot queries, named so the EXPLAIN tests check exactly what runs.
 const (
 	qOrderByOrderID    = "SELECT " + orderCols + " FROM orders WHERE order_id = ?"
@@ -23,7 +32,6 @@ const (
 	qBalance           = "SELECT " + balanceCols + " FROM account_balances WHERE account = ?"
 	qPaymentsByAccount = "SELECT " + paymentCols + " FROM payments WHERE sender_account = ? ORDER BY created_at, txid"
 	qCustomerOrders    = "SELECT " + orderCols + " FROM orders WHERE customer_id = ? AND " + anyStatus + " ORDER BY created_at, id"
-	qPayable           = "SELECT " + orderCols + " FROM orders WHERE status IN ('New', 'Unclaimed') AND customer_id IN (SELECT customer_id FROM address_links WHERE account = ?) ORDER BY CASE status WHEN 'New' THEN 0 ELSE 1 END, id"
 	// qPool is completed with ")" (or " OR order_id = ?)") and an ORDER BY.
 	qPool   = "SELECT " + balanceCols + " FROM account_balances WHERE account IN (SELECT account FROM address_links WHERE customer_id = ? UNION SELECT sender_account FROM payments WHERE order_id = ?"
 	qExpire = "UPDATE orders SET status = ?, updated_at = ?, status_changed_at = ? WHERE status = ? AND status_changed_at < ? RETURNING " + orderCols
@@ -186,15 +194,30 @@ func (t *txn) balance(account string) (b accountBalance, ok bool, err error) {
 // settle writes one settlement row.
 func (t *txn) settle(o *core.Order, account, address string, typ core.SettlementType, amount core.MicroTari) (core.SettlementJournalEntry, error) {
 	s := core.SettlementJournalEntry{CreatedAt: t.now, OrderID: o.OrderID, PaymentAddress: address, SettlementType: typ, Amount: amount, Account: account}
-	err := t.queryRow("INSERT INTO settlement_journal (created_at, order_id, payment_address, account, settlement_type, amount) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-		[]any{s.CreatedAt, s.OrderID, s.PaymentAddress, s.Account, s.SettlementType, s.Amount}, &s.ID)
+	id, err := t.insertID("INSERT INTO settlement_journal (created_at, order_id, payment_address, account, settlement_type, amount) VALUES (?, ?, ?, ?, ?, ?)",
+		s.CreatedAt, s.OrderID, s.PaymentAddress, s.Account, s.SettlementType, s.Amount)
+	s.ID = id
 	return s, err
 }
 
 // payable lists the open orders of every customer linked to an account: New
 // first, then Unclaimed, each by id (engine.md §3.4).
 func (t *txn) payable(account string) ([]core.Order, error) {
-	return t.orders(qPayable+t.forUpdate(), account)
+	q := qPayable
+	if t.e.db.Kind == store.Postgres {
+		q += " FOR UPDATE OF o"
+	}
+	orders, err := t.orders(q, account)
+	slices.SortFunc(orders, func(a, b core.Order) int {
+		if (a.Status == core.OrderNew) != (b.Status == core.OrderNew) {
+			if a.Status == core.OrderNew {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	return orders, err
 }
 
 // payFromAccount is pay-from-address (engine.md §3.6.A): it pays orders in

@@ -99,27 +99,27 @@ func (db *DB) SQLiteWrite(ctx context.Context, fn func(w *Writer) error) (err er
 
 // run is SQLiteWrite's transaction on the writer.
 func (w *Writer) run(fn func(w *Writer) error) (err error) {
-	ctx := w.ctx
-	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	// BEGIN, COMMIT and ROLLBACK go through the statement cache too.
+	if _, err := w.Exec("BEGIN IMMEDIATE"); err != nil {
 		return fmt.Errorf("begin write transaction: %w", err)
 	}
 	done := false
 	defer func() {
 		if !done { // fn panicked
-			_, _ = w.conn.ExecContext(ctx, "ROLLBACK")
+			_, _ = w.Exec("ROLLBACK")
 		}
 	}()
 	err = fn(w)
 	done = true
 	if err != nil {
-		if _, rerr := w.conn.ExecContext(ctx, "ROLLBACK"); rerr != nil {
+		if _, rerr := w.Exec("ROLLBACK"); rerr != nil {
 			return errors.Join(err, fmt.Errorf("rollback: %w", rerr))
 		}
 		return err
 	}
-	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {
+	if _, err := w.Exec("COMMIT"); err != nil {
 		// A failed COMMIT may leave the transaction open.
-		_, _ = w.conn.ExecContext(ctx, "ROLLBACK")
+		_, _ = w.Exec("ROLLBACK")
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil

@@ -118,6 +118,9 @@ type txn struct {
 	// flushed counts the events already written (SQLite queues them).
 	flushed int
 	audit   []any // pending audit_log rows, five values each, written at the end
+	// balanceRows holds balance rows read in this transaction (SQLite), see
+	// sawBalance.
+	balanceRows map[string]*accountBalance
 }
 
 // write runs fn as one write transaction and calls AfterCommit if it

@@ -19,11 +19,15 @@ import (
 const anyStatus = "status IN ('Unclaimed', 'New', 'Paid', 'Cancelled', 'Expired')"
 
 // qPayable lists the open orders of the customers linked to an account, in
-// no order (see payable). A join, not "customer_id IN (subquery) ORDER BY":
-// SQLite built a temporary index and a sorter for that, a third of the query.
-// CROSS JOIN makes SQLite start from the account's links; without statistics
-// it preferred to walk every open order.
-var qPayable = "SELECT " + prefixed("o.", orderCols) + " FROM address_links l CROSS JOIN orders o WHERE l.account = ? AND o.customer_id = l.customer_id AND o.status IN ('New', 'Unclaimed')"
+// no order (see payable), each with the account's balance row (NULLs when it
+// has none): the confirmation that pays them needs it next. A join, not
+// "customer_id IN (subquery) ORDER BY": SQLite built a temporary index and a
+// sorter for that, a third of the query. CROSS JOIN makes SQLite start from
+// the account's links; without statistics it preferred to walk every open
+// order.
+var qPayable = "SELECT " + prefixed("o.", orderCols) + ", " + prefixed("b.", balanceCols) +
+	" FROM address_links l CROSS JOIN orders o LEFT JOIN account_balances b ON b.account = l.account" +
+	" WHERE l.account = ? AND o.customer_id = l.customer_id AND o.status IN ('New', 'Unclaimed')"
 
 // The hot queries, named so the EXPLAIN tests check exactly what runs.
 const (
@@ -184,11 +188,34 @@ const balanceCols = "account, address, total_confirmed, total_paid, pending, las
 
 // balance reads an account's row; ok is false when it has none.
 func (t *txn) balance(account string) (b accountBalance, ok bool, err error) {
+	if k, seen := t.balanceRows[account]; seen {
+		if k == nil {
+			return b, false, nil
+		}
+		return *k, true, nil
+	}
 	err = t.queryRow(qBalance+t.forUpdate(), []any{account}, balanceDest(&b)...)
 	if errors.Is(err, sql.ErrNoRows) {
+		t.sawBalance(account, nil)
 		return b, false, nil
 	}
+	if err == nil {
+		t.sawBalance(account, &b)
+	}
 	return b, err == nil, err
+}
+
+// sawBalance remembers an account's balance row (nil: none) as read in this
+// transaction, until bumpExec changes it. SQLite only: on PostgreSQL every
+// read takes its row lock.
+func (t *txn) sawBalance(account string, b *accountBalance) {
+	if t.w == nil {
+		return
+	}
+	if t.balanceRows == nil {
+		t.balanceRows = map[string]*accountBalance{}
+	}
+	t.balanceRows[account] = b
 }
 
 // settle writes one settlement row.
@@ -207,7 +234,33 @@ func (t *txn) payable(account string) ([]core.Order, error) {
 	if t.e.db.Kind == store.Postgres {
 		q += " FOR UPDATE OF o"
 	}
-	orders, err := t.orders(q, account)
+	rows, err := t.query(q, account)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	orders := []core.Order{}
+	var b accountBalance
+	var bAccount, bAddress *string
+	var bConfirmed, bPaid, bPending *core.MicroTari
+	for rows.Next() {
+		var o core.Order
+		if err := rows.Scan(append(orderDest(&o), &bAccount, &bAddress, &bConfirmed, &bPaid, &bPending, ts{&b.LastUpdate})...); err != nil {
+			return nil, err
+		}
+		orders = append(orders, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(orders) > 0 {
+		if bAccount == nil {
+			t.sawBalance(account, nil)
+		} else {
+			b.Account, b.Address, b.TotalConfirmed, b.TotalPaid, b.Pending = *bAccount, *bAddress, *bConfirmed, *bPaid, *bPending
+			t.sawBalance(account, &b)
+		}
+	}
 	slices.SortFunc(orders, func(a, b core.Order) int {
 		if (a.Status == core.OrderNew) != (b.Status == core.OrderNew) {
 			if a.Status == core.OrderNew {
@@ -217,7 +270,7 @@ func (t *txn) payable(account string) ([]core.Order, error) {
 		}
 		return cmp.Compare(a.ID, b.ID)
 	})
-	return orders, err
+	return orders, nil
 }
 
 // payFromAccount is pay-from-address (engine.md §3.6.A): it pays orders in
@@ -268,6 +321,13 @@ func (t *txn) payFromAccount(account, address string, orders []*core.Order, conf
 
 // bumpExec adds to an account's running totals, creating its row on first use.
 func (t *txn) bumpExec(account, address string, confirmed, paid, pending core.MicroTari) error {
+	k, seen := t.balanceRows[account]
+	delete(t.balanceRows, account)
+	if seen && k != nil {
+		// Known to exist: a plain UPDATE skips the upsert's insert attempt.
+		return t.exec("UPDATE account_balances SET total_confirmed = total_confirmed + ?, total_paid = total_paid + ?, pending = pending + ?, last_update = ? WHERE account = ?",
+			confirmed, paid, pending, t.now, account)
+	}
 	return t.exec(`INSERT INTO account_balances (account, address, total_confirmed, total_paid, pending, last_update)
 VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (account) DO UPDATE SET

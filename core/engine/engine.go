@@ -121,6 +121,46 @@ type txn struct {
 	// balanceRows holds balance rows read in this transaction (SQLite), see
 	// sawBalance.
 	balanceRows map[string]*accountBalance
+	// lastOrder and lastPayment are the latest audit snapshots, which the
+	// event about the same change usually repeats word for word (see encode).
+	lastOrder   orderSnapshot
+	lastPayment paymentSnapshot
+}
+
+type orderSnapshot struct {
+	o    core.Order
+	json []byte
+}
+
+type paymentSnapshot struct {
+	p    core.Payment
+	json []byte
+}
+
+// encode is json.Marshal(payload), reusing the audit snapshot when an order
+// or payment event carries the entity exactly as it was just logged: the
+// snapshot is the same JSON, so only the wrapper is new. Half the JSON
+// encoding of a confirmation.
+func (t *txn) encode(payload any) ([]byte, error) {
+	wrap := func(field string, inner []byte) []byte {
+		out := make([]byte, 0, len(field)+len(inner)+5)
+		out = append(out, `{"`...)
+		out = append(out, field...)
+		out = append(out, `":`...)
+		out = append(out, inner...)
+		return append(out, '}')
+	}
+	switch p := payload.(type) {
+	case core.OrderEvent:
+		if t.lastOrder.json != nil && p.Order == t.lastOrder.o {
+			return wrap("order", t.lastOrder.json), nil
+		}
+	case core.PaymentEvent:
+		if t.lastPayment.json != nil && p.Payment == t.lastPayment.p {
+			return wrap("payment", t.lastPayment.json), nil
+		}
+	}
+	return json.Marshal(payload)
 }
 
 // write runs fn as one write transaction and calls AfterCommit if it
@@ -170,7 +210,7 @@ func (t *txn) emit(typ core.EventType, payload any) error {
 		t.events = append(t.events, ev)
 		return nil
 	}
-	data, err := json.Marshal(payload)
+	data, err := t.encode(payload)
 	if err != nil {
 		return fmt.Errorf("encode %s event: %w", typ, err)
 	}
@@ -218,6 +258,7 @@ func (t *txn) logOrder(op string, o *core.Order) error {
 	if err != nil {
 		return err
 	}
+	t.lastOrder = orderSnapshot{o: *o, json: snap}
 	t.audit = append(t.audit, "order", strconv.FormatInt(o.ID, 10), op, t.now, string(snap))
 	return nil
 }
@@ -228,6 +269,7 @@ func (t *txn) logPayment(op string, p *core.Payment) error {
 	if err != nil {
 		return err
 	}
+	t.lastPayment = paymentSnapshot{p: *p, json: snap}
 	t.audit = append(t.audit, "payment", p.TxID, op, t.now, string(snap))
 	return nil
 }

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"github.com/tari-payment/tps/core"
@@ -37,6 +38,63 @@ func TestWireShapes(t *testing.T) {
 		b, _ = json.Marshal(core.MultiAccountPayment{OrdersPaid: []core.Order{}, Settlements: []core.SettlementJournalEntry{}})
 		if string(b) != `{"orders_paid":[],"settlements":[]}` {
 			t.Fatalf("empty result %s", b)
+		}
+	})
+}
+
+// TestEventPayloadsAreTheirJSON: every outbox payload is exactly what
+// json.Marshal makes of its typed payload (the engine reuses audit snapshots
+// when encoding events; a stale or partial reuse would show here), and an
+// event never carries an entity older than the change it reports.
+func TestEventPayloadsAreTheirJSON(t *testing.T) {
+	forEachDB(t, func(t *testing.T, x *env) {
+		w := newWallet()
+		x.order("1", "c1", 100)
+		x.order("3", "c1", 30)
+		x.claim(w, "1")
+		x.pay(w.addr, "tx1", 150)        // pays orders 1 and 3 in one transaction, leaves 20
+		x.order("2", "c1", 20)           // auto-claimed and paid from the balance in one transaction
+		x.receive(w.addr, "tx2", 5, nil) // received only
+		for _, ev := range x.events() {
+			var payload any
+			switch ev.Type {
+			case core.EventNewOrder, core.EventOrderPaid:
+				var p core.OrderEvent
+				if err := json.Unmarshal(ev.Payload, &p); err != nil {
+					t.Fatal(err)
+				}
+				payload = p
+			case core.EventPaymentReceived, core.EventPaymentConfirmed:
+				var p core.PaymentEvent
+				if err := json.Unmarshal(ev.Payload, &p); err != nil {
+					t.Fatal(err)
+				}
+				payload = p
+			default:
+				continue
+			}
+			again, err := json.Marshal(payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(again) != string(ev.Payload) {
+				t.Errorf("%s payload\n got %s\nwant %s", ev.Type, ev.Payload, again)
+			}
+		}
+		var paid []string
+		for _, ev := range x.events() {
+			if ev.Type == core.EventOrderPaid {
+				var p core.OrderEvent
+				_ = json.Unmarshal(ev.Payload, &p)
+				if p.Order.Status != core.OrderPaid {
+					t.Errorf("OrderPaid for %s carries status %s", p.Order.OrderID, p.Order.Status)
+				}
+				paid = append(paid, p.Order.OrderID)
+			}
+		}
+		slices.Sort(paid)
+		if !slices.Equal(paid, []string{"1", "2", "3"}) {
+			t.Fatalf("OrderPaid events for %v, want orders 1, 2 and 3", paid)
 		}
 	})
 }

@@ -542,7 +542,7 @@ func (t *txn) autoClaimCandidate(o *core.Order) (*tari.Address, error) {
 func (t *txn) settleCustomers(cids []string) (core.MultiAccountPayment, error) {
 	res := core.MultiAccountPayment{OrdersPaid: []core.Order{}, Settlements: []core.SettlementJournalEntry{}}
 	for _, cid := range cids {
-		orders, err := t.orders("SELECT "+orderCols+" FROM orders WHERE customer_id = ? AND status IN ('New', 'Unclaimed') ORDER BY created_at, id"+t.forUpdate(), cid)
+		orders, err := t.orders("SELECT "+orderCols+" FROM orders WHERE customer_id = ? AND "+openStatus+" ORDER BY created_at, id"+t.forUpdate(), cid)
 		if err != nil {
 			return res, err
 		}

@@ -31,11 +31,9 @@ func (e *Engine) OrderForAddress(ctx context.Context, addr tari.Address, orderID
 // account (only New and Unclaimed when unfulfilledOnly), with their total.
 // Routes: GET /api/orders[/{a}], GET /api/unfulfilled_orders[/{a}].
 func (e *Engine) OrdersForAddress(ctx context.Context, addr tari.Address, unfulfilledOnly bool) (core.OrderResult, error) {
-	q := "SELECT " + orderCols + " FROM orders WHERE customer_id IN (SELECT customer_id FROM address_links WHERE account = ?) AND "
+	q := "SELECT " + orderCols + " FROM orders WHERE customer_id IN (SELECT customer_id FROM address_links WHERE account = ?)"
 	if unfulfilledOnly {
-		q += "status IN ('New', 'Unclaimed')"
-	} else {
-		q += anyStatus
+		q += " AND " + openStatus
 	}
 	orders, err := selectOrders(ctx, e.db, q+" ORDER BY created_at, id", addr.AccountKey())
 	if err != nil {
@@ -104,7 +102,7 @@ func (e *Engine) CustomerOrderBalance(ctx context.Context, customerID string) (c
 		Status core.OrderStatus `bun:"status"`
 		Total  core.MicroTari   `bun:"total"`
 	}
-	if err := e.db.NewRaw("SELECT status, SUM(total_price) AS total FROM orders WHERE customer_id = ? AND "+anyStatus+" GROUP BY status", customerID).Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := e.db.NewRaw("SELECT status, SUM(total_price) AS total FROM orders WHERE customer_id = ? GROUP BY status", customerID).Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return core.CustomerOrderBalance{}, err
 	}
 	res := core.CustomerOrderBalance{CustomerID: customerID}
@@ -191,9 +189,6 @@ func (e *Engine) SearchOrders(ctx context.Context, q core.OrderQuery) ([]core.Or
 	}
 	if q.CustomerID != nil {
 		add("customer_id = ?", *q.CustomerID)
-		if len(q.Statuses) == 0 {
-			add(anyStatus)
-		}
 	}
 	if q.Currency != nil {
 		add("currency = ?", *q.Currency)
@@ -218,7 +213,7 @@ func (e *Engine) SearchOrders(ctx context.Context, q core.OrderQuery) ([]core.Or
 // OpenOrders lists every New and Unclaimed order, oldest first
 // (POST /api/rescan_open_orders compares them with Shopify's open orders).
 func (e *Engine) OpenOrders(ctx context.Context) ([]core.Order, error) {
-	return selectOrders(ctx, e.db, "SELECT "+orderCols+" FROM orders WHERE status IN ('New', 'Unclaimed') ORDER BY created_at, id")
+	return selectOrders(ctx, e.db, "SELECT "+orderCols+" FROM orders WHERE "+openStatus+" ORDER BY created_at, id")
 }
 
 // Creditors lists customers with New orders and their total. Route: GET /api/creditors.
@@ -228,7 +223,7 @@ func (e *Engine) Creditors(ctx context.Context) ([]core.CustomerOrders, error) {
 		CustomerID string         `bun:"customer_id"`
 		Total      core.MicroTari `bun:"total"`
 	}
-	if err := e.db.NewRaw("SELECT customer_id, SUM(total_price) AS total FROM orders WHERE status = 'New' GROUP BY customer_id HAVING SUM(total_price) > 0 ORDER BY customer_id").Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := e.db.NewRaw("SELECT customer_id, SUM(total_price) AS total FROM orders WHERE status = 'New' AND "+openStatus+" GROUP BY customer_id HAVING SUM(total_price) > 0 ORDER BY customer_id").Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
 	for _, r := range rows {

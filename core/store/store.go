@@ -168,8 +168,10 @@ func (db *DB) Migrate(ctx context.Context) error {
 }
 
 // InTx runs fn in one write transaction. On SQLite the transaction is
-// IMMEDIATE (it holds the write lock from BEGIN); on PostgreSQL it is READ
-// COMMITTED and callers lock the rows they change. Any error rolls back.
+// IMMEDIATE (it holds the write lock from BEGIN) and runs on the writer
+// connection; ctx bounds the wait for it, and fn's context is not cancelled
+// once the transaction started. On PostgreSQL it is READ COMMITTED and
+// callers lock the rows they change. Any error rolls back.
 func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
 	if db.Kind == SQLite {
 		return db.withWriter(ctx, func(w *Writer) error { return w.conn.RunInTx(w.ctx, nil, fn) })

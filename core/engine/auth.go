@@ -38,7 +38,7 @@ func (e *Engine) Login(ctx context.Context, addr tari.Address, nonce uint64, des
 		case int64(nonce) <= last: // stored as i64 like the reference
 			return core.ErrInvalidNonce
 		}
-		have, err := rolesOf(t.ctx, t.idb, acct)
+		have, err := rolesOf(t.ctx, t.idb(), acct)
 		if err != nil {
 			return err
 		}

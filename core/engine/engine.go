@@ -108,11 +108,9 @@ func (e *Engine) now() time.Time { return e.cfg.Now().UTC().Truncate(time.Micros
 type txn struct {
 	e   *Engine
 	ctx context.Context
-	// w runs the statements on SQLite, tx on PostgreSQL; idb is whichever
-	// it is, for queries built with bun.
+	// w runs the statements on SQLite, tx on PostgreSQL.
 	w      *store.Writer
 	tx     bun.Tx
-	idb    bun.IDB
 	now    time.Time
 	events []core.Event
 	// flushed counts the events already written (SQLite queues them).
@@ -123,18 +121,22 @@ type txn struct {
 	balanceRows map[string]*accountBalance
 	// lastOrder and lastPayment are the latest audit snapshots, which the
 	// event about the same change usually repeats word for word (see encode).
-	lastOrder   orderSnapshot
-	lastPayment paymentSnapshot
+	lastOrder   snapshot[core.Order]
+	lastPayment snapshot[core.Payment]
 }
 
-type orderSnapshot struct {
-	o    core.Order
+// snapshot is an entity as the audit log recorded it, and that record's JSON.
+type snapshot[T comparable] struct {
+	v    T
 	json []byte
 }
 
-type paymentSnapshot struct {
-	p    core.Payment
-	json []byte
+// idb is the transaction, for queries built with bun.
+func (t *txn) idb() bun.IDB {
+	if t.w != nil {
+		return t.w.IDB()
+	}
+	return t.tx
 }
 
 // encode is json.Marshal(payload), reusing the audit snapshot when an order
@@ -152,11 +154,11 @@ func (t *txn) encode(payload any) ([]byte, error) {
 	}
 	switch p := payload.(type) {
 	case core.OrderEvent:
-		if t.lastOrder.json != nil && p.Order == t.lastOrder.o {
+		if t.lastOrder.json != nil && p.Order == t.lastOrder.v {
 			return wrap("order", t.lastOrder.json), nil
 		}
 	case core.PaymentEvent:
-		if t.lastPayment.json != nil && p.Payment == t.lastPayment.p {
+		if t.lastPayment.json != nil && p.Payment == t.lastPayment.v {
 			return wrap("payment", t.lastPayment.json), nil
 		}
 	}
@@ -181,11 +183,11 @@ func (e *Engine) write(ctx context.Context, fn func(t *txn) error) ([]core.Event
 	var err error
 	if e.db.Kind == store.SQLite {
 		err = e.db.SQLiteWrite(ctx, func(w *store.Writer) error {
-			return run(&txn{e: e, ctx: w.Context(), w: w, idb: w.IDB(), now: e.now()})
+			return run(&txn{e: e, ctx: w.Context(), w: w, now: e.now()})
 		})
 	} else {
 		err = e.db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-			return run(&txn{e: e, ctx: ctx, tx: tx, idb: tx, now: e.now()})
+			return run(&txn{e: e, ctx: ctx, tx: tx, now: e.now()})
 		})
 	}
 	if err != nil {
@@ -258,7 +260,7 @@ func (t *txn) logOrder(op string, o *core.Order) error {
 	if err != nil {
 		return err
 	}
-	t.lastOrder = orderSnapshot{o: *o, json: snap}
+	t.lastOrder = snapshot[core.Order]{*o, snap}
 	t.audit = append(t.audit, "order", strconv.FormatInt(o.ID, 10), op, t.now, string(snap))
 	return nil
 }
@@ -269,7 +271,7 @@ func (t *txn) logPayment(op string, p *core.Payment) error {
 	if err != nil {
 		return err
 	}
-	t.lastPayment = paymentSnapshot{p: *p, json: snap}
+	t.lastPayment = snapshot[core.Payment]{*p, snap}
 	t.audit = append(t.audit, "payment", p.TxID, op, t.now, string(snap))
 	return nil
 }

@@ -475,18 +475,18 @@ CREATE TRIGGER cursor_writes_t AFTER UPDATE ON outbox_subscribers BEGIN INSERT I
 		if writes != n+1 {
 			t.Errorf("%d cursor writes for %d events delivered one at a time, want %d", writes, n, n+1)
 		}
-		var owner string
-		if err := db.NewSelect().TableExpr("outbox_subscribers").Column("lease_owner").Where("id = 'trickle'").Scan(ctx, &owner); err != nil {
-			t.Fatal(err)
+		leaseOwner := func() string {
+			var owner string
+			if err := db.NewSelect().TableExpr("outbox_subscribers").Column("lease_owner").Where("id = 'trickle'").Scan(ctx, &owner); err != nil {
+				t.Fatal(err)
+			}
+			return owner
 		}
-		if owner == "" {
+		if leaseOwner() == "" {
 			t.Error("lease given up between rounds")
 		}
 		d.Close()
-		if err := db.NewSelect().TableExpr("outbox_subscribers").Column("lease_owner").Where("id = 'trickle'").Scan(ctx, &owner); err != nil {
-			t.Fatal(err)
-		}
-		if owner != "" {
+		if owner := leaseOwner(); owner != "" {
 			t.Errorf("lease still held by %q after Close", owner)
 		}
 	})

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -28,8 +29,7 @@ type checkpointer struct {
 	stop   chan struct{}
 	closed sync.Once
 	done   sync.WaitGroup
-	mu     sync.Mutex
-	writes int // since the last checkpoint
+	writes atomic.Int64 // since the last checkpoint
 }
 
 func startCheckpointer(db *DB) *checkpointer {
@@ -41,11 +41,7 @@ func startCheckpointer(db *DB) *checkpointer {
 
 // wrote notes a committed write; cheap enough for every transaction.
 func (c *checkpointer) wrote() {
-	c.mu.Lock()
-	c.writes++
-	n := c.writes
-	c.mu.Unlock()
-	if n == 1 || n >= checkpointEvery {
+	if n := c.writes.Add(1); n == 1 || n >= checkpointEvery {
 		select {
 		case c.kick <- struct{}{}:
 		default:
@@ -63,19 +59,14 @@ func (c *checkpointer) loop() {
 			timer.Stop()
 			return
 		case <-c.kick:
-			c.mu.Lock()
-			n := c.writes
-			c.mu.Unlock()
-			if n < checkpointEvery {
+			if c.writes.Load() < checkpointEvery {
 				timer.Reset(checkpointAfter) // the first write of a quiet spell
 				continue
 			}
 		case <-timer.C:
 		}
 		timer.Stop()
-		c.mu.Lock()
-		c.writes = 0
-		c.mu.Unlock()
+		c.writes.Store(0)
 		c.checkpoint()
 	}
 }

@@ -28,17 +28,25 @@ const maxWriterStmts = 256
 // statement of a cancellable context. That was half of what an engine
 // operation cost on top of SQLite's own work.
 type Writer struct {
-	ctx   context.Context
+	ctx context.Context
+	*writerConn
+}
+
+// writerConn is a connection writes run on and its prepared statements:
+// the dedicated writer (guarded by the writer queue), or an in-memory
+// database's borrowed connection, whose stmts is nil (nothing cached).
+type writerConn struct {
 	conn  bun.Conn
-	stmts map[string]*sql.Stmt // nil: borrowed connection, nothing cached
+	stmts map[string]*sql.Stmt
 }
 
 // Exec runs a statement of the transaction.
 func (w *Writer) Exec(query string, args ...any) (sql.Result, error) {
-	if st, err := w.stmt(query); err != nil || st != nil {
-		if err != nil {
-			return nil, err
-		}
+	st, err := w.stmt(query)
+	switch {
+	case err != nil:
+		return nil, err
+	case st != nil:
 		return st.ExecContext(w.ctx, args...)
 	}
 	return w.conn.Conn.ExecContext(w.ctx, query, args...)
@@ -46,10 +54,11 @@ func (w *Writer) Exec(query string, args ...any) (sql.Result, error) {
 
 // Query runs a query of the transaction; the caller closes the rows.
 func (w *Writer) Query(query string, args ...any) (*sql.Rows, error) {
-	if st, err := w.stmt(query); err != nil || st != nil {
-		if err != nil {
-			return nil, err
-		}
+	st, err := w.stmt(query)
+	switch {
+	case err != nil:
+		return nil, err
+	case st != nil:
 		return st.QueryContext(w.ctx, args...)
 	}
 	return w.conn.Conn.QueryContext(w.ctx, query, args...)
@@ -80,17 +89,10 @@ func (w *Writer) stmt(query string) (*sql.Stmt, error) {
 	return st, nil
 }
 
-// writerConn is the dedicated writer connection and its statements. Guarded
-// by the writer queue.
-type writerConn struct {
-	conn  bun.Conn
-	stmts map[string]*sql.Stmt
-}
-
 // SQLiteWrite runs fn as one IMMEDIATE write transaction on the writer
 // connection: it commits if fn returns nil and rolls back otherwise (or if fn
 // panics). ctx bounds only the wait for the writer queue. Only for SQLite.
-func (db *DB) SQLiteWrite(ctx context.Context, fn func(w *Writer) error) (err error) {
+func (db *DB) SQLiteWrite(ctx context.Context, fn func(w *Writer) error) error {
 	if db.Kind != SQLite {
 		return errors.New("store: SQLiteWrite on a PostgreSQL database")
 	}
@@ -140,7 +142,7 @@ func (db *DB) withWriter(ctx context.Context, fn func(w *Writer) error) error {
 			return err
 		}
 		defer conn.Close()
-		return fn(&Writer{ctx: ctx, conn: conn})
+		return fn(&Writer{ctx, &writerConn{conn: conn}})
 	}
 	if db.wconn == nil {
 		conn, err := db.DB.Conn(ctx)
@@ -150,7 +152,7 @@ func (db *DB) withWriter(ctx context.Context, fn func(w *Writer) error) error {
 		db.wconn = &writerConn{conn: conn, stmts: map[string]*sql.Stmt{}}
 	}
 	wc := db.wconn
-	err := fn(&Writer{ctx: ctx, conn: wc.conn, stmts: wc.stmts})
+	err := fn(&Writer{ctx, wc})
 	if db.ckpt != nil {
 		db.ckpt.wrote()
 	}

@@ -58,7 +58,11 @@ func TestPostgresWritesShareCommits(t *testing.T) {
 				case 7:
 					return errBoom // rolled back alone
 				case 8:
-					_, err := tx.ExecContext(ctx, "INSERT INTO batch_t VALUES (1, 0)") // duplicate key of write 1
+					// Row 0 is the held write's, committed before this batch
+					// starts. (It used to be row 1, write 1's: the queue's order
+					// is the goroutines' scheduling order, so under load write 8
+					// could run first, succeed, and fail write 1 instead.)
+					_, err := tx.ExecContext(ctx, "INSERT INTO batch_t VALUES (0, 0)")
 					return err
 				case 9:
 					panic("write 9 panics")

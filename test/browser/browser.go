@@ -160,7 +160,7 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 func (b *Browser) Screenshot(name string) string {
 	b.t.Helper()
 	var png []byte
-	b.Run(20*time.Second, chromedp.FullScreenshot(&png, 90))
+	b.Run(20*time.Second, chromedp.FullScreenshot(&png, 100)) // quality 100 is PNG; below it, JPEG
 	dir := ScreenshotDir()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.t.Fatal(err)

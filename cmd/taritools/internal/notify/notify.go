@@ -104,13 +104,34 @@ var (
 	phoneRe = regexp.MustCompile(`^\+?[0-9 ().-]{7,}$`)
 )
 
-// DecodePaymentID returns the text a wallet payment id carries: the UTF-8 of
-// data(<hex>) or address_and_data(<address>,<hex>), or the id itself when it
-// is not wrapped. Empty or "None" gives "".
+// displayRe matches the console wallet's Display of a payment id since 2025
+// (minotari_wallet PaymentId: Open, AddressAndData, TransactionInfo), e.g.
+// "sender_address(12…), sender_one_sided(true), fee(25), type(PaymentToOther), data(1001)":
+// labelled fields without parentheses inside, the user data last, as text
+// (String::from_utf8_lossy), not hex.
+var displayRe = regexp.MustCompile(`(?s)^(?:(?:sender_address|recipient_address|sender_one_sided|amount|fee|type)\([^()]*\),\s*)+data\((.*)\)$`)
+
+// u256Re is the Display of a numeric payment id.
+var u256Re = regexp.MustCompile(`^u256\(([0-9]+)\)$`)
+
+// DecodePaymentID returns the text a wallet payment id carries: the user
+// data of the current console wallet's Display form (see displayRe), the
+// number of u256(<n>), the UTF-8 of the older data(<hex>) or
+// address_and_data(<address>,<hex>), or the id itself when it is not
+// wrapped. Empty, "None" or Raw(…) gives "".
 func DecodePaymentID(pid string) (string, error) {
 	p := strings.TrimSpace(pid)
 	switch strings.ToLower(p) {
 	case "", "none", "empty", "null", "n/a", "-":
+		return "", nil
+	}
+	if m := displayRe.FindStringSubmatch(p); m != nil {
+		return strings.TrimSpace(m[1]), nil
+	}
+	if m := u256Re.FindStringSubmatch(p); m != nil {
+		return m[1], nil
+	}
+	if strings.HasPrefix(p, "Raw(") {
 		return "", nil
 	}
 	var h string

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/tari-payment/tps/core"
+	"github.com/tari-payment/tps/core/engine"
 )
 
 // A payment whose payment id names an order pays that order, whoever claimed
@@ -81,5 +82,39 @@ func TestPaymentIDExpiryAsToday(t *testing.T) {
 		}
 		x.wantStatus("1003", core.OrderExpired)
 		x.wantBalance(w.addr, 6000)
+	})
+}
+
+// OrderPayState follows an order through what its pay page shows.
+func TestOrderPayStateProgress(t *testing.T) {
+	forEachDB(t, func(t *testing.T, x *env) {
+		w := newWallet()
+		if s, err := x.e.OrderPayState(x.ctx, "nope"); err != nil || s != nil {
+			t.Fatalf("unknown order: %+v %v", s, err)
+		}
+		x.order("1004", "cust", 3000)
+		want := func(p engine.PayProgress, due core.MicroTari) {
+			t.Helper()
+			s, err := x.e.OrderPayState(x.ctx, "1004")
+			if err != nil || s.Progress != p || s.Due != due {
+				t.Fatalf("state = %+v, %v; want %s due %d", s, err, p, due)
+			}
+		}
+		want(engine.PayWaiting, 3000)
+		x.receive(w.dual(), "tx1", 1000, ptr("1004"))
+		want(engine.PaySeen, 2000)
+		x.confirm("tx1")
+		want(engine.PayConfirmed, 2000)
+		x.receive(w.dual(), "tx2", 2000, ptr("1004"))
+		want(engine.PaySeen, 0)
+		x.confirm("tx2")
+		want(engine.PayPaid, 0)
+		x.order("1005", "cust", 10)
+		if _, err := x.e.CancelOrder(x.ctx, "1005", "test"); err != nil {
+			t.Fatal(err)
+		}
+		if s, _ := x.e.OrderPayState(x.ctx, "1005"); s.Progress != engine.PayCancelled || !s.Progress.Final() {
+			t.Fatalf("cancelled: %+v", s)
+		}
 	})
 }

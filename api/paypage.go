@@ -42,7 +42,7 @@ type payAsset struct {
 
 var payAssets = func() map[string]payAsset {
 	m := map[string]payAsset{}
-	for name, ct := range map[string]string{"pay.js": "text/javascript; charset=utf-8", "pay.css": "text/css; charset=utf-8"} {
+	for name, ct := range map[string]string{"pay.js": "text/javascript; charset=utf-8", "pay.css": "text/css; charset=utf-8", "icon.svg": "image/svg+xml"} {
 		b, err := payFiles.ReadFile("paypage/" + name)
 		if err != nil {
 			panic(err)
@@ -109,10 +109,10 @@ type payView struct {
 	SecondsLeft    int64              `json:"seconds_left"`
 
 	// Page only.
-	OrderPath string       `json:"-"`
-	PayHref   template.URL `json:"-"` // PaymentURI: html/template would drop the tari: scheme
-	TimeLeft  string       `json:"-"`
-	CSS, JS   string       `json:"-"`
+	OrderPath     string       `json:"-"`
+	PayHref       template.URL `json:"-"` // PaymentURI: html/template would drop the tari: scheme
+	TimeLeft      string       `json:"-"`
+	CSS, JS, Icon string       `json:"-"`
 }
 
 var payStatusText = map[engine.PayProgress]string{
@@ -151,7 +151,7 @@ func (p *payPages) view(st *engine.OrderPayState, token string) *payView {
 	v := &payView{OrderID: o.OrderID, Status: st.Progress, StatusText: payStatusText[st.Progress], Final: st.Progress.Final(),
 		TotalPrice: o.TotalPrice, AmountDue: st.Due, AmountReceived: st.Received, AmountConfirm: st.Confirmed,
 		TotalText: formatTari(o.TotalPrice), DueText: formatTari(st.Due), OriginalPrice: o.OriginalPrice, Currency: o.Currency,
-		OrderPath: "/pay/" + url.PathEscape(o.OrderID) + "/" + token, CSS: assetURL("pay.css"), JS: assetURL("pay.js")}
+		OrderPath: "/pay/" + url.PathEscape(o.OrderID) + "/" + token, CSS: assetURL("pay.css"), JS: assetURL("pay.js"), Icon: assetURL("icon.svg")}
 	addr := p.wallet
 	if withID, err := p.wallet.WithPaymentID([]byte(o.OrderID)); err == nil {
 		addr, v.PaymentID = withID, true

@@ -212,3 +212,22 @@ func ptrTo[T any](v T) *T { return &v }
 func newDualAddress() tari.Address {
 	return tari.NewDualAddress(tari.Mainnet, tari.GenerateSecretKey().PublicKey(), tari.GenerateSecretKey().PublicKey())
 }
+
+// A hot wallet that passes the console wallet's display form of the payment
+// id as order_id pays the order its user data names.
+func TestWalletDisplayPaymentID(t *testing.T) {
+	eachDB(t, nil, func(t *testing.T, h *harness) {
+		h.order("1005", "cust", "1", nil)
+		customer := newDualAddress()
+		pid := "sender_address(" + customer.Base58() + "), sender_one_sided(true), fee(25), type(PaymentToOther), data(1005)"
+		if r := h.payIn(customer, 1_000_000, "tx-display", nil, &pid); r.Status != 200 || !strings.Contains(string(r.Body), `"success":true`) {
+			t.Fatalf("incoming: %d %s", r.Status, r.Body)
+		}
+		if r := h.confirm("tx-display"); r.Status != 200 {
+			t.Fatalf("confirm: %d %s", r.Status, r.Body)
+		}
+		if st := h.getOrder("1005").Status; st != core.OrderPaid {
+			t.Fatalf("order %s", st)
+		}
+	})
+}

@@ -157,3 +157,23 @@ func TestPaymentIDRules(t *testing.T) {
 		t.Errorf("raw JSON of an address with a payment id: %v", err)
 	}
 }
+
+func TestPaymentIDUserData(t *testing.T) {
+	for in, want := range map[string]string{
+		"type(PaymentToOther), data(1001)": "1001",
+		"sender_address(12JVm6AR), sender_one_sided(true), fee(25), type(PaymentToOther), data(#1001)":                    "#1001",
+		"recipient_address(14JV), sender_one_sided(false), amount(2500000), fee(25), type(PaymentToOther), data(a (b) c)": "a (b) c",
+		"None":      "",
+		"Raw(00ff)": "",
+		"u256(42)":  "42",
+	} {
+		if got, ok := PaymentIDUserData(in); !ok || got != want {
+			t.Errorf("PaymentIDUserData(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"1001", "data(31303031)", "order 1001", "type(x) data(1)"} {
+		if _, ok := PaymentIDUserData(in); ok {
+			t.Errorf("%q taken for a display form", in)
+		}
+	}
+}

@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tari-payment/tps/core/tari"
 )
 
 // ParseAmount reads an amount in micro-Tari. Accepted forms: a bare integer
@@ -104,18 +106,8 @@ var (
 	phoneRe = regexp.MustCompile(`^\+?[0-9 ().-]{7,}$`)
 )
 
-// displayRe matches the console wallet's Display of a payment id since 2025
-// (minotari_wallet PaymentId: Open, AddressAndData, TransactionInfo), e.g.
-// "sender_address(12…), sender_one_sided(true), fee(25), type(PaymentToOther), data(1001)":
-// labelled fields without parentheses inside, the user data last, as text
-// (String::from_utf8_lossy), not hex.
-var displayRe = regexp.MustCompile(`(?s)^(?:(?:sender_address|recipient_address|sender_one_sided|amount|fee|type)\([^()]*\),\s*)+data\((.*)\)$`)
-
-// u256Re is the Display of a numeric payment id.
-var u256Re = regexp.MustCompile(`^u256\(([0-9]+)\)$`)
-
 // DecodePaymentID returns the text a wallet payment id carries: the user
-// data of the current console wallet's Display form (see displayRe), the
+// data of the current console wallet's Display form (tari.PaymentIDUserData), the
 // number of u256(<n>), the UTF-8 of the older data(<hex>) or
 // address_and_data(<address>,<hex>), or the id itself when it is not
 // wrapped. Empty, "None" or Raw(…) gives "".
@@ -125,14 +117,8 @@ func DecodePaymentID(pid string) (string, error) {
 	case "", "none", "empty", "null", "n/a", "-":
 		return "", nil
 	}
-	if m := displayRe.FindStringSubmatch(p); m != nil {
-		return strings.TrimSpace(m[1]), nil
-	}
-	if m := u256Re.FindStringSubmatch(p); m != nil {
-		return m[1], nil
-	}
-	if strings.HasPrefix(p, "Raw(") {
-		return "", nil
+	if text, ok := tari.PaymentIDUserData(p); ok {
+		return text, nil
 	}
 	var h string
 	if m := dataRe.FindStringSubmatch(p); m != nil {

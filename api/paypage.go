@@ -316,3 +316,24 @@ func (p *payPages) asset(c *gin.Context) {
 	c.Header("Cache-Control", "public, max-age=31536000, immutable")
 	c.Data(http.StatusOK, a.contentType, a.body)
 }
+
+// redactPayToken hides the token of a pay-page URI ("/pay/1001/<token>/status"
+// → "/pay/1001/…/status") for the access log: a token opens the page.
+func redactPayToken(uri string) string {
+	rest, ok := strings.CutPrefix(uri, "/pay/")
+	if !ok || strings.HasPrefix(rest, "assets/") {
+		return uri
+	}
+	id, afterID, ok := strings.Cut(rest, "/")
+	if !ok {
+		return uri
+	}
+	_, tail, hasTail := strings.Cut(afterID, "/")
+	if !hasTail {
+		if i := strings.IndexAny(afterID, "?#"); i >= 0 {
+			return "/pay/" + id + "/…" + afterID[i:]
+		}
+		return "/pay/" + id + "/…"
+	}
+	return "/pay/" + id + "/…/" + tail
+}

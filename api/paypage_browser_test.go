@@ -104,10 +104,13 @@ func TestPayPageInBrowser(t *testing.T) {
 		b.Run(10*time.Second, chromedp.EmulateViewport(360, 740))
 		b.RequireNoProblems()
 
-		// The customer's wallet pays the order's address: the hot wallet
-		// reports the payment id as the order id. Nobody claimed the order.
+		// The customer's wallet pays the address from the QR code; the hot
+		// wallet reports the payment id in the console wallet's display form,
+		// whose user data is that address's payment id. Nobody claimed the
+		// order.
 		customer := newDualAddress()
-		if r := h.payIn(customer, 12_500_000, "tx-browser", nil, ptrTo(orderID)); r.Status != 200 || !strings.Contains(string(r.Body), `"success":true`) {
+		pid := "sender_address(" + customer.Base58() + "), sender_one_sided(true), fee(25), type(PaymentToOther), data(" + orderAddr.PaymentID + ")"
+		if r := h.payIn(customer, 12_500_000, "tx-browser", nil, &pid); r.Status != 200 || !strings.Contains(string(r.Body), `"success":true`) {
 			t.Fatalf("incoming payment: %d %s", r.Status, r.Body)
 		}
 		b.Run(10*time.Second, chromedp.WaitVisible(`#status.status-payment_seen`))

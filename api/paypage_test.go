@@ -117,6 +117,9 @@ func TestPayPageRoutes(t *testing.T) {
 				}
 			}
 		}
+		if tok := core.PayLinkToken(testPayLinkSecret, "1001"); strings.Contains(h.access.String(), tok) || !strings.Contains(h.access.String(), "/pay/1001/…/qr.png") {
+			t.Fatalf("access log: %s", h.access.String())
+		}
 		// A valid token for an order that does not exist: the same 404.
 		if r := h.do(http.MethodGet, payLink("9999"), nil, ""); r.Status != 404 || len(r.Body) != 0 {
 			t.Fatalf("unknown order: %d %q", r.Status, r.Body)
@@ -230,4 +233,20 @@ func TestWalletDisplayPaymentID(t *testing.T) {
 			t.Fatalf("order %s", st)
 		}
 	})
+}
+
+func TestRedactPayToken(t *testing.T) {
+	tok := core.PayLinkToken(testPayLinkSecret, "1001")
+	for in, want := range map[string]string{
+		"/pay/1001/" + tok:                "/pay/1001/…",
+		"/pay/1001/" + tok + "/status":    "/pay/1001/…/status",
+		"/pay/%231001/" + tok + "/qr.png": "/pay/%231001/…/qr.png",
+		"/pay/1001/" + tok + "?x=1":       "/pay/1001/…?x=1",
+		"/pay/assets/pay.js?v=1":          "/pay/assets/pay.js?v=1",
+		"/api/orders":                     "/api/orders",
+	} {
+		if got := redactPayToken(in); got != want {
+			t.Errorf("redactPayToken(%q) = %q, want %q", in, got, want)
+		}
+	}
 }

@@ -48,6 +48,34 @@ func noHorizontalScroll(t *testing.T, b *browser.Browser, width int) {
 	}
 }
 
+// minContrastJS returns the lowest WCAG contrast ratio between the text
+// colour and the effective background of the page's visible text elements.
+const minContrastJS = `(() => {
+  const rgb = s => (s.match(/[0-9.]+/g) || []).map(Number);
+  const lum = c => { const v = c.slice(0, 3).map(x => { x /= 255; return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); });
+    return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };
+  const bg = el => { for (; el; el = el.parentElement) { const c = rgb(getComputedStyle(el).backgroundColor); if (c.length === 3 || c[3] > 0) { return c; } } return [255, 255, 255]; };
+  let min = 21, worst = '';
+  for (const el of document.querySelectorAll('h1, h2, p, dt, dd, span, button, figcaption')) {
+    if (!el.offsetParent || !el.textContent.trim()) { continue; }
+    const a = lum(rgb(getComputedStyle(el).color)), b = lum(bg(el));
+    const r = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (r < min) { min = r; worst = el.tagName + '#' + el.id + '.' + el.className; }
+  }
+  return [min, worst];
+})()`
+
+// readableContrast fails when any visible text is below 4.5:1 (WCAG AA).
+func readableContrast(t *testing.T, b *browser.Browser) {
+	t.Helper()
+	var res []any
+	b.Run(10*time.Second, chromedp.Evaluate(minContrastJS, &res))
+	if len(res) != 2 || res[0].(float64) < 4.5 {
+		t.Fatalf("text contrast below 4.5:1: %v", res)
+	}
+	t.Logf("lowest text contrast %.2f:1 (%v)", res[0], res[1])
+}
+
 // TestPayPageInBrowser is the issue's "done when": an order placed through a
 // signed Shopify webhook; its pay page, opened in headless Chromium before
 // any payment, renders at 360 px and 1280 px without console errors; the PNG
@@ -97,6 +125,7 @@ func TestPayPageInBrowser(t *testing.T) {
 			t.Fatalf("page shows %q / %q / %q", status, b58, emoji)
 		}
 		noHorizontalScroll(t, b, 360)
+		readableContrast(t, b)
 		b.Screenshot("360-waiting")
 		b.Run(10*time.Second, chromedp.EmulateViewport(1280, 800))
 		noHorizontalScroll(t, b, 1280)
@@ -135,6 +164,7 @@ func TestPayPageInBrowser(t *testing.T) {
 		if o := h.getOrder(orderID); o.Status != core.OrderPaid {
 			t.Fatalf("order %s", o.Status)
 		}
+		readableContrast(t, b)
 		b.Screenshot("360-paid")
 		b.Run(10*time.Second, chromedp.EmulateViewport(1280, 800))
 		b.Screenshot("1280-paid")

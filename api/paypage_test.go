@@ -120,6 +120,13 @@ func TestPayPageRoutes(t *testing.T) {
 		if tok := core.PayLinkToken(testPayLinkSecret, "1001"); strings.Contains(h.access.String(), tok) || !strings.Contains(h.access.String(), "/pay/1001/…/qr.png") {
 			t.Fatalf("access log: %s", h.access.String())
 		}
+		// Hostile paths: a huge order id, and a NUL, change nothing and say nothing.
+		if r := h.do(http.MethodGet, "/pay/"+strings.Repeat("9", 5000)+"/"+strings.Repeat("0", 32), nil, ""); r.Status != 404 || len(r.Body) != 0 {
+			t.Fatalf("long id: %d %q", r.Status, r.Body)
+		}
+		if r := h.do(http.MethodGet, "/pay/10%0001/"+strings.Repeat("0", 32), nil, ""); r.Status/100 != 4 {
+			t.Fatalf("NUL: %d", r.Status)
+		}
 		// A valid token for an order that does not exist: the same 404.
 		if r := h.do(http.MethodGet, payLink("9999"), nil, ""); r.Status != 404 || len(r.Body) != 0 {
 			t.Fatalf("unknown order: %d %q", r.Status, r.Body)

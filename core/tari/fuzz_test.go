@@ -157,3 +157,22 @@ func FuzzAddressFromBytes(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPaymentIDUserData: the display-form reader never panics, and what it
+// returns is trimmed text found inside its input.
+func FuzzPaymentIDUserData(f *testing.F) {
+	for _, s := range []string{"None", "u256(42)", "Raw(00ff)", "type(PaymentToOther), data(1001)",
+		"sender_address(12JVm6AR), sender_one_sided(true), fee(25), type(PaymentToOther), data(#1001)",
+		"recipient_address(14JV), sender_one_sided(false), amount(1), fee(2), type(Burn), data(a (b) c)", "data(31)", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		text, ok := PaymentIDUserData(s)
+		if !ok && text != "" {
+			t.Fatalf("%q: text %q without ok", s, text)
+		}
+		if text != strings.TrimSpace(text) || !strings.Contains(s, text) {
+			t.Fatalf("%q gave %q", s, text)
+		}
+	})
+}

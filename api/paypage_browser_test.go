@@ -85,9 +85,6 @@ func readableContrast(t *testing.T, b *browser.Browser) {
 // within 2 s of the confirmation, without a reload. Then the same page
 // without JavaScript.
 func TestPayPageInBrowser(t *testing.T) {
-	if browser.ExecPath() == "" && testing.Short() {
-		t.Skip("no chromium")
-	}
 	wallet := payWallet()
 	eachDB(t, payEnv(wallet), func(t *testing.T, h *harness) {
 		const orderID = "5906123450001"

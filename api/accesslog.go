@@ -31,7 +31,7 @@ func accessLog(w io.Writer) gin.HandlerFunc {
 		line := fmt.Sprintf("[%s INFO  access_log] %s %s x-forwarded-for: %s forwarded: %s \"%s %s %s\" %d ua:\"%s\" %.6f ms\n",
 			start.Format(time.RFC3339), start.Format("2006-01-02T15:04:05.000000000Z"), peer,
 			dash(r.Header.Get("X-Forwarded-For")), dash(r.Header.Get("Forwarded")),
-			r.Method, r.RequestURI, r.Proto, c.Writer.Status(), dash(r.Header.Get("User-Agent")),
+			r.Method, redactPayToken(r.RequestURI), r.Proto, c.Writer.Status(), dash(r.Header.Get("User-Agent")),
 			float64(time.Since(start).Nanoseconds())/1e6)
 		mu.Lock()
 		_, _ = io.WriteString(w, line)

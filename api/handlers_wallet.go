@@ -103,7 +103,7 @@ func (s *Server) walletIncomingPayment(c *gin.Context) {
 	if !s.walletAuthenticate(c, *req.Auth, payload) {
 		return
 	}
-	pay, err := s.eng.ReceivePayment(c.Request.Context(), engine.IncomingPayment{Sender: sender, Amount: *p.Amount, TxID: *p.TxID, Memo: p.Memo, OrderID: p.OrderID})
+	pay, err := s.eng.ReceivePayment(c.Request.Context(), engine.IncomingPayment{Sender: sender, Amount: *p.Amount, TxID: *p.TxID, Memo: p.Memo, OrderID: walletOrderID(p.OrderID)})
 	switch {
 	case errors.Is(err, core.ErrPaymentAlreadyExists):
 		writeJSON(c, http.StatusOK, jsonResponse{true, "Payment already exists."})
@@ -205,4 +205,23 @@ func (s *Server) removeWallet(c *gin.Context) {
 		return
 	}
 	c.Status(http.StatusOK)
+}
+
+// walletOrderID is the order a hot wallet's order_id names. A wallet that
+// passes the console wallet's display form of the payment id
+// ("sender_address(…), …, data(1001)") names the order in its user data,
+// the payment id of the address the customer paid (a pay page's address);
+// the signature covers the field as sent.
+func walletOrderID(id *string) *string {
+	if id == nil {
+		return nil
+	}
+	text, ok := tari.PaymentIDUserData(*id)
+	if !ok {
+		return id
+	}
+	if text == "" {
+		return nil
+	}
+	return &text
 }

@@ -132,6 +132,7 @@ func (s *Server) buildRouter(accessLogW io.Writer) *gin.Engine {
 		chain = append(chain, rt.handler)
 		g.Handle(rt.method, rt.path, chain...)
 	}
+	s.payRoutes(g) // only with TPG_PAY_LINK_SECRET (paypage.go)
 	g.NoRoute(s.noRoute)
 	return g
 }

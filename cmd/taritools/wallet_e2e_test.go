@@ -188,3 +188,31 @@ func TestWalletCommandLines(t *testing.T) {
 		t.Fatalf("split amount / phone payment id: %s", out)
 	}
 }
+
+// TestNotifyScriptPaymentIDNoClaim: the console wallet (2025 argument order,
+// payment id fifth in its Display form) reports a transfer to the order's
+// payment-id address; nobody claimed the order, and it is paid.
+func TestNotifyScriptPaymentIDNoClaim(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		srv := startServer(t, dbURL)
+		c := newCLI(t)
+		setupMerchant(t, srv, c)
+		const orderID = "5674593747157"
+		srv.newOrder(t, 5674593747157, 7411837567189, "2.50")
+
+		pid := "sender_address(" + officialOneSided + "), sender_one_sided(true), fee(25), type(PaymentToOther), data(" + orderID + ")"
+		args := []string{"received", "2.600000 T", "987654322", "", pid, officialOneSided, addr(srv.Hot), "Completed",
+			"excess", "nonce", "sig", "", "Inbound"}
+		runNotifyScript(t, c, args...)
+		var pays []core.Payment
+		c.okJSON(&pays, "admin", "order-payments", orderID, "--profile", "admin")
+		if len(pays) != 1 || pays[0].Status != core.PaymentReceived || pays[0].Sender != officialOneSided {
+			t.Fatalf("after received: %+v", pays)
+		}
+		args[0] = "confirmation"
+		runNotifyScript(t, c, args...)
+		if st := orderStatus(t, c, orderID); st != core.OrderPaid {
+			t.Fatalf("order %s after confirmation, want Paid", st)
+		}
+	})
+}

@@ -41,6 +41,10 @@ const (
 	PriceFieldLineItems = "line_items"
 )
 
+// MinPayLinkSecretLen is the shortest TPG_PAY_LINK_SECRET accepted: the
+// secret is all that stands between an order number and its pay page.
+const MinPayLinkSecretLen = 16
+
 // Config is the effective configuration. Secrets are kept as given; Summary
 // never prints them.
 type Config struct {
@@ -54,6 +58,10 @@ type Config struct {
 
 	PaymentWalletAddress    string // as configured; DonationAddress when unset
 	PaymentWalletAddressSet bool
+
+	// PayLinkSecret (TPG_PAY_LINK_SECRET) keys the pay-link tokens
+	// (/pay/{order_id}/{token}); empty turns the pay pages off. Secret.
+	PayLinkSecret string
 
 	StrictMode                 bool
 	DisableWalletWhitelist     bool
@@ -196,6 +204,13 @@ func Load(getenv func(string) string) (Config, error) {
 		c.PaymentWalletAddress, c.PaymentWalletAddressSet = v, true
 	} else {
 		c.PaymentWalletAddress = DonationAddress
+	}
+	if v := get("TPG_PAY_LINK_SECRET"); v != "" {
+		if len(v) < MinPayLinkSecretLen {
+			errs = append(errs, fmt.Errorf("TPG_PAY_LINK_SECRET is too short: use at least %d characters (e.g. 32 random hex digits)", MinPayLinkSecretLen))
+		} else {
+			c.PayLinkSecret = v
+		}
 	}
 
 	switch v := strings.ToLower(get("TPG_SHOPIFY_ORDER_ID_FIELD")); v {
@@ -380,6 +395,7 @@ func (c Config) Summary() []any {
 		slog.String("jwt_signing_key", setOrNot(c.JWTSigningKey)),
 		slog.String("jwt_verification_key", c.JWTVerificationKey),
 		slog.String("payment_wallet_address", c.PaymentWalletAddress),
+		slog.String("pay_link_secret", setOrNot(c.PayLinkSecret)),
 		slog.Bool("strict_mode", c.StrictMode),
 		slog.Bool("disable_wallet_whitelist", c.DisableWalletWhitelist),
 		slog.Bool("disable_memo_signature_check", c.DisableMemoSignatureCheck),

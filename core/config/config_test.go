@@ -104,7 +104,11 @@ func TestSummaryHasNoSecrets(t *testing.T) {
 	c, _ := Load(env(map[string]string{
 		"TPG_JWT_SIGNING_KEY": "secretsecret1", "TPG_SHOPIFY_HMAC_SECRET": "secretsecret2",
 		"TPG_SHOPIFY_ADMIN_ACCESS_TOKEN": "secretsecret3", "TPG_DATABASE_URL": "postgres://u:secretsecret4@h/db",
+		"TPG_PAY_LINK_SECRET": "secretsecret5-long-enough",
 	}))
+	if c.PayLinkSecret != "secretsecret5-long-enough" {
+		t.Fatal("pay link secret not read")
+	}
 	var b strings.Builder
 	for _, a := range c.Summary() {
 		b.WriteString(a.(interface{ String() string }).String())
@@ -126,4 +130,14 @@ func TestLoadEnvReadsDotEnvWithoutOverriding(t *testing.T) {
 		t.Fatalf("%v %v %v", c.Port, c.Host, err)
 	}
 	os.Unsetenv("TPG_PORT") // godotenv set it for the process
+}
+
+func TestPayLinkSecret(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil || c.PayLinkSecret != "" {
+		t.Fatalf("default: %q %v", c.PayLinkSecret, err)
+	}
+	if _, err := Load(env(map[string]string{"TPG_PAY_LINK_SECRET": "short"})); err == nil || !strings.Contains(err.Error(), "TPG_PAY_LINK_SECRET") {
+		t.Fatalf("a short secret was accepted: %v", err)
+	}
 }

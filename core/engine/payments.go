@@ -71,7 +71,10 @@ func (e *Engine) ReceivePayment(ctx context.Context, p IncomingPayment) (*core.P
 
 // ConfirmPayment moves a received payment to confirmed, then pays the sender
 // account's payable orders (New first, then Unclaimed, by id; stopping at the
-// first it cannot afford) from that account alone (engine.md §3.4). Events:
+// first it cannot afford) from that account alone (engine.md §3.4). An open
+// order the payment names (its payment id, or a signed memo) comes first,
+// whoever claimed it: a payment to an order's payment-id address pays that
+// order, claimed or not, as a claimed order is paid. Events:
 // OrderPaid × n → PaymentConfirmed. Errors: core.ErrPaymentNotFound,
 // core.ErrPaymentAlreadyConfirmed, core.ErrPaymentStatusForbidden.
 // Route: POST /wallet/tx_confirmation.
@@ -82,13 +85,9 @@ func (e *Engine) ConfirmPayment(ctx context.Context, txid string) (core.ConfirmR
 		if err != nil {
 			return err
 		}
-		orders, err := t.payable(p.SenderAccount)
+		ptrs, err := t.payableForPayment(p)
 		if err != nil {
 			return err
-		}
-		ptrs := make([]*core.Order, len(orders))
-		for i := range orders {
-			ptrs[i] = &orders[i]
 		}
 		// The amount moves from pending to confirmed in the same balance
 		// write as the settlements it pays for.
@@ -103,6 +102,34 @@ func (e *Engine) ConfirmPayment(ctx context.Context, txid string) (core.ConfirmR
 		return t.emit(core.EventPaymentConfirmed, core.PaymentEvent{Payment: *p})
 	})
 	return out, err
+}
+
+// payableForPayment is the order in which a confirmed payment pays: the open
+// order it names first (claimed by anyone, or by no one), then the sender
+// account's payable orders as payable lists them.
+func (t *txn) payableForPayment(p *core.Payment) ([]*core.Order, error) {
+	orders, err := t.payable(p.SenderAccount)
+	if err != nil {
+		return nil, err
+	}
+	ptrs := make([]*core.Order, 0, len(orders)+1)
+	var named *core.Order
+	if p.OrderID != nil && p.PaymentType == core.PaymentOnChain {
+		if named, err = t.findOrder(*p.OrderID, t.e.cfg.StrictMode); err != nil {
+			return nil, err
+		}
+		if named != nil && named.Status.Open() {
+			ptrs = append(ptrs, named)
+		} else {
+			named = nil
+		}
+	}
+	for i := range orders {
+		if named == nil || orders[i].ID != named.ID {
+			ptrs = append(ptrs, &orders[i])
+		}
+	}
+	return ptrs, nil
 }
 
 // CancelPayment moves a received payment to cancelled (no event, no route).

@@ -79,13 +79,19 @@ func (n Network) String() string {
 const (
 	FeatureOneSided    byte = 0x01
 	FeatureInteractive byte = 0x02
-	DefaultFeatures         = FeatureOneSided | FeatureInteractive
-	knownFeatures           = FeatureOneSided | FeatureInteractive
+	// FeaturePaymentID marks a dual address that carries a payment id after
+	// its keys (tari-crypto.md §5.7).
+	FeaturePaymentID byte = 0x04
+	DefaultFeatures       = FeatureOneSided | FeatureInteractive
+	knownFeatures         = FeatureOneSided | FeatureInteractive
 )
 
 const (
 	singleLen = 35
 	dualLen   = 67
+	// MaxPaymentIDLen is the longest payment id an address can carry.
+	MaxPaymentIDLen = 256
+	maxLen          = dualLen + MaxPaymentIDLen
 )
 
 // Address is a Tari address (tari_common_types 1.3.1): single (ViewKey nil)
@@ -95,6 +101,10 @@ type Address struct {
 	Features byte
 	ViewKey  *PublicKey // nil for a single address
 	SpendKey PublicKey
+	// PaymentID holds the raw payment id bytes of a dual address that
+	// carries one (Features has FeaturePaymentID); "" otherwise. It is a
+	// string so that Address stays comparable; it need not be UTF-8.
+	PaymentID string
 }
 
 // Address parse errors; ParseAddress wraps them with detail.
@@ -104,6 +114,7 @@ var (
 	ErrAddressFeatures = errors.New("address has unknown feature bits")
 	ErrAddressKey      = errors.New("address key is not a valid public key")
 	ErrAddressFormat   = errors.New("not a Tari address (emoji, base58 or hex)")
+	ErrPaymentID       = errors.New("invalid payment id")
 )
 
 // NewAddress returns the single address with default features (0x03).
@@ -120,9 +131,40 @@ func NewDualAddress(n Network, view, spend PublicKey) Address {
 // IsDual reports whether a has a view key.
 func (a Address) IsDual() bool { return a.ViewKey != nil }
 
+// WithPaymentID returns the dual address a carrying pid as its payment id
+// (tari-crypto.md §5.7): the FeaturePaymentID bit is set, or cleared for an
+// empty pid, which means "no payment id". Only dual addresses carry one, of
+// at most MaxPaymentIDLen bytes.
+func (a Address) WithPaymentID(pid []byte) (Address, error) {
+	if !a.IsDual() {
+		return Address{}, fmt.Errorf("%w: only a dual address carries a payment id", ErrPaymentID)
+	}
+	if len(pid) > MaxPaymentIDLen {
+		return Address{}, fmt.Errorf("%w: %d bytes, at most %d", ErrPaymentID, len(pid), MaxPaymentIDLen)
+	}
+	out := a
+	out.PaymentID = string(pid)
+	if len(pid) == 0 {
+		out.Features &^= FeaturePaymentID
+	} else {
+		out.Features |= FeaturePaymentID
+	}
+	return out, nil
+}
+
+// WithoutPaymentID is a without its payment id: the wallet's plain address.
+func (a Address) WithoutPaymentID() Address {
+	a.PaymentID = ""
+	a.Features &^= FeaturePaymentID
+	return a
+}
+
+// HasPaymentID reports whether a carries a payment id.
+func (a Address) HasPaymentID() bool { return a.PaymentID != "" }
+
 // Equal reports whether a and b are the same address (same bytes).
 func (a Address) Equal(b Address) bool {
-	if a.Network != b.Network || a.Features != b.Features || a.SpendKey != b.SpendKey || a.IsDual() != b.IsDual() {
+	if a.Network != b.Network || a.Features != b.Features || a.SpendKey != b.SpendKey || a.IsDual() != b.IsDual() || a.PaymentID != b.PaymentID {
 		return false
 	}
 	return !a.IsDual() || *a.ViewKey == *b.ViewKey
@@ -141,14 +183,16 @@ func (a Address) IsZero() bool {
 	return a.Network == 0 && a.Features == 0 && a.ViewKey == nil && a.SpendKey.IsIdentity()
 }
 
-// Bytes is the binary form: 35 bytes (single) or 67 (dual), checksum last.
+// Bytes is the binary form: 35 bytes (single), 67 (dual) or 68..323 (dual
+// with a payment id before the checksum), checksum last.
 func (a Address) Bytes() []byte {
-	b := make([]byte, 0, dualLen)
+	b := make([]byte, 0, dualLen+len(a.PaymentID))
 	b = append(b, byte(a.Network), a.Features)
 	if a.ViewKey != nil {
 		b = append(b, a.ViewKey.b[:]...)
 	}
 	b = append(b, a.SpendKey.b[:]...)
+	b = append(b, a.PaymentID...)
 	return append(b, DammSum(b))
 }
 
@@ -205,11 +249,18 @@ func DammSum(data []byte) byte {
 	return r
 }
 
+// validAddressLen: single, dual, or dual with a 1..256-byte payment id.
+func validAddressLen(n int) bool {
+	return n == singleLen || (n >= dualLen && n <= maxLen)
+}
+
 // AddressFromBytes validates, in upstream order: length, checksum, network,
-// features, keys.
+// features, keys. Bytes between the spend key and the checksum of a dual
+// address are its payment id, which needs the FeaturePaymentID bit (and the
+// bit needs a payment id).
 func AddressFromBytes(b []byte) (Address, error) {
-	if len(b) != singleLen && len(b) != dualLen {
-		return Address{}, fmt.Errorf("%w: %d bytes, want 35 or 67", ErrAddressLength, len(b))
+	if !validAddressLen(len(b)) {
+		return Address{}, fmt.Errorf("%w: %d bytes, want 35, or 67 to 323", ErrAddressLength, len(b))
 	}
 	if DammSum(b) != 0 {
 		return Address{}, ErrAddressChecksum
@@ -218,12 +269,15 @@ func AddressFromBytes(b []byte) (Address, error) {
 	if !n.Valid() {
 		return Address{}, fmt.Errorf("%w: byte 0x%02x", ErrUnknownNetwork, b[0])
 	}
-	if b[1]&^knownFeatures != 0 {
+	if b[1]&^(knownFeatures|FeaturePaymentID) != 0 {
 		return Address{}, fmt.Errorf("%w: 0x%02x", ErrAddressFeatures, b[1])
+	}
+	if hasPID := len(b) > dualLen; hasPID != (b[1]&FeaturePaymentID != 0) {
+		return Address{}, fmt.Errorf("%w: 0x%02x with %d payment id bytes", ErrAddressFeatures, b[1], len(b)-min(len(b), dualLen))
 	}
 	a := Address{Network: n, Features: b[1]}
 	spend := b[2:34]
-	if len(b) == dualLen {
+	if len(b) >= dualLen {
 		v, err := PublicKeyFromBytes(b[2:34])
 		if err != nil {
 			return Address{}, fmt.Errorf("%w (view key)", ErrAddressKey)
@@ -236,6 +290,9 @@ func AddressFromBytes(b []byte) (Address, error) {
 		return Address{}, fmt.Errorf("%w (spend key)", ErrAddressKey)
 	}
 	a.SpendKey = s
+	if len(b) > dualLen {
+		a.PaymentID = string(b[dualLen-1 : len(b)-1])
+	}
 	return a, nil
 }
 
@@ -272,7 +329,7 @@ func ParseAddress(s string) (Address, error) {
 func ParseEmojiAddress(s string) (Address, error) {
 	s = strings.ReplaceAll(strings.TrimSpace(s), "|", "")
 	n := utf8.RuneCountInString(s)
-	if n != singleLen && n != dualLen {
+	if !validAddressLen(n) {
 		return Address{}, fmt.Errorf("%w: %d characters", ErrAddressFormat, n)
 	}
 	b := make([]byte, 0, n)
@@ -374,7 +431,9 @@ func base58Encode(b []byte) string {
 // alphabet. Inputs longer than an address cannot produce a valid one, so
 // they are refused before doing quadratic work.
 func base58Decode(s string) ([]byte, bool) {
-	if len(s) > 200 {
+	// The longest address (dual with a 256-byte payment id) is 443
+	// characters; the bound keeps the quadratic decode cheap.
+	if len(s) > 450 {
 		return nil, false
 	}
 	zeros := 0

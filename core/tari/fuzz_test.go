@@ -18,6 +18,10 @@ func addressSeeds(f *testing.F) {
 		f.Add(a.Hex())
 		f.Add("|" + a.Emoji() + "| ")
 	}
+	withPID, _ := NewDualAddress(Igor, v.PublicKey(), k.PublicKey()).WithPaymentID([]byte("#1001"))
+	f.Add(withPID.Base58())
+	f.Add(withPID.Emoji())
+	f.Add(withPID.Hex())
 	f.Add("b8971598a865b25b6508d4ba154db228e044f367bd9a1ef50dd4051db42b63143d")
 	f.Add("")
 	f.Add(strings.Repeat("1", 300))
@@ -36,7 +40,7 @@ func FuzzParseAddress(f *testing.F) {
 				t.Fatalf("%q parsed, but its form %q does not round trip: %v", s, form, err)
 			}
 		}
-		if r, err := ParseRawAddressJSON(a.RawJSON()); err != nil || !r.Equal(a) {
+		if r, err := ParseRawAddressJSON(a.RawJSON()); err != nil || !r.Equal(a.WithoutPaymentID()) {
 			t.Fatalf("raw JSON round trip: %v", err)
 		}
 	})
@@ -120,6 +124,55 @@ func FuzzParseAccessToken(f *testing.F) {
 		}
 		if now.After(c.ExpiresAt) {
 			t.Fatal("expired token accepted")
+		}
+	})
+}
+
+// FuzzAddressFromBytes: the byte parser, payment ids included, never panics;
+// what it accepts re-encodes to the same bytes and is the same account as
+// its plain address (D25).
+func FuzzAddressFromBytes(f *testing.F) {
+	k, _ := ParseSecretKey("c63b5b436d007bec0566bff2f3512f3f962a6d43161fe48616e8dad58fd2b80d")
+	v, _ := ParseSecretKey("6ee8a6d1078755bfebd91751bd5d2fb76544ab49f23fe61d5c9a2857b7eea503")
+	dual := NewDualAddress(Mainnet, v.PublicKey(), k.PublicKey())
+	f.Add(dual.Bytes())
+	f.Add(NewAddress(Esmeralda, k.PublicKey()).Bytes())
+	for _, pid := range []string{"1", "#1001", strings.Repeat("x", MaxPaymentIDLen)} {
+		a, _ := dual.WithPaymentID([]byte(pid))
+		f.Add(a.Bytes())
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		a, err := AddressFromBytes(b)
+		if err != nil {
+			return
+		}
+		if got := a.Bytes(); string(got) != string(b) {
+			t.Fatalf("re-encodes as %x, was %x", got, b)
+		}
+		if !a.WithoutPaymentID().SameAccount(a) {
+			t.Fatal("the plain address is another account")
+		}
+		if again, err := ParseAddress(a.Base58()); err != nil || !again.Equal(a) {
+			t.Fatalf("base58 round trip: %v", err)
+		}
+	})
+}
+
+// FuzzPaymentIDUserData: the display-form reader never panics, and what it
+// returns is trimmed text found inside its input.
+func FuzzPaymentIDUserData(f *testing.F) {
+	for _, s := range []string{"None", "u256(42)", "Raw(00ff)", "type(PaymentToOther), data(1001)",
+		"sender_address(12JVm6AR), sender_one_sided(true), fee(25), type(PaymentToOther), data(#1001)",
+		"recipient_address(14JV), sender_one_sided(false), amount(1), fee(2), type(Burn), data(a (b) c)", "data(31)", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		text, ok := PaymentIDUserData(s)
+		if !ok && text != "" {
+			t.Fatalf("%q: text %q without ok", s, text)
+		}
+		if text != strings.TrimSpace(text) || !strings.Contains(s, text) {
+			t.Fatalf("%q gave %q", s, text)
 		}
 	})
 }

@@ -21,7 +21,8 @@ func (a Address) RawJSON() []byte {
 	}
 	b.WriteString(a.Network.String())
 	b.WriteString(`","features":`)
-	b.WriteString(strconv.Itoa(int(a.Features)))
+	// The serde form has no payment id: it describes the plain address.
+	b.WriteString(strconv.Itoa(int(a.Features &^ FeaturePaymentID)))
 	if a.ViewKey != nil {
 		b.WriteString(`,"public_view_key":"`)
 		b.WriteString(a.ViewKey.Hex())

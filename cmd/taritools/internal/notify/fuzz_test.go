@@ -27,7 +27,8 @@ func FuzzParseAmount(f *testing.F) {
 // FuzzPaymentID: decoding never panics, and an extracted order id is one
 // non-empty token of valid UTF-8.
 func FuzzPaymentID(f *testing.F) {
-	for _, s := range []string{"data(31303031)", "address_and_data(14x,6f72646572)", "order_id: 12", "+1 555 123 4567", "None", "data(zz)"} {
+	for _, s := range []string{"data(31303031)", "address_and_data(14x,6f72646572)", "order_id: 12", "+1 555 123 4567", "None", "data(zz)",
+		"sender_address(12x), sender_one_sided(true), fee(25), type(PaymentToOther), data(1001)", "type(PaymentToOther), data(#7 x)"} {
 		f.Add(s, false)
 		f.Add(s, true)
 	}

@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tari-payment/tps/core/tari"
 )
 
 // ParseAmount reads an amount in micro-Tari. Accepted forms: a bare integer
@@ -104,14 +106,19 @@ var (
 	phoneRe = regexp.MustCompile(`^\+?[0-9 ().-]{7,}$`)
 )
 
-// DecodePaymentID returns the text a wallet payment id carries: the UTF-8 of
-// data(<hex>) or address_and_data(<address>,<hex>), or the id itself when it
-// is not wrapped. Empty or "None" gives "".
+// DecodePaymentID returns the text a wallet payment id carries: the user
+// data of the current console wallet's Display form (tari.PaymentIDUserData), the
+// number of u256(<n>), the UTF-8 of the older data(<hex>) or
+// address_and_data(<address>,<hex>), or the id itself when it is not
+// wrapped. Empty, "None" or Raw(…) gives "".
 func DecodePaymentID(pid string) (string, error) {
 	p := strings.TrimSpace(pid)
 	switch strings.ToLower(p) {
 	case "", "none", "empty", "null", "n/a", "-":
 		return "", nil
+	}
+	if text, ok := tari.PaymentIDUserData(p); ok {
+		return text, nil
 	}
 	var h string
 	if m := dataRe.FindStringSubmatch(p); m != nil {

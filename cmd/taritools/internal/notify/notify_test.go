@@ -58,6 +58,13 @@ func TestDecodePaymentID(t *testing.T) {
 		"address_and_data(14abc," + hx("oid-9") + ")": "oid-9",
 		"plain-id": "plain-id",
 		"data()":   "",
+		// The console wallet's Display since 2025 (user data as text).
+		"type(PaymentToOther), data(1001)": "1001",
+		"sender_address(12JVm6ARPDg2GvBEpaKxADBW4SkacGRWZYhowEzoUvHrz9kFWCVv4QSYUE6JWiLFYcjEeZv43YJw8W7E8ynrMUWsDm5), sender_one_sided(true), fee(25), type(PaymentToOther), data(#1001)": "#1001",
+		"recipient_address(14JVm6AR), sender_one_sided(false), amount(2500000), fee(25), type(PaymentToOther), data(order (1) x)":                                                         "order (1) x",
+		"type(PaymentToOther), data()": "",
+		"u256(42)":                     "42",
+		"Raw(00ff)":                    "",
 	}
 	for in, want := range cases {
 		got, err := DecodePaymentID(in)

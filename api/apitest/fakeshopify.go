@@ -68,17 +68,21 @@ func (f *FakeShopify) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case strings.Contains(req.Query, "shop {"):
 		out["shop"] = map[string]any{"currencyCode": f.Currency}
-	case strings.Contains(req.Query, "productVariantUpdate"):
-		in := req.Variables["input"].(map[string]any)
-		gid := in["id"].(string)
-		mf := in["metafields"].([]any)[0].(map[string]any)
-		f.Updates = append(f.Updates, gid+"="+mf["value"].(string))
-		var id int64
-		fmt.Sscanf(gid, "gid://shopify/ProductVariant/%d", &id)
-		if v := f.Variants[id]; v != nil {
-			v.TariPrice = mf["value"].(string)
+	case strings.Contains(req.Query, "productVariantsBulkUpdate"):
+		var done []any
+		for _, raw := range req.Variables["variants"].([]any) {
+			in := raw.(map[string]any)
+			gid := in["id"].(string)
+			mf := in["metafields"].([]any)[0].(map[string]any)
+			f.Updates = append(f.Updates, gid+"="+mf["value"].(string))
+			var id int64
+			fmt.Sscanf(gid, "gid://shopify/ProductVariant/%d", &id)
+			if v := f.Variants[id]; v != nil {
+				v.TariPrice = mf["value"].(string)
+			}
+			done = append(done, map[string]any{"id": gid})
 		}
-		out["productVariantUpdate"] = map[string]any{"productVariant": map[string]any{"id": gid}, "userErrors": []any{}}
+		out["productVariantsBulkUpdate"] = map[string]any{"productVariants": done, "userErrors": []any{}}
 	case strings.Contains(req.Query, "productVariants("):
 		nodes := []any{}
 		for id, v := range f.Variants {

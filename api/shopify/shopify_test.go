@@ -56,9 +56,9 @@ func TestRepriceAndOpenOrders(t *testing.T) {
 			} else {
 				io.WriteString(w, `{"data":{"productVariants":{"pageInfo":{"endCursor":null,"hasNextPage":false},"nodes":[{"id":"gid://shopify/ProductVariant/2","price":"2.5","product":{"id":"p","title":"t"},"metafield":null}]}}}`)
 			}
-		case strings.Contains(req.Query, "productVariantUpdate"):
+		case strings.Contains(req.Query, "productVariantsBulkUpdate"):
 			updates = append(updates, string(b))
-			io.WriteString(w, `{"data":{"productVariantUpdate":{"productVariant":{"id":"x"},"userErrors":[]}}}`)
+			io.WriteString(w, `{"data":{"productVariantsBulkUpdate":{"productVariants":[{"id":"x"}],"userErrors":[]}}}`)
 		case strings.Contains(req.Query, "orders("):
 			io.WriteString(w, `{"data":{"orders":{"pageInfo":{"hasNextPage":false},"nodes":[{"id":"gid://shopify/Order/42","name":"#1001","totalPrice":"1.00","currencyCode":"USD","customer":null}]}}}`)
 		default:

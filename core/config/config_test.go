@@ -26,7 +26,7 @@ func TestDefaults(t *testing.T) {
 	if c.PaymentWalletAddress != DonationAddress || c.PaymentWalletAddressSet {
 		t.Fatal("payment address default")
 	}
-	if c.ShopifyAPIURL != "https://example.myshopify.com/admin/api/2024-04" {
+	if c.ShopifyAPIURL != "https://example.myshopify.com/admin/api/2026-10" {
 		t.Fatal(c.ShopifyAPIURL)
 	}
 	if c.DataDir != "data" || c.PluginsDir != "data/plugins" {

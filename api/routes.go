@@ -14,12 +14,12 @@ import (
 type guard int
 
 const (
-	guardNone        guard = iota // public, or auth done in the handler
-	guardJWT                      // access token, then the role ACL
-	guardShopify                  // D16 / HMAC / IP whitelist
-	guardPublicLimit              // public, rate limited per IP (ratelimit.go)
-	guardWalletLimit              // hot wallet (auth in the handler); failures rate limited per IP
-	guardShopifyPrivacy           // compliance webhooks: HMAC always, 401 on failure
+	guardNone           guard = iota // public, or auth done in the handler
+	guardJWT                         // access token, then the role ACL
+	guardShopify                     // D16 / HMAC / IP whitelist
+	guardPublicLimit                 // public, rate limited per IP (ratelimit.go)
+	guardWalletLimit                 // hot wallet (auth in the handler); failures rate limited per IP
+	guardShopifyPrivacy              // compliance webhooks: HMAC always, 401 on failure
 )
 
 // route is one entry of the routing table; the authorization matrix test

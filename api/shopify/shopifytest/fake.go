@@ -368,7 +368,7 @@ func (f *Fake) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		}
 		data["order"] = map[string]any{"id": gid("Order", o.ID), "cancelledAt": cancelled, "displayFinancialStatus": o.FinancialStatus,
 			"canMarkAsPaid": o.CancelledAt == nil && (o.FinancialStatus == "PENDING" || o.FinancialStatus == "PARTIALLY_PAID"),
-			"transactions": txs, "totalPriceSet": map[string]any{"shopMoney": map[string]any{"amount": o.Total, "currencyCode": o.Currency}}}
+			"transactions":  txs, "totalPriceSet": map[string]any{"shopMoney": map[string]any{"amount": o.Total, "currencyCode": o.Currency}}}
 	case "orderMarkAsPaid":
 		in, _ := v["input"].(map[string]any)
 		o := f.orders[gidNum(in["id"])]

@@ -144,7 +144,7 @@ func (s *Server) shopifyCustomersDataRequest(c *gin.Context) {
 		return
 	}
 	s.log.Warn("Shopify customer data request: export the customer's data for the merchant",
-		"data_request", string(p.DataRequest.ID), "customer_id", ids[0], "command", "taritools customer-data "+ids[0])
+		"data_request", string(p.DataRequest.ID), "customer_id", ids[0], "command", "taritools admin customer-data "+ids[0])
 	c.Status(http.StatusOK)
 }
 

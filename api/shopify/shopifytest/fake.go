@@ -366,7 +366,13 @@ func (f *Fake) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		if o.CancelledAt != nil {
 			cancelled = o.CancelledAt.Format(time.RFC3339)
 		}
-		data["order"] = map[string]any{"id": gid("Order", o.ID), "cancelledAt": cancelled, "displayFinancialStatus": o.FinancialStatus,
+		var reason any
+		if o.CancelReason != "" {
+			reason = o.CancelReason
+		}
+		data["order"] = map[string]any{"id": gid("Order", o.ID), "name": fmt.Sprintf("#%d", o.ID), "email": nil, "note": nil,
+			"createdAt": "2026-12-01T10:00:00Z", "currencyCode": o.Currency, "cancelReason": reason,
+			"cancelledAt": cancelled, "displayFinancialStatus": o.FinancialStatus,
 			"canMarkAsPaid": o.CancelledAt == nil && (o.FinancialStatus == "PENDING" || o.FinancialStatus == "PARTIALLY_PAID"),
 			"transactions":  txs, "totalPriceSet": map[string]any{"shopMoney": map[string]any{"amount": o.Total, "currencyCode": o.Currency}}}
 	case "orderMarkAsPaid":

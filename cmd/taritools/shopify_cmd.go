@@ -202,7 +202,9 @@ func init() {
 
 	check := &cobra.Command{
 		Use: "check", Short: "Check the connection: token, scopes, shop currency, subscribed webhooks", Args: cobra.NoArgs,
-		RunE: shopRun(func(ctx context.Context, c *shopifyConn, out io.Writer, _ []string) error { return checkShopify(ctx, c, out) }),
+		RunE: shopRun(func(ctx context.Context, c *shopifyConn, out io.Writer, _ []string) error {
+			return checkShopify(ctx, c, out)
+		}),
 	}
 	webhooks := &cobra.Command{Use: "webhooks", Short: "The webhooks the payment server needs"}
 	webhooks.AddCommand(

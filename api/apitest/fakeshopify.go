@@ -28,7 +28,7 @@ type FakeVariant struct {
 	TariPrice string // "" means no metafield
 }
 
-// NewFakeShopify starts one; its Admin API base URL is URL()+"/admin/api/2024-04".
+// NewFakeShopify starts one; its Admin API base URL is URL()+"/admin/api/2026-10".
 func NewFakeShopify() *FakeShopify {
 	f := &FakeShopify{Currency: "USD", Variants: map[int64]*FakeVariant{}}
 	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
@@ -36,7 +36,7 @@ func NewFakeShopify() *FakeShopify {
 }
 
 // APIURL is the TPG_SHOPIFY_API_URL to configure.
-func (f *FakeShopify) APIURL() string { return f.URL + "/admin/api/2024-04" }
+func (f *FakeShopify) APIURL() string { return f.URL + "/admin/api/2026-10" }
 
 func (f *FakeShopify) variantNode(id int64, v *FakeVariant) map[string]any {
 	n := map[string]any{"id": fmt.Sprintf("gid://shopify/ProductVariant/%d", id), "price": v.Price,
@@ -54,7 +54,7 @@ func (f *FakeShopify) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "boom", http.StatusInternalServerError)
 		return
 	}
-	if r.URL.Path != "/admin/api/2024-04/graphql.json" || r.Header.Get("X-Shopify-Access-Token") == "" {
+	if r.URL.Path != "/admin/api/2026-10/graphql.json" || r.Header.Get("X-Shopify-Access-Token") == "" {
 		http.Error(w, "not found", http.StatusNotFound)
 		return
 	}

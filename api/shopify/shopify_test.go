@@ -42,7 +42,7 @@ func TestPriceToMicroTari(t *testing.T) {
 func TestRepriceAndOpenOrders(t *testing.T) {
 	var updates []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/admin/api/2024-04/graphql.json" || r.Header.Get("X-Shopify-Access-Token") != "tok" {
+		if r.URL.Path != "/admin/api/2026-10/graphql.json" || r.Header.Get("X-Shopify-Access-Token") != "tok" {
 			http.Error(w, "bad", 401)
 			return
 		}
@@ -66,7 +66,7 @@ func TestRepriceAndOpenOrders(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	c := New(srv.URL+"/admin/api/2024-04/", "tok")
+	c := New(srv.URL+"/admin/api/2026-10/", "tok")
 	vs, err := c.AllProductVariants(context.Background())
 	if err != nil || len(vs) != 2 {
 		t.Fatal(vs, err)

@@ -1,8 +1,13 @@
-// Package shopify is the small Shopify Admin API client the server needs:
-// GraphQL reads of product variants and open orders, the variant Tari-price
-// metafield update used when the exchange rate changes, and exact decimal
-// price conversion. Marking orders paid or cancelled is the shopify plugin's
-// job, not this package's.
+// Package shopify is the small Shopify Admin API client the server and
+// taritools need, GraphQL only: reads of product variants, open orders and
+// the shop, the variant Tari-price metafield update used when the exchange
+// rate changes (productVariantsBulkUpdate), webhook subscriptions, and exact
+// decimal price conversion. Tokens come from a TokenSource: the app's
+// client-credentials grant (renewed before expiry and once on a 401) or a
+// fixed token. Calls wait out THROTTLED answers by their reported cost and
+// retry 5xx with backoff; userErrors are permanent errors. Marking orders
+// paid or cancelled is the shopify plugin's job; the server's token reaches
+// it through Transport.
 package shopify
 
 import (
@@ -160,6 +165,10 @@ func (c *Client) graphQLOnce(ctx context.Context, query string, vars map[string]
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
+		var se *Error
+		if errors.As(err, &se) && se.Permanent { // the token endpoint refused the app
+			return -1, se
+		}
 		if ctx.Err() != nil {
 			return -1, &Error{Detail: err.Error()}
 		}

@@ -116,7 +116,8 @@ func (c *ClientCredentials) fetchLocked(ctx context.Context) (string, error) {
 	if resp.StatusCode/100 != 2 {
 		// Shopify's error body names the problem (invalid_client, shop not
 		// installed) and never echoes the secret.
-		return "", &Error{Status: resp.StatusCode, Detail: "requesting an access token: " + truncate(strings.TrimSpace(string(raw)), 200)}
+		return "", &Error{Status: resp.StatusCode, Detail: "requesting an access token: " + truncate(strings.TrimSpace(string(raw)), 200),
+			Permanent: resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusTooManyRequests}
 	}
 	var tok struct {
 		AccessToken string `json:"access_token"`

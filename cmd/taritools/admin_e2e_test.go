@@ -181,6 +181,16 @@ func TestUserAndAdminCommands(t *testing.T) {
 		if strings.Join(ids, ",") != "2" {
 			t.Fatalf("customers page: %v", ids)
 		}
+		// A Shopify data request: everything stored about customer 1.
+		var data struct {
+			CustomerID string       `json:"customer_id"`
+			Orders     []core.Order `json:"orders"`
+			Addresses  []string     `json:"addresses"`
+		}
+		c.okJSON(&data, adm("customer-data", "1")...)
+		if data.CustomerID != "1" || len(data.Orders) != 2 || !strings.Contains(strings.Join(data.Addresses, ","), alice) {
+			t.Fatalf("customer data: %+v", data)
+		}
 		c.okJSON(&ids, adm("addresses")...)
 		if len(ids) == 0 {
 			t.Fatalf("addresses: %v", ids)

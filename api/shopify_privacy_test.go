@@ -148,5 +148,15 @@ func TestShopifyPrivacyWebhooks(t *testing.T) {
 		if o := h.getOrder("8103"); o.Memo != nil || !strings.HasPrefix(o.CustomerID, "redacted:") {
 			t.Fatalf("shop redact left %+v", o)
 		}
+		for _, q := range []string{`SELECT COUNT(*) FROM audit_log WHERE entity = 'order' AND (snapshot LIKE '%gift wrap%' OR snapshot LIKE '%"customer_id":"other"%')`,
+			`SELECT COUNT(*) FROM events WHERE payload LIKE '%gift wrap%' OR payload LIKE '%"customer_id":"other"%'`} {
+			if err := h.db.NewRaw(q).Scan(context.Background(), &n); err != nil || n != 0 {
+				t.Fatalf("after shop redact, %s: %d, %v", q, n, err)
+			}
+		}
+		// Redacting again changes nothing (Shopify may redeliver).
+		if r := h.webhook("customers_redact", red); r.Status != 200 {
+			t.Fatal(r.Status)
+		}
 	})
 }

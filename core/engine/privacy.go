@@ -117,6 +117,13 @@ func (e *Engine) RedactCustomers(ctx context.Context, r Redaction) (RedactionRes
 			}
 		}
 		res.Customers = len(pseudo)
+		if r.All {
+			// shop/redact: one pass over every order snapshot and event.
+			if err := t.scrubJSONRows("SELECT id, snapshot FROM audit_log WHERE entity = 'order'", "UPDATE audit_log SET snapshot = ? WHERE id = ?", nil, pseudo, orderIDs, nil); err != nil {
+				return err
+			}
+			return t.scrubJSONRows("SELECT seq, payload FROM events", "UPDATE events SET payload = ? WHERE seq = ?", nil, pseudo, orderIDs, &res.Events)
+		}
 		// Audit snapshots of these orders.
 		for oid := range orderIDs {
 			if err := t.scrubJSONRows("SELECT a.id, a.snapshot FROM audit_log a JOIN orders o ON a.entity = 'order' AND a.entity_key = "+t.castIDText("o.id")+" WHERE o.order_id = ?",
@@ -124,14 +131,14 @@ func (e *Engine) RedactCustomers(ctx context.Context, r Redaction) (RedactionRes
 				return err
 			}
 		}
-		// Event payloads (the plugins' outbox) naming these customers or orders.
+		// Event payloads (the plugins' outbox) naming these customers or orders. A
+		// % or _ in an id only widens the LIKE candidates; each is checked
+		// exactly after parsing.
 		for c := range pseudo {
-			n := 0
 			if err := t.scrubJSONRows("SELECT seq, payload FROM events WHERE payload LIKE ?", "UPDATE events SET payload = ? WHERE seq = ?",
-				[]any{"%" + likeEscape(c) + "%"}, pseudo, orderIDs, &n); err != nil {
+				[]any{"%" + c + "%"}, pseudo, orderIDs, &res.Events); err != nil {
 				return err
 			}
-			res.Events += n
 		}
 		return nil
 	})
@@ -141,11 +148,6 @@ func (e *Engine) RedactCustomers(ctx context.Context, r Redaction) (RedactionRes
 // castIDText renders an integer column as text for comparison with
 // audit_log.entity_key.
 func (t *txn) castIDText(col string) string { return "CAST(" + col + " AS TEXT)" }
-
-// likeEscape keeps a customer id literal inside a LIKE pattern (no ESCAPE
-// clause is portable enough; ids with % or _ only widen the candidate set,
-// and every candidate is checked exactly after parsing).
-func likeEscape(s string) string { return s }
 
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
@@ -205,7 +207,7 @@ func scrub(v any, pseudo map[string]string, orderIDs map[string]bool) bool {
 		cid, _ := x["customer_id"].(string)
 		oid, _ := x["order_id"].(string)
 		p, byCustomer := pseudo[cid]
-		if byCustomer || (oid != "" && orderIDs[oid] && cid != "") {
+		if byCustomer || (oid != "" && orderIDs[oid] && cid != "" && !strings.HasPrefix(cid, redactedPrefix)) {
 			if !byCustomer {
 				if p = pseudo[cid]; p == "" {
 					p = pseudonym()

@@ -92,6 +92,15 @@ func testDefaultPlugins(t *testing.T, dbURL, cache string) {
 		"TPG_EXPIRY_CHECK_INTERVAL":   "200ms",
 	})
 
+	// The server's own Admin calls (shop currency, repricing) and the plugin's
+	// share one token source: one token for the whole run.
+	shop.AddVariant(31, shopifytest.Variant{ProductID: 3, Price: "2.00"})
+	if r := s.adm("POST", "/api/exchange_rate", map[string]any{"currency": "USD", "rate": 4_000_000}); r.Status != 200 {
+		t.Fatalf("rate: %d %s", r.Status, r.Body)
+	}
+	if p := shop.VariantTariPrice(31); p != "8000000" {
+		t.Fatalf("variant repriced to %q", p)
+	}
 	cust := apitest.NewWallet()
 	memo := tari.SignMemo(cust.Key, cust.Addr, "1001")
 	note, _ := json.Marshal(memo)
@@ -127,7 +136,7 @@ func testDefaultPlugins(t *testing.T, dbURL, cache string) {
 		t.Fatalf("order 1002 in Shopify = %+v, want cancelled with restock, no refund, a staff note", o2)
 	}
 	st := shop.Stats()
-	if len(st.RESTCalls) != 0 || st.TokensIssued < 1 || st.Rejected != 0 {
+	if len(st.RESTCalls) != 0 || st.TokensIssued != 1 || st.Rejected != 0 || st.Count("productVariantsBulkUpdate") != 1 {
 		t.Fatalf("Shopify stats = %+v", st)
 	}
 	if strings.Contains(s.out.String(), "shpat_fake") || strings.Contains(s.out.String(), secret) {

@@ -57,7 +57,9 @@ func (h *webhookReceiver) count() int { h.mu.Lock(); defer h.mu.Unlock(); return
 // plugins: the webhooks verify with the client secret, an order paid through
 // the wallet is marked paid in Shopify through GraphQL (despite a 5xx on the
 // first try), an order that expires here is cancelled in Shopify with its
-// stock restocked (despite a THROTTLED answer), nothing calls REST, and every
+// stock restocked (despite a THROTTLED answer), an order Shopify refuses to
+// mark paid (userErrors) is listed in the failed deliveries, nothing calls
+// REST, and every
 // outbox event reaches the webhook receiver with a valid signature.
 func TestDefaultPluginsThroughServer(t *testing.T) {
 	if testing.Short() {
@@ -106,6 +108,14 @@ func testDefaultPlugins(t *testing.T, dbURL, cache string) {
 	note, _ := json.Marshal(memo)
 	s.order("1001", "c1", "12.50", apitest.Str(string(note)))
 	s.order("1002", "c2", "3.00", nil) // never claimed: expires
+	// Shopify refuses to mark 1003 paid: parked, shown in the failed list.
+	shop.AddOrder(shopifytest.Order{ID: 1003, Total: "1.00", Currency: "XTR"})
+	shop.Fail("orderMarkAsPaid", shopifytest.Fault{OrderID: 1003, UserError: "Order is locked for editing"})
+	cust3 := apitest.NewWallet()
+	note3, _ := json.Marshal(tari.SignMemo(cust3.Key, cust3.Addr, "1003"))
+	s.order("1003", "c3", "1.00", apitest.Str(string(note3)))
+	s.payIn(cust3.Addr, 1_000_000, "tx-1003", nil, nil)
+	s.confirm("tx-1003")
 	s.payIn(cust.Addr, 12_500_000, "tx-1001", nil, nil)
 	s.confirm("tx-1001")
 	if st := s.status("1001"); st != "Paid" {
@@ -116,7 +126,8 @@ func testDefaultPlugins(t *testing.T, dbURL, cache string) {
 	for {
 		o1, _ := shop.Order(1001)
 		o2, _ := shop.Order(1002)
-		if o1.MarkedPaid == 1 && o2.Cancels == 1 {
+		failed := s.adm("GET", "/api/plugins/deliveries/failed", nil)
+		if o1.MarkedPaid == 1 && o2.Cancels == 1 && strings.Contains(string(failed.Body), "Order is locked for editing") {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -134,6 +145,9 @@ func testDefaultPlugins(t *testing.T, dbURL, cache string) {
 	}
 	if !o2.Restocked || o2.Refunded || o2.CancelReason == "" || !strings.Contains(o2.StaffNote, "expired") {
 		t.Fatalf("order 1002 in Shopify = %+v, want cancelled with restock, no refund, a staff note", o2)
+	}
+	if o3, _ := shop.Order(1003); o3.MarkedPaid != 0 {
+		t.Fatalf("order 1003 in Shopify = %+v", o3)
 	}
 	st := shop.Stats()
 	if len(st.RESTCalls) != 0 || st.TokensIssued != 1 || st.Rejected != 0 || st.Count("productVariantsBulkUpdate") != 1 {

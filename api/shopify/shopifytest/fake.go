@@ -69,6 +69,7 @@ type Fault struct {
 	Status    int    // HTTP status (5xx, 429)
 	Throttled bool   // a THROTTLED error with cost data
 	UserError string // a userErrors entry (mutations)
+	OrderID   int64  // when set, only a call about this order takes the fault
 }
 
 // Fake is the fake shop.
@@ -329,8 +330,13 @@ func (f *Fake) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	}
 	op := operation(req.Query)
 	var fault Fault
-	if q := f.faults[op]; len(q) > 0 {
-		fault, f.faults[op] = q[0], q[1:]
+	target := callOrderID(req.Variables)
+	for i, q := range f.faults[op] {
+		if q.OrderID == 0 || q.OrderID == target {
+			fault = q
+			f.faults[op] = append(f.faults[op][:i:i], f.faults[op][i+1:]...)
+			break
+		}
 	}
 	switch {
 	case fault.Status != 0:
@@ -560,6 +566,17 @@ func (f *Fake) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": data, "extensions": cost(10, 1990)})
+}
+
+// callOrderID is the order a call is about (0 if none).
+func callOrderID(v map[string]any) int64 {
+	if n := gidNum(v["orderId"]); n != 0 {
+		return n
+	}
+	if in, ok := v["input"].(map[string]any); ok {
+		return gidNum(in["id"])
+	}
+	return gidNum(v["id"])
 }
 
 func (f *Fake) variantNode(id int64, v *Variant) map[string]any {

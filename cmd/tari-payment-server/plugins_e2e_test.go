@@ -59,8 +59,8 @@ func (h *webhookReceiver) count() int { h.mu.Lock(); defer h.mu.Unlock(); return
 // first try), an order that expires here is cancelled in Shopify with its
 // stock restocked (despite a THROTTLED answer), an order Shopify refuses to
 // mark paid (userErrors) is listed in the failed deliveries, nothing calls
-// REST, and every
-// outbox event reaches the webhook receiver with a valid signature.
+// REST, and every outbox event reaches the webhook receiver with a valid
+// signature.
 func TestDefaultPluginsThroughServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the default plugins")

@@ -1,13 +1,12 @@
 package engine
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strings"
-
-	"context"
 
 	"github.com/tari-payment/tps/core"
 )

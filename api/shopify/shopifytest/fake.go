@@ -94,6 +94,8 @@ type Fake struct {
 	variants  map[int64]*Variant
 	webhooks  []*Webhook
 	updates   []string
+	open      []map[string]any // open orders, as the orders query returns them
+	down      bool
 	now       func() time.Time
 }
 
@@ -185,6 +187,36 @@ func (f *Fake) VariantTariPrice(id int64) string {
 		return v.TariPrice
 	}
 	return ""
+}
+
+// SetVariantPrice changes a variant's shop price.
+func (f *Fake) SetVariantPrice(id int64, price string) {
+	f.mu.Lock()
+	if v := f.variants[id]; v != nil {
+		v.Price = price
+	}
+	f.mu.Unlock()
+}
+
+// Updates returns the Tari price writes so far, as "variant gid=value".
+func (f *Fake) Updates() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.updates...)
+}
+
+// SetOpenOrders sets the nodes the open-orders query returns.
+func (f *Fake) SetOpenOrders(nodes []map[string]any) {
+	f.mu.Lock()
+	f.open = nodes
+	f.mu.Unlock()
+}
+
+// SetDown makes every GraphQL call answer HTTP 500 until called with false.
+func (f *Fake) SetDown(down bool) {
+	f.mu.Lock()
+	f.down = down
+	f.mu.Unlock()
 }
 
 // Webhooks returns the subscriptions.
@@ -326,6 +358,10 @@ func (f *Fake) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"errors": []any{map[string]any{"message": "invalid JSON"}}})
+		return
+	}
+	if f.down {
+		writeJSON(w, http.StatusInternalServerError, map[string]any{"errors": "Internal Server Error"})
 		return
 	}
 	op := operation(req.Query)
@@ -509,7 +545,11 @@ func (f *Fake) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		}
 		data["productVariants"] = map[string]any{"pageInfo": map[string]any{"hasNextPage": false, "endCursor": nil}, "nodes": nodes}
 	case "orders":
-		data["orders"] = map[string]any{"pageInfo": map[string]any{"hasNextPage": false, "endCursor": nil}, "nodes": []any{}}
+		nodes := []any{}
+		for _, o := range f.open {
+			nodes = append(nodes, o)
+		}
+		data["orders"] = map[string]any{"pageInfo": map[string]any{"hasNextPage": false, "endCursor": nil}, "nodes": nodes}
 	case "shop":
 		data["shop"] = map[string]any{"currencyCode": f.currency, "name": "Fake shop", "myshopifyDomain": f.Host()}
 	case "currentAppInstallation":

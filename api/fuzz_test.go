@@ -53,7 +53,7 @@ type fuzzServer struct {
 func newFuzzServer(f testing.TB, env map[string]string) *fuzzServer {
 	f.Helper()
 	db := storetest.SQLite(f)
-	shop := apitest.NewFakeShopify()
+	shop := newFakeShop()
 	f.Cleanup(shop.Close)
 	vars := map[string]string{
 		"TPG_SHOPIFY_HMAC_SECRET":                   hmacSecret,

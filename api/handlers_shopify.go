@@ -156,9 +156,9 @@ func (s *Server) shopifyTransactionCreate(c *gin.Context) {
 	c.Status(http.StatusOK)
 }
 
-// shopifyConfigured is false while the Admin token is the placeholder
-// default: Admin API calls would only fail.
-func (s *Server) shopifyConfigured() bool { return !s.cfg.ShopifyAdminTokenIsDefault }
+// shopifyConfigured is false while there is neither an app client id and
+// secret nor a real Admin token: Admin API calls would only fail.
+func (s *Server) shopifyConfigured() bool { return s.cfg.ShopifyAdminConfigured() }
 
 // shopCurrency is cached: it changes only when the merchant changes the store.
 type currencyCache struct {

@@ -9,8 +9,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tari-payment/tps/api/apitest"
+	"github.com/tari-payment/tps/api/shopify"
+	"github.com/tari-payment/tps/api/shopify/shopifytest"
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/config"
 	"github.com/tari-payment/tps/core/engine"
@@ -46,7 +49,7 @@ type harness struct {
 	srv    *Server
 	ts     *httptest.Server
 	c      *apitest.Client
-	shop   *apitest.FakeShopify
+	shop   *shopifytest.Fake
 	cfg    config.Config
 	admin  apitest.Wallet
 	adminT string
@@ -61,7 +64,7 @@ type harness struct {
 // newHarness starts a server on db with env overrides on top of test defaults.
 func newHarness(t *testing.T, db *store.DB, env map[string]string) *harness {
 	t.Helper()
-	h := &harness{t: t, db: db, shop: apitest.NewFakeShopify(), admin: apitest.NewWallet(), hot: apitest.NewWallet(),
+	h := &harness{t: t, db: db, shop: newFakeShop(), admin: apitest.NewWallet(), hot: apitest.NewWallet(),
 		pay: apitest.NewWallet(), access: &syncBuffer{}, logs: &syncBuffer{}, plug: &fakePlugins{}}
 	t.Cleanup(h.shop.Close)
 	vars := map[string]string{
@@ -84,7 +87,7 @@ func newHarness(t *testing.T, db *store.DB, env map[string]string) *harness {
 	ecfg.OrderIDField = cfg.ShopifyOrderIDField
 	ecfg.UnclaimedTimeout, ecfg.UnpaidTimeout = cfg.UnclaimedOrderTimeout, cfg.UnpaidOrderTimeout
 	h.eng = engine.New(db, ecfg)
-	h.srv = New(Options{Config: cfg, Engine: h.eng, ServerKey: tari.GenerateSecretKey(), Plugins: h.plug,
+	h.srv = New(Options{Config: cfg, Engine: h.eng, ServerKey: tari.GenerateSecretKey(), Plugins: h.plug, Shopify: fastShopifyClient(cfg),
 		Logger: slog.New(slog.NewTextHandler(h.logs, nil)), AccessLog: h.access})
 	h.ts = httptest.NewServer(h.srv.Handler())
 	t.Cleanup(h.ts.Close)
@@ -216,4 +219,19 @@ func mustJSON(t testing.TB, v any) []byte {
 // signMemo is the MemoSignature JSON a customer wallet puts in a note or memo.
 func signMemo(w apitest.Wallet, orderID string) string {
 	return tari.SignMemo(w.Key, w.Addr, orderID).JSON()
+}
+
+// newFakeShop starts the fake Shopify with the harness's fixed token.
+func newFakeShop() *shopifytest.Fake {
+	f := shopifytest.New("cid", "csecret")
+	f.AddStaticToken("shpat_test")
+	return f
+}
+
+// fastShopifyClient is the server's Admin client without the waits between
+// retries, so a Shopify outage fails a test request at once.
+func fastShopifyClient(cfg config.Config) *shopify.Client {
+	c := shopify.NewFromConfig(cfg, nil)
+	c.Sleep = func(context.Context, time.Duration) error { return nil }
+	return c
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tari-payment/tps/api/apitest"
+	"github.com/tari-payment/tps/api/shopify/shopifytest"
 	"github.com/tari-payment/tps/core/store"
 )
 
@@ -315,8 +316,8 @@ func TestProductWebhookWorkIsBounded(t *testing.T) {
 	maxProductVariants = 100 // the real 2048 costs 2048 loopback calls per run
 	eachDB(t, nil, func(t *testing.T, h *harness) {
 		h.setRate("USD", 40_000_000)
-		h.shop.Variants[11] = &apitest.FakeVariant{Price: "1.00"}
-		h.shop.Variants[int64(70000+maxProductVariants+5)] = &apitest.FakeVariant{Price: "1.00"}
+		h.shop.AddVariant(11, shopifytest.Variant{ProductID: 1, Price: "1.00"})
+		h.shop.AddVariant(int64(70000+maxProductVariants+5), shopifytest.Variant{ProductID: 1, Price: "1.00"})
 		var b strings.Builder
 		b.WriteString(`{"id":1,"variants":[`)
 		for i := 0; i < 20000; i++ {
@@ -330,7 +331,7 @@ func TestProductWebhookWorkIsBounded(t *testing.T) {
 		if r := h.webhook("product_updated", []byte(b.String())); r.Status != 200 {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
-		if u := h.shop.UpdatesSnapshot(); len(u) != 1 || u[0] != "gid://shopify/ProductVariant/11=40000000" {
+		if u := h.shop.Updates(); len(u) != 1 || u[0] != "gid://shopify/ProductVariant/11=40000000" {
 			t.Fatalf("updates %v", u)
 		}
 		t.Logf("%d variant entries handled in %v", 20000+maxProductVariants+11, time.Since(start))

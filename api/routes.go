@@ -14,11 +14,12 @@ import (
 type guard int
 
 const (
-	guardNone        guard = iota // public, or auth done in the handler
-	guardJWT                      // access token, then the role ACL
-	guardShopify                  // D16 / HMAC / IP whitelist
-	guardPublicLimit              // public, rate limited per IP (ratelimit.go)
-	guardWalletLimit              // hot wallet (auth in the handler); failures rate limited per IP
+	guardNone           guard = iota // public, or auth done in the handler
+	guardJWT                         // access token, then the role ACL
+	guardShopify                     // D16 / HMAC / IP whitelist
+	guardPublicLimit                 // public, rate limited per IP (ratelimit.go)
+	guardWalletLimit                 // hot wallet (auth in the handler); failures rate limited per IP
+	guardShopifyPrivacy              // compliance webhooks: HMAC always, 401 on failure
 )
 
 // route is one entry of the routing table; the authorization matrix test
@@ -90,6 +91,11 @@ func (s *Server) routes() []route {
 		r(POST, "/shopify/webhook/transaction_create", guardShopify, s.shopifyTransactionCreate),
 		r(POST, "/shopify/webhook/no_op", guardShopify, s.shopifyNoOp),
 		r(GET, "/shopify/health", guardShopify, s.health),
+		r(POST, "/shopify/webhook/order_cancelled", guardShopify, s.shopifyOrderCancelled),
+		r(POST, "/shopify/webhook/customers_data_request", guardShopifyPrivacy, s.shopifyCustomersDataRequest),
+		r(POST, "/shopify/webhook/customers_redact", guardShopifyPrivacy, s.shopifyCustomersRedact),
+		r(POST, "/shopify/webhook/shop_redact", guardShopifyPrivacy, s.shopifyShopRedact),
+		r(GET, "/api/customer_data/:customer_id", guardJWT, s.customerData, readAll),
 
 		// Plugin administration (this project's addition). Each route needs
 		// write (super_admin passes too).
@@ -124,6 +130,8 @@ func (s *Server) buildRouter(accessLogW io.Writer) *gin.Engine {
 			chain = append(chain, s.requireJWT, requireRoles(rt.roles))
 		case guardShopify:
 			chain = append(chain, s.shopifyGuard)
+		case guardShopifyPrivacy:
+			chain = append(chain, s.shopifyPrivacyGuard)
 		case guardPublicLimit:
 			chain = append(chain, s.limitPublic)
 		case guardWalletLimit:

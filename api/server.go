@@ -98,7 +98,7 @@ func New(o Options) *Server {
 	s.publicLimit = newLimiter(s.cfg.RateLimitPerSecond, s.cfg.RateLimitBurst, s.now)
 	s.walletLimit = newLimiter(s.cfg.RateLimitWalletFailuresPerSecond, s.cfg.RateLimitWalletFailuresBurst, s.now)
 	if s.shop == nil {
-		s.shop = shopify.New(s.cfg.ShopifyAPIURL, s.cfg.ShopifyAdminAccessToken)
+		s.shop = shopify.NewFromConfig(s.cfg, nil)
 	}
 	al := o.AccessLog
 	if al == nil {

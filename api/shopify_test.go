@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tari-payment/tps/api/apitest"
+	"github.com/tari-payment/tps/api/shopify/shopifytest"
 	"github.com/tari-payment/tps/core"
 )
 
@@ -200,8 +201,8 @@ func TestTransactionCreate(t *testing.T) {
 
 func TestExchangeRatesAndRepricing(t *testing.T) {
 	eachDB(t, nil, func(t *testing.T, h *harness) {
-		h.shop.Variants[11] = &apitest.FakeVariant{Price: "10.00", TariPrice: "300000000"}
-		h.shop.Variants[12] = &apitest.FakeVariant{Price: "2.5"}
+		h.shop.AddVariant(11, shopifytest.Variant{ProductID: 1, Price: "10.00", TariPrice: "300000000"})
+		h.shop.AddVariant(12, shopifytest.Variant{ProductID: 1, Price: "2.5"})
 		_, w := h.user("write")
 		_, ro := h.user("read_all")
 		if r := h.do("GET", "/api/exchange_rate/USD", nil, ro); r.Status != 404 {
@@ -211,13 +212,13 @@ func TestExchangeRatesAndRepricing(t *testing.T) {
 		if r := h.do("POST", "/api/exchange_rate", map[string]any{"currency": "EUR", "rate": 40_000_000}, w); r.Status != 200 {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
-		if u := h.shop.UpdatesSnapshot(); len(u) != 0 {
+		if u := h.shop.Updates(); len(u) != 0 {
 			t.Fatal(u)
 		}
 		if r := h.do("POST", "/api/exchange_rate", map[string]any{"currency": "usd", "rate": 40_000_000}, w); r.Status != 200 || len(r.Body) != 0 {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
-		u := h.shop.UpdatesSnapshot()
+		u := h.shop.Updates()
 		if len(u) != 2 || !contains(u, "gid://shopify/ProductVariant/11=400000000") || !contains(u, "gid://shopify/ProductVariant/12=100000000") {
 			t.Fatal(u)
 		}
@@ -228,16 +229,16 @@ func TestExchangeRatesAndRepricing(t *testing.T) {
 			t.Fatalf("%s", r.Body)
 		}
 		// Unchanged prices are skipped; the product webhook reprices its variants.
-		h.shop.Variants[12].Price = "3.00"
+		h.shop.SetVariantPrice(12, "3.00")
 		prod := []byte(`{"id":1,"title":"Thing","published_at":null,"body_html":null,"variants":[{"id":11},{"id":12}]}`)
 		if r := h.webhook("product_updated", prod); r.Status != 200 {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
-		if u := h.shop.UpdatesSnapshot(); len(u) != 3 || u[2] != "gid://shopify/ProductVariant/12=120000000" {
+		if u := h.shop.Updates(); len(u) != 3 || u[2] != "gid://shopify/ProductVariant/12=120000000" {
 			t.Fatal(u)
 		}
 		// Shopify down: the rate is stored, the answer says the upstream failed.
-		h.shop.SetFail(true)
+		h.shop.SetDown(true)
 		if r := h.do("POST", "/api/exchange_rate", map[string]any{"currency": "USD", "rate": 41_000_000}, w); r.Status != 502 {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
@@ -253,11 +254,11 @@ func TestExchangeRatesAndRepricing(t *testing.T) {
 func TestRescanOpenOrders(t *testing.T) {
 	eachDB(t, nil, func(t *testing.T, h *harness) {
 		h.setRate("USD", 1_000_000)
-		h.shop.OpenOrders = []map[string]any{
+		h.shop.SetOpenOrders([]map[string]any{
 			{"id": "gid://shopify/Order/501", "name": "#501", "createdAt": "2024-03-01T10:00:00Z", "currencyCode": "USD", "totalPrice": "12.34",
 				"subtotalPrice": "10.00", "note": nil, "customer": map[string]any{"id": "gid://shopify/Customer/77"}, "totalOutstandingSet": map[string]any{"shopMoney": map[string]any{"amount": "12.34"}}},
 			{"id": "gid://shopify/Order/502", "name": "#502", "createdAt": "2024-03-01T10:00:00Z", "currencyCode": "JPY", "totalPrice": "100", "customer": nil},
-		}
+		})
 		_, w := h.user("write")
 		r := h.do("POST", "/api/rescan_open_orders", nil, w)
 		var out []jsonResponse
@@ -273,7 +274,7 @@ func TestRescanOpenOrders(t *testing.T) {
 		if out[0].Message != "Order already exists." {
 			t.Fatalf("%s", r.Body)
 		}
-		h.shop.SetFail(true)
+		h.shop.SetDown(true)
 		if r := h.do("POST", "/api/rescan_open_orders", nil, w); r.Status != 400 || !strings.HasPrefix(r.Error(), "Cannot complete this request.") {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}

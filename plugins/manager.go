@@ -47,6 +47,9 @@ type Config struct {
 	// HTTPClient sends plugin HTTP requests; nil means a client with a 30 s
 	// timeout. Its CheckRedirect is replaced per plugin.
 	HTTPClient *http.Client
+	// Transports replaces, per plugin id, the transport under HTTPClient
+	// (e.g. one that adds a credential for one host; see clientBase).
+	Transports map[string]http.RoundTripper
 	// SourceDir is the repository root holding plugins/defaults; "" means
 	// search upward from the working directory (FindSourceDir).
 	SourceDir string
@@ -357,7 +360,7 @@ func (mgr *Manager) loadOne(ctx context.Context, p *pending, cfg func(string) (s
 	pl := &plugin{
 		m: m, source: p.e.info.Source, path: path, hash: p.e.info.SHA256[:12],
 		log:    mgr.cfg.Logger.With("plugin", m.ID),
-		config: cfg, grants: grants, client: newClient(mgr.cfg.HTTPClient, grants),
+		config: cfg, grants: grants, client: newClient(mgr.cfg.clientBase(m.ID), grants),
 		timeout: time.Duration(m.Limits.TimeoutMS) * time.Millisecond, crashCap: mgr.cfg.CrashLimit,
 		onCrash: mgr.crashed,
 	}

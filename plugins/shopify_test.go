@@ -1,254 +1,160 @@
 package plugins_test
 
 import (
-	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/tari-payment/tps/api/shopify"
+	"github.com/tari-payment/tps/api/shopify/shopifytest"
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/store"
 	"github.com/tari-payment/tps/core/store/storetest"
+	"github.com/tari-payment/tps/plugins"
 )
 
-// fakeShopify is the Admin REST API subset the shopify plugin uses, with
-// state (transactions, cancellations) and injectable failures.
-type fakeShopify struct {
-	t     testing.TB
-	token string
-
-	mu        sync.Mutex
-	nextID    int64
-	txs       map[string][]map[string]any
-	cancelled map[string]bool
-	fail      map[string][]int // "METHOD /path" → statuses to answer first
-	calls     []string
-	markPaid  map[string][]map[string]any // successful mark-as-paid bodies
-	captures  map[string][]int64          // captured authorisation ids
-	cancels   map[string]int
-	badToken  int
+// withAppCredentials configures cfg as the server does with only a client id
+// and secret: the plugin sees the client id (never the secret) and its
+// requests to the shop get the token from the host's transport.
+func withAppCredentials(cfg plugins.Config, fake *shopifytest.Fake) (plugins.Config, *shopify.ClientCredentials) {
+	cc, err := shopify.NewClientCredentials(fake.APIURL(), fake.ClientID, fake.ClientSecret)
+	if err != nil {
+		panic(err)
+	}
+	cfg.Transports = map[string]http.RoundTripper{"shopify": &shopify.Transport{Host: fake.Host(), Source: cc}}
+	return cfg, cc
 }
 
-func newFakeShopify(t testing.TB) (*fakeShopify, *httptest.Server) {
-	f := &fakeShopify{t: t, token: "shpat_test_token", nextID: 9000, txs: map[string][]map[string]any{}, cancelled: map[string]bool{},
-		fail: map[string][]int{}, markPaid: map[string][]map[string]any{}, captures: map[string][]int64{}, cancels: map[string]int{}}
-	srv := httptest.NewServer(f)
-	t.Cleanup(srv.Close)
-	return f, srv
-}
-
-const apiPrefix = "/admin/api/2024-04"
-
-func (f *fakeShopify) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	key := r.Method + " " + strings.TrimPrefix(r.URL.Path, apiPrefix)
-	f.calls = append(f.calls, key)
-	if r.Header.Get("X-Shopify-Access-Token") != f.token {
-		f.badToken++
-		http.Error(w, `{"errors":"[API] Invalid API key or access token"}`, http.StatusUnauthorized)
-		return
-	}
-	if q := f.fail[key]; len(q) > 0 {
-		f.fail[key] = q[1:]
-		if q[0] == http.StatusTooManyRequests {
-			w.Header().Set("Retry-After", "0.1")
-		}
-		http.Error(w, `{"errors":"try later"}`, q[0])
-		return
-	}
-	path := strings.TrimPrefix(r.URL.Path, apiPrefix+"/orders/")
-	w.Header().Set("Content-Type", "application/json")
-	switch {
-	case r.Method == "GET" && strings.HasSuffix(path, "/transactions.json"):
-		id := strings.TrimSuffix(path, "/transactions.json")
-		txs := f.txs[id]
-		if txs == nil {
-			txs = []map[string]any{}
-		}
-		json.NewEncoder(w).Encode(map[string]any{"transactions": txs})
-	case r.Method == "POST" && strings.HasSuffix(path, "/transactions.json"):
-		id := strings.TrimSuffix(path, "/transactions.json")
-		var body struct {
-			Transaction map[string]any `json:"transaction"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.Transaction["kind"] != "capture" {
-			http.Error(w, `{"errors":"bad transaction"}`, http.StatusUnprocessableEntity)
-			return
-		}
-		tx := body.Transaction
-		f.nextID++
-		stored := map[string]any{"id": f.nextID, "kind": "capture", "status": "success", "parent_id": tx["parent_id"], "amount": tx["amount"], "currency": tx["currency"]}
-		f.txs[id] = append(f.txs[id], stored)
-		if tx["parent_id"] == nil {
-			f.markPaid[id] = append(f.markPaid[id], tx)
-		} else {
-			f.captures[id] = append(f.captures[id], int64(tx["parent_id"].(float64)))
-		}
-		w.WriteHeader(http.StatusCreated)
-		json.NewEncoder(w).Encode(map[string]any{"transaction": stored})
-	case r.Method == "GET" && strings.HasSuffix(path, ".json"):
-		id := strings.TrimSuffix(path, ".json")
-		var at any
-		if f.cancelled[id] {
-			at = "2026-11-25T12:00:00Z"
-		}
-		json.NewEncoder(w).Encode(map[string]any{"order": map[string]any{"id": id, "cancelled_at": at}})
-	case r.Method == "POST" && strings.HasSuffix(path, "/cancel.json"):
-		id := strings.TrimSuffix(path, "/cancel.json")
-		if b, _ := io.ReadAll(r.Body); len(b) != 0 {
-			http.Error(w, `{"errors":"unexpected body"}`, http.StatusBadRequest)
-			return
-		}
-		f.cancels[id]++
-		f.cancelled[id] = true
-		json.NewEncoder(w).Encode(map[string]any{"order": map[string]any{"id": id}})
-	default:
-		http.Error(w, `{"errors":"Not Found"}`, http.StatusNotFound)
-	}
-}
-
-func (f *fakeShopify) snapshot() (markPaid map[string]int, captures map[string][]int64, cancels map[string]int, bad int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	markPaid = map[string]int{}
-	for k, v := range f.markPaid {
-		markPaid[k] = len(v)
-	}
-	captures = map[string][]int64{}
-	for k, v := range f.captures {
-		captures[k] = append([]int64{}, v...)
-	}
-	cancels = map[string]int{}
-	for k, v := range f.cancels {
-		cancels[k] = v
-	}
-	return markPaid, captures, cancels, f.badToken
-}
-
-// Paid and annulled orders become the reference's Admin API calls, with the
-// access token, exactly once per event even when Shopify first answers 500
-// or 429, and a redelivered OrderPaid neither captures nor marks paid twice.
+// Paid and annulled orders become GraphQL Admin calls, exactly once per
+// event even when Shopify first answers 5xx or THROTTLED, and a redelivered
+// OrderPaid neither captures nor marks paid twice. The token comes from the
+// client-credentials grant and is renewed when Shopify starts refusing it.
 func TestShopifyPluginMarksPaidCapturesAndCancelsExactlyOnce(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
-		fake, srv := newFakeShopify(t)
-		fake.txs["1001"] = []map[string]any{{"id": 555, "kind": "authorization", "status": "success", "parent_id": nil, "amount": "10.00", "currency": "USD", "test": true}}
-		fake.fail["POST /orders/1001/transactions.json"] = []int{500}
-		fake.fail["GET /orders/1002.json"] = []int{429}
-		fake.fail["GET /orders/1003/transactions.json"] = []int{503, 429}
+		fake := shopifytest.New("client-id-1", "client-secret-1")
+		t.Cleanup(fake.Close)
+		fake.AddOrder(shopifytest.Order{ID: 1001, Total: "10.00", FinancialStatus: "AUTHORIZED",
+			Transactions: []shopifytest.Transaction{{ID: 555, Kind: "AUTHORIZATION", Status: "SUCCESS", Amount: "10.00", Currency: "USD"}}})
+		fake.AddOrder(shopifytest.Order{ID: 1002, Total: "5.00"})
+		fake.AddOrder(shopifytest.Order{ID: 1003, Total: "15.90"})
+		fake.Fail("orderCapture", shopifytest.Fault{Status: 500})
+		fake.Fail("orderCancel", shopifytest.Fault{Throttled: true})
+		fake.Fail("orderMarkAsPaid", shopifytest.Fault{Status: 503}, shopifytest.Fault{Throttled: true})
 		env := envMap{
-			"TPG_SHOPIFY_API_URL":            srv.URL + apiPrefix,
-			"TPG_SHOPIFY_ADMIN_ACCESS_TOKEN": fake.token,
-			"TPG_SHOPIFY_CAPTURE_PAYMENTS":   "yes",
+			"TPG_SHOPIFY_API_URL":          fake.APIURL(),
+			"TPG_SHOPIFY_CLIENT_ID":        fake.ClientID,
+			"TPG_SHOPIFY_CAPTURE_PAYMENTS": "yes",
 		}
 		sink := &logSink{}
-		mgr := start(t, baseConfig(db, env, sink))
-		if p := pluginInfo(t, mgr, "shopify"); p.State != "active" || len(p.HTTPHosts) != 1 || !strings.HasPrefix(srv.URL, "http://"+p.HTTPHosts[0]) {
+		cfg, _ := withAppCredentials(baseConfig(db, env, sink), fake)
+		mgr := start(t, cfg)
+		if p := pluginInfo(t, mgr, "shopify"); p.State != "active" || len(p.HTTPHosts) != 1 || p.HTTPHosts[0] != fake.Host() {
 			t.Fatalf("shopify plugin = %+v", p)
-		}
-		// The webhook plugin has no URL: reported, and subscribed to nothing.
-		if p := pluginInfo(t, mgr, "webhook"); p.State != "unconfigured" || !strings.Contains(p.Error, "TPG_PLUGIN_WEBHOOK_URLS") {
-			t.Fatalf("webhook plugin = %+v", p)
-		}
-		if !sink.contains("plugin not configured") {
-			t.Fatal("missing configuration was not logged")
 		}
 
 		paid := order("1001", core.OrderPaid)
 		appendEvent(t, db, core.EventOrderPaid, core.OrderEvent{Order: paid})
 		appendEvent(t, db, core.EventOrderPaid, core.OrderEvent{Order: order("not-a-shopify-id", core.OrderPaid)})
-		cancelled := order("1002", core.OrderCancelled)
-		appendEvent(t, db, core.EventOrderAnnulled, core.OrderAnnulledEvent{Order: cancelled, Status: core.OrderCancelled})
-		o3 := order("1003", core.OrderPaid)
-		o3.OriginalPrice, o3.AmountOutstanding = str("15.90"), nil
-		appendEvent(t, db, core.EventOrderPaid, core.OrderEvent{Order: o3})
-		// Events the plugin does not subscribe to are not delivered.
+		cancelled := order("1002", core.OrderExpired)
+		appendEvent(t, db, core.EventOrderAnnulled, core.OrderAnnulledEvent{Order: cancelled, Status: core.OrderExpired})
+		appendEvent(t, db, core.EventOrderPaid, core.OrderEvent{Order: order("1003", core.OrderPaid)})
 		appendEvent(t, db, core.EventNewOrder, core.OrderEvent{Order: order("1004", core.OrderNew)})
 		mgr.Notify()
 
 		waitFor(t, "Shopify calls", 30*time.Second, func() bool {
-			mp, _, c, _ := fake.snapshot()
-			return mp["1001"] == 1 && mp["1003"] == 1 && c["1002"] == 1
+			o1, _ := fake.Order(1001)
+			o2, _ := fake.Order(1002)
+			o3, _ := fake.Order(1003)
+			return len(o1.Captures) == 1 && o3.MarkedPaid == 1 && o2.Cancels == 1
 		})
-		// The same OrderPaid again (a redelivery): Shopify already shows the
-		// order paid and the authorisation captured, so nothing is repeated.
+		// Shopify revokes the token mid-run: the next call gets a 401, the
+		// host renews the token once and the call goes through.
+		issued := fake.Stats().TokensIssued
+		fake.ExpireTokens()
+		// The same events again (a redelivery): Shopify already shows the
+		// orders paid, captured and cancelled, so nothing is repeated.
 		appendEvent(t, db, core.EventOrderPaid, core.OrderEvent{Order: paid})
-		appendEvent(t, db, core.EventOrderAnnulled, core.OrderAnnulledEvent{Order: cancelled, Status: core.OrderCancelled})
+		appendEvent(t, db, core.EventOrderPaid, core.OrderEvent{Order: order("1003", core.OrderPaid)})
+		appendEvent(t, db, core.EventOrderAnnulled, core.OrderAnnulledEvent{Order: cancelled, Status: core.OrderExpired})
 		mgr.Notify()
 		waitFor(t, "all delivered", 30*time.Second, func() bool { p := pluginInfo(t, mgr, "shopify"); return p.Pending == 0 })
 
-		mp, caps, cancels, bad := fake.snapshot()
-		if mp["1001"] != 1 || mp["1003"] != 1 || len(mp) != 2 {
-			t.Fatalf("mark-as-paid calls = %v, want one each for 1001 and 1003", mp)
+		o1, _ := fake.Order(1001)
+		o2, _ := fake.Order(1002)
+		o3, _ := fake.Order(1003)
+		if len(o1.Captures) != 1 || o1.Captures[0] != 555 || o1.MarkedPaid != 0 || o1.FinancialStatus != "PAID" {
+			t.Fatalf("order 1001 = %+v, want authorisation 555 captured once and no mark-as-paid", o1)
 		}
-		if len(caps["1001"]) != 1 || caps["1001"][0] != 555 || len(caps) != 1 {
-			t.Fatalf("captures = %v, want authorisation 555 captured once", caps)
+		if o3.MarkedPaid != 1 || o3.FinancialStatus != "PAID" {
+			t.Fatalf("order 1003 = %+v, want marked paid once", o3)
 		}
-		if cancels["1002"] != 1 || len(cancels) != 1 {
-			t.Fatalf("cancels = %v", cancels)
+		if o2.Cancels != 1 || !o2.Restocked || o2.Refunded || o2.NotifyCustomer || o2.CancelReason != "OTHER" || !strings.Contains(o2.StaffNote, "expired") {
+			t.Fatalf("order 1002 = %+v, want cancelled once, restocked, not refunded, with a staff note", o2)
 		}
-		if bad != 0 {
-			t.Fatalf("%d requests without the access token", bad)
+		st := fake.Stats()
+		if st.TokensIssued != issued+1 || st.Rejected != 1 {
+			t.Fatalf("tokens issued %d (was %d), rejected calls %d: want one renewal after one 401", st.TokensIssued, issued, st.Rejected)
 		}
-		fake.mu.Lock()
-		body1001 := fake.markPaid["1001"][0]
-		body1003 := fake.markPaid["1003"][0]
-		fake.mu.Unlock()
-		// Capture mode records amount_outstanding; otherwise original_price
-		// (falling back to amount_outstanding), in the order's currency.
-		if body1001["amount"] != "10.00" || body1001["currency"] != "USD" || body1001["kind"] != "capture" || body1001["parent_id"] != nil {
-			t.Fatalf("mark paid body = %v", body1001)
+		if len(st.RESTCalls) != 0 {
+			t.Fatalf("REST calls: %v", st.RESTCalls)
 		}
-		if body1003["amount"] != "15.90" {
-			t.Fatalf("mark paid body = %v", body1003)
+		if st.Count("orderMarkAsPaid") != 1 || st.Count("orderCapture") != 1 || st.Count("orderCancel") != 1 {
+			t.Fatalf("mutations answered: %v", st.Ops)
 		}
 		if p := pluginInfo(t, mgr, "shopify"); p.Failed != 0 || p.LastError != "" {
 			t.Fatalf("state after success = %+v", p)
 		}
-		fails, _ := mgr.FailedDeliveries(t.Context())
-		if len(fails) != 0 {
+		if fails, _ := mgr.FailedDeliveries(t.Context()); len(fails) != 0 {
 			t.Fatalf("failed deliveries: %+v", fails)
+		}
+		if sink.contains("shpat_fake") || sink.contains(fake.ClientSecret) {
+			t.Fatal("a token or the client secret was logged")
 		}
 	})
 }
 
-// A 404 from Shopify is not worth retrying: the delivery is parked at once
-// and can be redelivered by an admin.
-func TestShopifyPermanentErrorIsParkedAndRedeliverable(t *testing.T) {
-	db := storetest.SQLite(t)
-	fake, srv := newFakeShopify(t)
-	env := envMap{"TPG_SHOPIFY_SHOP": "ignored.myshopify.com", "TPG_SHOPIFY_API_URL": srv.URL + apiPrefix, "TPG_SHOPIFY_ADMIN_ACCESS_TOKEN": fake.token}
-	cfg := baseConfig(db, env, &logSink{})
-	mgr := start(t, cfg)
-	fake.mu.Lock()
-	fake.fail["GET /orders/2001/transactions.json"] = []int{404}
-	fake.mu.Unlock()
-	ev := appendEvent(t, db, core.EventOrderPaid, core.OrderEvent{Order: order("2001", core.OrderPaid)})
-	mgr.Notify()
-	var fails []pluginsFailed
-	waitFor(t, "parked", 20*time.Second, func() bool {
-		f, _ := mgr.FailedDeliveries(t.Context())
-		fails = fails[:0]
-		for _, x := range f {
-			fails = append(fails, pluginsFailed{x.ID, x.PluginID, x.EventID, x.Attempts, x.LastError})
+// userErrors are permanent: the delivery is parked at once (the admin's
+// failed-deliveries list shows Shopify's message) and can be redelivered.
+func TestShopifyUserErrorIsParkedAndRedeliverable(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		fake := shopifytest.New("cid", "csecret")
+		t.Cleanup(fake.Close)
+		fake.AddStaticToken("shpat_fixed")
+		fake.AddOrder(shopifytest.Order{ID: 2001, Total: "3.00"})
+		fake.Fail("orderMarkAsPaid", shopifytest.Fault{UserError: "Order is locked for editing"})
+		// The fixed token of a pre-2026 custom app still works on its own.
+		env := envMap{"TPG_SHOPIFY_API_URL": fake.APIURL(), "TPG_SHOPIFY_ADMIN_ACCESS_TOKEN": "shpat_fixed"}
+		mgr := start(t, baseConfig(db, env, &logSink{}))
+		ev := appendEvent(t, db, core.EventOrderPaid, core.OrderEvent{Order: order("2001", core.OrderPaid)})
+		mgr.Notify()
+		var fails []pluginsFailed
+		waitFor(t, "parked", 20*time.Second, func() bool {
+			f, _ := mgr.FailedDeliveries(t.Context())
+			fails = fails[:0]
+			for _, x := range f {
+				fails = append(fails, pluginsFailed{x.ID, x.PluginID, x.EventID, x.Attempts, x.LastError})
+			}
+			return len(f) == 1
+		})
+		if fails[0].plugin != "shopify" || fails[0].event != ev.ID || fails[0].attempts != 1 || !strings.Contains(fails[0].err, "Order is locked for editing") {
+			t.Fatalf("failed = %+v", fails)
 		}
-		return len(f) == 1
+		if o, _ := fake.Order(2001); o.MarkedPaid != 0 {
+			t.Fatalf("order marked paid despite the user error: %+v", o)
+		}
+		if n, err := mgr.RedeliverAll(t.Context()); err != nil || n != 1 {
+			t.Fatalf("redeliver all: %d %v", n, err)
+		}
+		waitFor(t, "redelivered", 20*time.Second, func() bool { o, _ := fake.Order(2001); return o.MarkedPaid == 1 })
+		waitFor(t, "failure cleared", 20*time.Second, func() bool { f, _ := mgr.FailedDeliveries(t.Context()); return len(f) == 0 })
+		if err := mgr.Redeliver(t.Context(), 424242); err == nil {
+			t.Fatal("redelivering an unknown failure should fail")
+		}
+		if st := fake.Stats(); len(st.RESTCalls) != 0 || st.TokensIssued != 0 {
+			t.Fatalf("stats = %+v", st)
+		}
 	})
-	if fails[0].plugin != "shopify" || fails[0].event != ev.ID || fails[0].attempts != 1 || !strings.Contains(fails[0].err, "HTTP 404") {
-		t.Fatalf("failed = %+v", fails)
-	}
-	if n, err := mgr.RedeliverAll(t.Context()); err != nil || n != 1 {
-		t.Fatalf("redeliver all: %d %v", n, err)
-	}
-	waitFor(t, "redelivered", 20*time.Second, func() bool { mp, _, _, _ := fake.snapshot(); return mp["2001"] == 1 })
-	waitFor(t, "failure cleared", 20*time.Second, func() bool { f, _ := mgr.FailedDeliveries(t.Context()); return len(f) == 0 })
-	if err := mgr.Redeliver(t.Context(), 424242); err == nil {
-		t.Fatal("redelivering an unknown failure should fail")
-	}
 }
 
 type pluginsFailed struct {

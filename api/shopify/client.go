@@ -1,8 +1,13 @@
-// Package shopify is the small Shopify Admin API client the server needs:
-// GraphQL reads of product variants and open orders, the variant Tari-price
-// metafield update used when the exchange rate changes, and exact decimal
-// price conversion. Marking orders paid or cancelled is the shopify plugin's
-// job, not this package's.
+// Package shopify is the small Shopify Admin API client the server and
+// taritools need, GraphQL only: reads of product variants, open orders and
+// the shop, the variant Tari-price metafield update used when the exchange
+// rate changes (productVariantsBulkUpdate), webhook subscriptions, and exact
+// decimal price conversion. Tokens come from a TokenSource: the app's
+// client-credentials grant (renewed before expiry and once on a 401) or a
+// fixed token. Calls wait out THROTTLED answers by their reported cost and
+// retry 5xx with backoff; userErrors are permanent errors. Marking orders
+// paid or cancelled is the shopify plugin's job; the server's token reaches
+// it through Transport.
 package shopify
 
 import (
@@ -13,28 +18,46 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
 
 // Client calls the Admin API at BaseURL (https://<shop>/admin/api/<version>
-// or the TPG_SHOPIFY_API_URL override).
+// or the TPG_SHOPIFY_API_URL override) through the GraphQL endpoint only.
 type Client struct {
 	BaseURL string
-	token   string
 	HTTP    *http.Client
+	// MaxAttempts bounds the tries of one call (throttling and 5xx); default 5.
+	MaxAttempts int
+	// Sleep waits between tries; tests may shorten it. nil: a context-aware sleep.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
-// New returns a client with a bounded timeout; no call ever holds a DB
-// transaction open (the callers make sure of that).
+// New returns a client with a fixed token and a bounded timeout; no call ever
+// holds a DB transaction open (the callers make sure of that).
 func New(baseURL, accessToken string) *Client {
-	return &Client{BaseURL: strings.TrimRight(baseURL, "/"), token: accessToken, HTTP: &http.Client{Timeout: 30 * time.Second}}
+	return NewWithTokens(baseURL, StaticToken(accessToken), nil)
 }
 
-// Error is a failed Admin API call.
+// NewWithTokens returns a client whose requests carry src's token (renewed
+// once on a 401). base is the transport underneath; nil means the default.
+func NewWithTokens(baseURL string, src TokenSource, base http.RoundTripper) *Client {
+	baseURL = strings.TrimRight(baseURL, "/")
+	host := ""
+	if u, err := url.Parse(baseURL); err == nil {
+		host = u.Host
+	}
+	return &Client{BaseURL: baseURL, HTTP: &http.Client{Timeout: 30 * time.Second,
+		Transport: &Transport{Host: host, Source: src, Base: base}}}
+}
+
+// Error is a failed Admin API call. Permanent errors (userErrors, a refused
+// request) will fail the same way again; the others may pass on a retry.
 type Error struct {
-	Status int
-	Detail string
+	Status    int
+	Detail    string
+	Permanent bool
 }
 
 func (e *Error) Error() string {
@@ -49,53 +72,163 @@ type gqlRequest struct {
 	Variables map[string]any `json:"variables,omitempty"`
 }
 
+// Cost is the extensions.cost block of a GraphQL answer.
+type Cost struct {
+	RequestedQueryCost float64 `json:"requestedQueryCost"`
+	ActualQueryCost    float64 `json:"actualQueryCost"`
+	ThrottleStatus     struct {
+		MaximumAvailable   float64 `json:"maximumAvailable"`
+		CurrentlyAvailable float64 `json:"currentlyAvailable"`
+		RestoreRate        float64 `json:"restoreRate"`
+	} `json:"throttleStatus"`
+}
+
 type gqlResponse struct {
 	Data   json.RawMessage `json:"data"`
 	Errors []struct {
-		Message string `json:"message"`
+		Message    string `json:"message"`
+		Extensions struct {
+			Code string `json:"code"`
+		} `json:"extensions"`
 	} `json:"errors"`
+	Extensions struct {
+		Cost *Cost `json:"cost"`
+	} `json:"extensions"`
 }
 
-// GraphQL posts one query and decodes its data into out. An errors array or a
-// null data counts as failure.
+// ThrottleWait is how long to wait before a query that was THROTTLED can
+// run: until the bucket has refilled to the requested cost.
+func ThrottleWait(c *Cost) time.Duration {
+	if c == nil || c.ThrottleStatus.RestoreRate <= 0 {
+		return time.Second
+	}
+	missing := c.RequestedQueryCost - c.ThrottleStatus.CurrentlyAvailable
+	if missing <= 0 {
+		return 100 * time.Millisecond
+	}
+	return min(time.Duration(missing/c.ThrottleStatus.RestoreRate*float64(time.Second))+50*time.Millisecond, 20*time.Second)
+}
+
+func (c *Client) sleep(ctx context.Context, d time.Duration) error {
+	if c.Sleep != nil {
+		return c.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// GraphQL posts one query and decodes its data into out. It waits out
+// THROTTLED answers (by the reported cost) and retries 5xx and network
+// failures with exponential backoff, up to MaxAttempts tries. Other errors
+// and a null data count as failure.
 func (c *Client) GraphQL(ctx context.Context, query string, vars map[string]any, out any) error {
+	attempts := c.MaxAttempts
+	if attempts <= 0 {
+		attempts = 5
+	}
+	backoff := 500 * time.Millisecond
+	var err error
+	for i := 0; i < attempts; i++ {
+		var wait time.Duration
+		wait, err = c.graphQLOnce(ctx, query, vars, out)
+		if err == nil || wait < 0 || i == attempts-1 {
+			return err
+		}
+		if wait == 0 {
+			wait = backoff
+			backoff = min(backoff*2, 10*time.Second)
+		}
+		if serr := c.sleep(ctx, wait); serr != nil {
+			return err
+		}
+	}
+	return err
+}
+
+// graphQLOnce makes one try. wait < 0: do not retry; 0: retry with backoff;
+// > 0: retry after that long (throttled).
+func (c *Client) graphQLOnce(ctx context.Context, query string, vars map[string]any, out any) (time.Duration, error) {
 	body, err := json.Marshal(gqlRequest{Query: query, Variables: vars})
 	if err != nil {
-		return err
+		return -1, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.BaseURL+"/graphql.json", bytes.NewReader(body))
 	if err != nil {
-		return err
+		return -1, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Shopify-Access-Token", c.token)
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return &Error{Detail: err.Error()}
+		var se *Error
+		if errors.As(err, &se) && se.Permanent { // the token endpoint refused the app
+			return -1, se
+		}
+		if ctx.Err() != nil {
+			return -1, &Error{Detail: err.Error()}
+		}
+		return 0, &Error{Detail: err.Error()}
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
-		return &Error{Detail: err.Error()}
+		return 0, &Error{Detail: err.Error()}
 	}
-	if resp.StatusCode/100 != 2 {
-		return &Error{Status: resp.StatusCode, Detail: truncate(string(raw), 300)}
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		return time.Second, &Error{Status: resp.StatusCode, Detail: "throttled"}
+	case resp.StatusCode >= 500:
+		return 0, &Error{Status: resp.StatusCode, Detail: truncate(string(raw), 300)}
+	case resp.StatusCode/100 != 2:
+		return -1, &Error{Status: resp.StatusCode, Detail: truncate(string(raw), 300), Permanent: true}
 	}
 	var r gqlResponse
 	if err := json.Unmarshal(raw, &r); err != nil {
-		return &Error{Detail: "invalid GraphQL response: " + err.Error()}
+		return -1, &Error{Detail: "invalid GraphQL response: " + err.Error()}
 	}
 	if len(r.Errors) > 0 {
 		msgs := make([]string, len(r.Errors))
+		throttled := false
 		for i, e := range r.Errors {
 			msgs[i] = e.Message
+			throttled = throttled || e.Extensions.Code == "THROTTLED"
 		}
-		return &Error{Detail: strings.Join(msgs, "; ")}
+		if throttled {
+			return ThrottleWait(r.Extensions.Cost), &Error{Detail: "THROTTLED: " + strings.Join(msgs, "; ")}
+		}
+		return -1, &Error{Detail: strings.Join(msgs, "; "), Permanent: true}
 	}
 	if len(r.Data) == 0 || string(r.Data) == "null" {
-		return &Error{Detail: "GraphQL response has no data"}
+		return -1, &Error{Detail: "GraphQL response has no data"}
 	}
-	return json.Unmarshal(r.Data, out)
+	return -1, json.Unmarshal(r.Data, out)
+}
+
+// UserError is one entry of a mutation's userErrors.
+type UserError struct {
+	Field   []string `json:"field"`
+	Message string   `json:"message"`
+	Code    string   `json:"code,omitempty"`
+}
+
+// userErrorsErr turns a non-empty userErrors list into a permanent Error.
+func userErrorsErr(what string, ue []UserError) error {
+	if len(ue) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(ue))
+	for i, e := range ue {
+		msgs[i] = e.Message
+		if len(e.Field) > 0 {
+			msgs[i] = strings.Join(e.Field, ".") + ": " + e.Message
+		}
+	}
+	return &Error{Detail: what + ": " + strings.Join(msgs, "; "), Permanent: true}
 }
 
 func truncate(s string, n int) string {
@@ -171,42 +304,42 @@ func (c *Client) AllProductVariants(ctx context.Context) ([]Variant, error) {
 	return nil, &Error{Detail: "too many pages of product variants"}
 }
 
-// SetVariantTariPrice writes the custom.tari_price metafield (µT as a decimal
-// string), updating the existing metafield or creating it.
-func (c *Client) SetVariantTariPrice(ctx context.Context, v Variant, microTari int64) error {
+// tariPriceMetafield is the metafield input that sets a variant's Tari price
+// (µT as a decimal string), updating the existing metafield or creating it.
+func tariPriceMetafield(v Variant, microTari int64) map[string]any {
 	value := fmt.Sprintf("%d", microTari)
-	var mf map[string]any
 	if v.Metafield != nil && v.Metafield.ID != "" {
-		mf = map[string]any{"id": v.Metafield.ID, "value": value}
-	} else {
-		mf = map[string]any{"namespace": "custom", "key": "tari_price", "type": "number_integer", "value": value}
+		return map[string]any{"id": v.Metafield.ID, "value": value}
 	}
-	q := `mutation($input: ProductVariantInput!) { productVariantUpdate(input: $input) { productVariant { id } userErrors { field message } } }`
+	return map[string]any{"namespace": "custom", "key": "tari_price", "type": "number_integer", "value": value}
+}
+
+// maxBulkVariants is how many variants one productVariantsBulkUpdate carries.
+const maxBulkVariants = 250
+
+const bulkUpdateMutation = `mutation($productId: ID!, $variants: [ProductVariantsBulkInput!]!) { productVariantsBulkUpdate(productId: $productId, variants: $variants) { productVariants { id } userErrors { field message code } } }`
+
+// setTariPrices writes the Tari prices of some variants of one product with
+// productVariantsBulkUpdate.
+func (c *Client) setTariPrices(ctx context.Context, productID string, inputs []map[string]any) error {
 	var out struct {
-		ProductVariantUpdate struct {
-			UserErrors []struct {
-				Message string `json:"message"`
-			} `json:"userErrors"`
-		} `json:"productVariantUpdate"`
+		ProductVariantsBulkUpdate struct {
+			UserErrors []UserError `json:"userErrors"`
+		} `json:"productVariantsBulkUpdate"`
 	}
-	if err := c.GraphQL(ctx, q, map[string]any{"input": map[string]any{"id": v.ID, "metafields": []any{mf}}}, &out); err != nil {
+	if err := c.GraphQL(ctx, bulkUpdateMutation, map[string]any{"productId": productID, "variants": inputs}, &out); err != nil {
 		return err
 	}
-	if ue := out.ProductVariantUpdate.UserErrors; len(ue) > 0 {
-		msgs := make([]string, len(ue))
-		for i, e := range ue {
-			msgs[i] = e.Message
-		}
-		return &Error{Detail: "variant update failed: " + strings.Join(msgs, "; ")}
-	}
-	return nil
+	return userErrorsErr("variant update failed", out.ProductVariantsBulkUpdate.UserErrors)
 }
 
 // RepriceVariants sets every variant's Tari price to rate × price, skipping
-// those already correct. It returns how many were updated.
+// those already correct, one productVariantsBulkUpdate per product. It
+// returns how many were updated.
 func (c *Client) RepriceVariants(ctx context.Context, variants []Variant, rate int64) (int, error) {
-	n := 0
 	var errs []error
+	byProduct := map[string][]map[string]any{}
+	var products []string
 	for _, v := range variants {
 		want, err := PriceToMicroTari(v.Price, rate)
 		if err != nil {
@@ -216,11 +349,23 @@ func (c *Client) RepriceVariants(ctx context.Context, variants []Variant, rate i
 		if v.Metafield != nil && v.Metafield.Value == fmt.Sprintf("%d", want) {
 			continue
 		}
-		if err := c.SetVariantTariPrice(ctx, v, want); err != nil {
-			errs = append(errs, err)
-			continue
+		if _, ok := byProduct[v.Product.ID]; !ok {
+			products = append(products, v.Product.ID)
 		}
-		n++
+		byProduct[v.Product.ID] = append(byProduct[v.Product.ID], map[string]any{"id": v.ID, "metafields": []any{tariPriceMetafield(v, want)}})
+	}
+	n := 0
+	for _, p := range products {
+		in := byProduct[p]
+		for len(in) > 0 {
+			chunk := in[:min(len(in), maxBulkVariants)]
+			in = in[len(chunk):]
+			if err := c.setTariPrices(ctx, p, chunk); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			n += len(chunk)
+		}
 	}
 	return n, errors.Join(errs...)
 }

@@ -42,7 +42,7 @@ func TestPriceToMicroTari(t *testing.T) {
 func TestRepriceAndOpenOrders(t *testing.T) {
 	var updates []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/admin/api/2024-04/graphql.json" || r.Header.Get("X-Shopify-Access-Token") != "tok" {
+		if r.URL.Path != "/admin/api/2026-10/graphql.json" || r.Header.Get("X-Shopify-Access-Token") != "tok" {
 			http.Error(w, "bad", 401)
 			return
 		}
@@ -56,9 +56,9 @@ func TestRepriceAndOpenOrders(t *testing.T) {
 			} else {
 				io.WriteString(w, `{"data":{"productVariants":{"pageInfo":{"endCursor":null,"hasNextPage":false},"nodes":[{"id":"gid://shopify/ProductVariant/2","price":"2.5","product":{"id":"p","title":"t"},"metafield":null}]}}}`)
 			}
-		case strings.Contains(req.Query, "productVariantUpdate"):
+		case strings.Contains(req.Query, "productVariantsBulkUpdate"):
 			updates = append(updates, string(b))
-			io.WriteString(w, `{"data":{"productVariantUpdate":{"productVariant":{"id":"x"},"userErrors":[]}}}`)
+			io.WriteString(w, `{"data":{"productVariantsBulkUpdate":{"productVariants":[{"id":"x"}],"userErrors":[]}}}`)
 		case strings.Contains(req.Query, "orders("):
 			io.WriteString(w, `{"data":{"orders":{"pageInfo":{"hasNextPage":false},"nodes":[{"id":"gid://shopify/Order/42","name":"#1001","totalPrice":"1.00","currencyCode":"USD","customer":null}]}}}`)
 		default:
@@ -66,7 +66,7 @@ func TestRepriceAndOpenOrders(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	c := New(srv.URL+"/admin/api/2024-04/", "tok")
+	c := New(srv.URL+"/admin/api/2026-10/", "tok")
 	vs, err := c.AllProductVariants(context.Background())
 	if err != nil || len(vs) != 2 {
 		t.Fatal(vs, err)

@@ -76,7 +76,7 @@ func start(t *testing.T, dbURL string, env map[string]string) *server {
 		"TPG_HOST": "127.0.0.1", "TPG_PORT": "0", "TPG_DATABASE_URL": dbURL,
 		"TPG_JWT_SIGNING_KEY": key.Hex(), "TPG_JWT_VERIFICATION_KEY": key.PublicKey().Hex(),
 		"TPG_PAYMENT_WALLET_ADDRESS": s.pay.Addr.Base58(), "TPG_SHOPIFY_HMAC_SECRET": secret,
-		"TPG_SHOPIFY_API_URL": "http://127.0.0.1:1/admin/api/2024-04", // unreachable: no Shopify in these flows
+		"TPG_SHOPIFY_API_URL": "http://127.0.0.1:1/admin/api/2026-10", // unreachable: no Shopify in these flows
 	}
 	for k, v := range env {
 		vars[k] = v

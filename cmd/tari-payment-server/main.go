@@ -23,6 +23,7 @@ import (
 
 	"github.com/tari-payment/tps/api"
 	"github.com/tari-payment/tps/api/metrics"
+	"github.com/tari-payment/tps/api/shopify"
 	"github.com/tari-payment/tps/core/config"
 	"github.com/tari-payment/tps/core/engine"
 	"github.com/tari-payment/tps/core/store"
@@ -93,7 +94,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		UnpaidTimeout:             cfg.UnpaidOrderTimeout,
 	})
 
-	plugins, notify, stopPlugins, err := startPlugins(ctx, cfg, getenv, db, eng, log)
+	// One Admin API token source for the server's calls and the shopify plugin's.
+	shopTokens := shopify.TokensFromConfig(cfg)
+	plugins, notify, stopPlugins, err := startPlugins(ctx, cfg, getenv, db, eng, log, shopify.PluginTransport(cfg, shopTokens))
 	if err != nil {
 		return fmt.Errorf("starting plugins: %w", err)
 	}
@@ -104,7 +107,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	srv := api.New(api.Options{
 		Config: cfg, Engine: eng, ServerKey: pre.serverKey, Plugins: plugins,
-		Logger: log, AccessLog: stderr,
+		Logger: log, AccessLog: stderr, Shopify: shopify.NewFromConfig(cfg, shopTokens),
 	})
 	ln, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {

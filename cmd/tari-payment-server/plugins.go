@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 
 	"github.com/tari-payment/tps/api"
@@ -22,15 +23,23 @@ import (
 //
 // TPG_PLUGIN_CACHE_DIR (default <data dir>/plugin-cache) holds the compiled
 // modules and the default plugins built from source.
-func startPlugins(ctx context.Context, cfg config.Config, getenv func(string) string, db *store.DB, _ *engine.Engine, log *slog.Logger) (api.PluginAdmin, func(), func(), error) {
+//
+// shopifyAuth, when not nil, carries the shipped shopify plugin's requests to
+// the shop and adds the server's current Admin API token to them.
+func startPlugins(ctx context.Context, cfg config.Config, getenv func(string) string, db *store.DB, _ *engine.Engine, log *slog.Logger, shopifyAuth http.RoundTripper) (api.PluginAdmin, func(), func(), error) {
 	cacheDir := getenv("TPG_PLUGIN_CACHE_DIR")
 	if cacheDir == "" {
 		cacheDir = filepath.Join(cfg.DataDir, "plugin-cache")
 	}
+	var transports map[string]http.RoundTripper
+	if shopifyAuth != nil {
+		transports = map[string]http.RoundTripper{"shopify": shopifyAuth}
+	}
 	mgr, err := plugins.Start(ctx, plugins.Config{
-		Dir:      cfg.PluginsDir,
-		CacheDir: cacheDir,
-		DB:       db,
+		Transports: transports,
+		Dir:        cfg.PluginsDir,
+		CacheDir:   cacheDir,
+		DB:         db,
 		Env: func(k string) (string, bool) {
 			v := getenv(k)
 			return v, v != ""

@@ -16,83 +16,11 @@ import (
 	"time"
 
 	"github.com/tari-payment/tps/api/apitest"
+	"github.com/tari-payment/tps/api/shopify/shopifytest"
+	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/store"
-	"github.com/tari-payment/tps/core/store/storetest"
 	"github.com/tari-payment/tps/core/tari"
 )
-
-// fakeShopifyREST records the Admin REST calls the shopify plugin makes and
-// fails the first "mark paid" with a 500 and the first cancel with a 429, so
-// the test also proves the retry path delivers exactly one effective call.
-type fakeShopifyREST struct {
-	mu        sync.Mutex
-	calls     []string
-	tx        map[string][]map[string]any
-	cancelled map[string]bool
-	failed500 bool
-	failed429 bool
-	badTokens int
-}
-
-func (f *fakeShopifyREST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if r.Header.Get("X-Shopify-Access-Token") != "shpat_test" {
-		f.badTokens++
-		http.Error(w, `{"errors":"bad token"}`, http.StatusUnauthorized)
-		return
-	}
-	path := strings.TrimPrefix(r.URL.Path, "/admin/api/2024-04")
-	parts := strings.Split(strings.Trim(path, "/"), "/") // orders, <id>, transactions.json | cancel.json
-	if len(parts) < 2 || parts[0] != "orders" {
-		http.NotFound(w, r)
-		return
-	}
-	id := strings.TrimSuffix(parts[1], ".json")
-	switch {
-	case r.Method == "GET" && len(parts) == 3 && parts[2] == "transactions.json":
-		json.NewEncoder(w).Encode(map[string]any{"transactions": f.tx[id]})
-	case r.Method == "POST" && len(parts) == 3 && parts[2] == "transactions.json":
-		if !f.failed500 {
-			f.failed500 = true
-			http.Error(w, "boom", http.StatusInternalServerError)
-			return
-		}
-		var body struct {
-			Transaction map[string]any `json:"transaction"`
-		}
-		json.NewDecoder(r.Body).Decode(&body)
-		t := body.Transaction
-		t["id"], t["status"] = len(f.tx[id])+1, "success"
-		f.tx[id] = append(f.tx[id], t)
-		f.calls = append(f.calls, "paid "+id+" "+t["amount"].(string))
-		w.Write([]byte(`{"transaction":{}}`))
-	case r.Method == "GET" && len(parts) == 2:
-		var at any
-		if f.cancelled[id] {
-			at = "2024-03-01T10:00:00Z"
-		}
-		json.NewEncoder(w).Encode(map[string]any{"order": map[string]any{"id": id, "cancelled_at": at}})
-	case r.Method == "POST" && len(parts) == 3 && parts[2] == "cancel.json":
-		if !f.failed429 {
-			f.failed429 = true
-			w.Header().Set("Retry-After", "1")
-			http.Error(w, "slow down", http.StatusTooManyRequests)
-			return
-		}
-		f.cancelled[id] = true
-		f.calls = append(f.calls, "cancel "+id)
-		w.Write([]byte(`{"order":{}}`))
-	default:
-		http.NotFound(w, r)
-	}
-}
-
-func (f *fakeShopifyREST) snapshot() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.calls...)
-}
 
 // webhookReceiver checks each delivery's signature and records event ids.
 type webhookReceiver struct {
@@ -123,43 +51,110 @@ func (h *webhookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (h *webhookReceiver) count() int { h.mu.Lock(); defer h.mu.Unlock(); return len(h.seen) }
 
-// TestDefaultPluginsThroughServer runs the server as a merchant would, with
-// the shipped shopify and webhook plugins configured: a paid order is marked
-// paid on Shopify once (despite a 500 on the first try), a cancelled order is
-// cancelled once (despite a 429), and every outbox event reaches the webhook
-// receiver with a valid signature.
+// TestDefaultPluginsThroughServer runs the server as a merchant connecting a
+// store today would, with only the app's client id and secret (no fixed
+// token, no separate HMAC secret) and the shipped shopify and webhook
+// plugins: the webhooks verify with the client secret, an order paid through
+// the wallet is marked paid in Shopify through GraphQL (despite a 5xx on the
+// first try), an order that expires here is cancelled in Shopify with its
+// stock restocked (despite a THROTTLED answer), an order Shopify refuses to
+// mark paid (userErrors) is listed in the failed deliveries, nothing calls
+// REST, and every outbox event reaches the webhook receiver with a valid
+// signature.
 func TestDefaultPluginsThroughServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the default plugins")
 	}
-	shop := &fakeShopifyREST{tx: map[string][]map[string]any{}, cancelled: map[string]bool{}}
-	shopSrv := httptest.NewServer(shop)
-	defer shopSrv.Close()
+	cache := filepath.Join(t.TempDir(), "cache") // the plugins are built once
+	for name, url := range dbURLs(t) {
+		t.Run(name, func(t *testing.T) { testDefaultPlugins(t, url(t), cache) })
+	}
+}
+
+func testDefaultPlugins(t *testing.T, dbURL, cache string) {
+	shop := shopifytest.New("app-client-id", secret)
+	defer shop.Close()
+	shop.AddOrder(shopifytest.Order{ID: 1001, Total: "12.50", Currency: "XTR"})
+	shop.AddOrder(shopifytest.Order{ID: 1002, Total: "3.00", Currency: "XTR"})
+	shop.Fail("orderMarkAsPaid", shopifytest.Fault{Status: 502})
+	shop.Fail("orderCancel", shopifytest.Fault{Throttled: true})
 	hook := &webhookReceiver{seen: map[string]string{}}
 	hookSrv := httptest.NewServer(hook)
 	defer hookSrv.Close()
 
-	dbURL := storetest.SQLiteURL(t)
 	s := start(t, dbURL, map[string]string{
-		"TPG_SHOPIFY_API_URL":            shopSrv.URL + "/admin/api/2024-04",
-		"TPG_SHOPIFY_ADMIN_ACCESS_TOKEN": "shpat_test",
-		"TPG_PLUGIN_WEBHOOK_URLS":        hookSrv.URL + "/events",
-		"TPG_PLUGIN_WEBHOOK_SECRET":      "whsec",
-		"TPG_PLUGIN_CACHE_DIR":           filepath.Join(t.TempDir(), "cache"),
+		"TPG_SHOPIFY_API_URL":         shop.APIURL(),
+		"TPG_SHOPIFY_CLIENT_ID":       shop.ClientID,
+		"TPG_SHOPIFY_CLIENT_SECRET":   secret,
+		"TPG_SHOPIFY_HMAC_SECRET":     "", // defaults to the client secret
+		"TPG_PLUGIN_WEBHOOK_URLS":     hookSrv.URL + "/events",
+		"TPG_PLUGIN_WEBHOOK_SECRET":   "whsec",
+		"TPG_PLUGIN_CACHE_DIR":        cache,
+		"TPG_UNCLAIMED_ORDER_TIMEOUT": "2s",
+		"TPG_EXPIRY_CHECK_INTERVAL":   "200ms",
 	})
 
+	// The server's own Admin calls (shop currency, repricing) and the plugin's
+	// share one token source: one token for the whole run.
+	shop.AddVariant(31, shopifytest.Variant{ProductID: 3, Price: "2.00"})
+	if r := s.adm("POST", "/api/exchange_rate", map[string]any{"currency": "USD", "rate": 4_000_000}); r.Status != 200 {
+		t.Fatalf("rate: %d %s", r.Status, r.Body)
+	}
+	if p := shop.VariantTariPrice(31); p != "8000000" {
+		t.Fatalf("variant repriced to %q", p)
+	}
 	cust := apitest.NewWallet()
 	memo := tari.SignMemo(cust.Key, cust.Addr, "1001")
 	note, _ := json.Marshal(memo)
 	s.order("1001", "c1", "12.50", apitest.Str(string(note)))
-	s.order("1002", "c2", "3.00", nil)
+	s.order("1002", "c2", "3.00", nil) // never claimed: expires
+	// Shopify refuses to mark 1003 paid: parked, shown in the failed list.
+	shop.AddOrder(shopifytest.Order{ID: 1003, Total: "1.00", Currency: "XTR"})
+	shop.Fail("orderMarkAsPaid", shopifytest.Fault{OrderID: 1003, UserError: "Order is locked for editing"})
+	cust3 := apitest.NewWallet()
+	note3, _ := json.Marshal(tari.SignMemo(cust3.Key, cust3.Addr, "1003"))
+	s.order("1003", "c3", "1.00", apitest.Str(string(note3)))
+	s.payIn(cust3.Addr, 1_000_000, "tx-1003", nil, nil)
+	s.confirm("tx-1003")
 	s.payIn(cust.Addr, 12_500_000, "tx-1001", nil, nil)
 	s.confirm("tx-1001")
 	if st := s.status("1001"); st != "Paid" {
 		t.Fatalf("order 1001: %s", st)
 	}
-	if r := s.adm("POST", "/api/cancel", map[string]any{"order_id": "1002", "reason": "customer asked"}); r.Status != 200 {
-		t.Fatalf("cancel: %d %s", r.Status, r.Body)
+
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		o1, _ := shop.Order(1001)
+		o2, _ := shop.Order(1002)
+		failed := s.adm("GET", "/api/plugins/deliveries/failed", nil)
+		if o1.MarkedPaid == 1 && o2.Cancels == 1 && strings.Contains(string(failed.Body), "Order is locked for editing") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Shopify: 1001 %+v, 1002 %+v\n%s", o1, o2, s.out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if st := s.status("1002"); st != "Expired" {
+		t.Fatalf("order 1002: %s", st)
+	}
+	o1, _ := shop.Order(1001)
+	o2, _ := shop.Order(1002)
+	if o1.FinancialStatus != "PAID" || o1.CancelledAt != nil {
+		t.Fatalf("order 1001 in Shopify = %+v", o1)
+	}
+	if !o2.Restocked || o2.Refunded || o2.CancelReason == "" || !strings.Contains(o2.StaffNote, "expired") {
+		t.Fatalf("order 1002 in Shopify = %+v, want cancelled with restock, no refund, a staff note", o2)
+	}
+	if o3, _ := shop.Order(1003); o3.MarkedPaid != 0 {
+		t.Fatalf("order 1003 in Shopify = %+v", o3)
+	}
+	st := shop.Stats()
+	if len(st.RESTCalls) != 0 || st.TokensIssued != 1 || st.Rejected != 0 || st.Count("productVariantsBulkUpdate") != 1 {
+		t.Fatalf("Shopify stats = %+v", st)
+	}
+	if strings.Contains(s.out.String(), "shpat_fake") || strings.Contains(s.out.String(), secret) {
+		t.Fatal("the log holds a token or the client secret")
 	}
 
 	db, err := store.Connect(dbURL)
@@ -167,31 +162,26 @@ func TestDefaultPluginsThroughServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	events, err := store.EventsAfter(context.Background(), db, 0, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(90 * time.Second)
-	for time.Now().Before(deadline) && (len(shop.snapshot()) < 2 || hook.count() < len(events)) {
-		time.Sleep(100 * time.Millisecond)
-	}
-	calls := shop.snapshot()
-	if strings.Join(calls, ";") != "paid 1001 12.50;cancel 1002" && strings.Join(calls, ";") != "cancel 1002;paid 1001 12.50" {
-		t.Fatalf("Shopify calls = %q, want one mark-paid of 1001 and one cancel of 1002\n%s", calls, s.out.String())
+	var events []core.Event
+	for time.Now().Before(deadline) {
+		if events, err = store.EventsAfter(context.Background(), db, 0, 1000); err != nil {
+			t.Fatal(err)
+		}
+		if hook.count() >= len(events) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	hook.mu.Lock()
-	defer hook.mu.Unlock()
-	if hook.badSig != 0 || shop.badTokens != 0 {
-		t.Fatalf("bad signatures %d, bad tokens %d", hook.badSig, shop.badTokens)
+	if hook.badSig != 0 {
+		t.Fatalf("bad signatures %d", hook.badSig)
 	}
 	for _, ev := range events {
 		if hook.seen[ev.ID] != string(ev.Type) {
 			t.Errorf("event %s (%s) not delivered to the webhook", ev.ID, ev.Type)
 		}
 	}
-	if len(hook.seen) != len(events) {
-		t.Errorf("webhook saw %d events, outbox has %d", len(hook.seen), len(events))
-	}
+	hook.mu.Unlock()
 	// The admin API reports both plugins active.
 	r := s.adm("GET", "/api/plugins", nil)
 	if r.Status != 200 || strings.Count(string(r.Body), `"state":"active"`) != 2 {

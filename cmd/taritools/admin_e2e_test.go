@@ -3,98 +3,22 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/tari-payment/tps/api/shopify/shopifytest"
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/tari"
 )
-
-// fakeShopify is a stand-in for the Shopify Admin API (an outside service):
-// GraphQL answers empty variant and order lists; the REST webhook and order
-// endpoints keep state so taritools' shopify commands can be checked.
-type fakeShopify struct {
-	*httptest.Server
-	mu       sync.Mutex
-	webhooks []shopifyWebhook
-	nextID   int64
-	calls    []string // "METHOD path body"
-	token    string
-}
-
-func newFakeShopify(t *testing.T) *fakeShopify {
-	f := &fakeShopify{nextID: 100, token: "shpat_test"}
-	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.Close)
-	return f
-}
-
-func (f *fakeShopify) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = append(f.calls, r.Method+" "+r.URL.Path+" "+string(body))
-	if r.Header.Get("X-Shopify-Access-Token") != f.token {
-		http.Error(w, `{"errors":"[API] Invalid API key or access token"}`, http.StatusUnauthorized)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	empty := `{"pageInfo":{"endCursor":null,"hasNextPage":false},"nodes":[]}`
-	switch {
-	case r.URL.Path == "/graphql.json" && strings.Contains(string(body), "shop {"):
-		io.WriteString(w, `{"data":{"shop":{"currencyCode":"USD"}}}`)
-	case r.URL.Path == "/graphql.json" && strings.Contains(string(body), "productVariants"):
-		io.WriteString(w, `{"data":{"productVariants":`+empty+`}}`)
-	case r.URL.Path == "/graphql.json" && strings.Contains(string(body), "orders("):
-		io.WriteString(w, `{"data":{"orders":`+empty+`}}`)
-	case r.URL.Path == "/webhooks.json" && r.Method == http.MethodGet:
-		json.NewEncoder(w).Encode(map[string]any{"webhooks": f.webhooks})
-	case r.URL.Path == "/webhooks.json" && r.Method == http.MethodPost:
-		var in struct{ Webhook shopifyWebhook }
-		json.Unmarshal(body, &in)
-		f.nextID++
-		in.Webhook.ID = f.nextID
-		f.webhooks = append(f.webhooks, in.Webhook)
-		w.WriteHeader(http.StatusCreated)
-		json.NewEncoder(w).Encode(map[string]any{"webhook": in.Webhook})
-	case strings.HasPrefix(r.URL.Path, "/webhooks/") && r.Method == http.MethodPut:
-		var in struct{ Webhook shopifyWebhook }
-		json.Unmarshal(body, &in)
-		for i := range f.webhooks {
-			if f.webhooks[i].ID == in.Webhook.ID {
-				f.webhooks[i].Address = in.Webhook.Address
-			}
-		}
-		json.NewEncoder(w).Encode(map[string]any{"webhook": in.Webhook})
-	case r.URL.Path == "/orders/5001.json":
-		io.WriteString(w, `{"order":{"id":5001,"name":"#1001","currency":"USD","total_price":"15.90","financial_status":"pending","customer":{"id":77}}}`)
-	case r.URL.Path == "/orders/5001/cancel.json":
-		io.WriteString(w, `{"order":{"id":5001,"cancelled_at":"2024-08-01T00:00:00Z"}}`)
-	case r.URL.Path == "/orders/5001/transactions.json":
-		w.WriteHeader(http.StatusCreated)
-		io.WriteString(w, `{"transaction":{"id":9,"kind":"capture","amount":"15.90","status":"success"}}`)
-	default:
-		http.Error(w, `{"errors":"Not Found"}`, http.StatusNotFound)
-	}
-}
-
-func (f *fakeShopify) callLog() string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return strings.Join(f.calls, "\n")
-}
 
 // TestUserAndAdminCommands runs every user and admin command against a real
 // server and checks what the server then reports.
 func TestUserAndAdminCommands(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dbURL string) {
-		shop := newFakeShopify(t)
-		srv := startServer(t, dbURL, "TPG_SHOPIFY_API_URL="+shop.URL, "TPG_SHOPIFY_ADMIN_ACCESS_TOKEN="+shop.token)
+		shop := shopifytest.New("cid", "csecret")
+		t.Cleanup(shop.Close)
+		srv := startServer(t, dbURL, "TPG_SHOPIFY_API_URL="+shop.APIURL(), "TPG_SHOPIFY_CLIENT_ID=cid", "TPG_SHOPIFY_CLIENT_SECRET=csecret")
 		c := newCLI(t)
 		setupMerchant(t, srv, c)
 		alice := officialProfileAddr
@@ -257,13 +181,23 @@ func TestUserAndAdminCommands(t *testing.T) {
 		if strings.Join(ids, ",") != "2" {
 			t.Fatalf("customers page: %v", ids)
 		}
+		// A Shopify data request: everything stored about customer 1.
+		var data struct {
+			CustomerID string       `json:"customer_id"`
+			Orders     []core.Order `json:"orders"`
+			Addresses  []string     `json:"addresses"`
+		}
+		c.okJSON(&data, adm("customer-data", "1")...)
+		if data.CustomerID != "1" || len(data.Orders) != 2 || !strings.Contains(strings.Join(data.Addresses, ","), alice) {
+			t.Fatalf("customer data: %+v", data)
+		}
 		c.okJSON(&ids, adm("addresses")...)
 		if len(ids) == 0 {
 			t.Fatalf("addresses: %v", ids)
 		}
 
 		if out, errs, err := c.run(adm("rate", "set", "USD", "0.25 T")...); err != nil {
-			t.Fatalf("rate set: %v\n%s%s\nShopify calls:\n%s", err, out, errs, shop.callLog())
+			t.Fatalf("rate set: %v\n%s%s\nShopify: %+v", err, out, errs, shop.Stats())
 		}
 		var rate core.ExchangeRate
 		c.okJSON(&rate, adm("rate", "get", "USD")...)
@@ -407,56 +341,76 @@ func TestErrorsAndProfiles(t *testing.T) {
 	}
 }
 
-// TestShopifyCommands installs webhooks and gets, cancels and marks paid an
-// order through a stand-in Admin API.
+// TestShopifyCommands checks the connection, installs webhooks and gets,
+// cancels and marks paid an order through the fake Shopify, with the app's
+// client credentials (GraphQL only).
 func TestShopifyCommands(t *testing.T) {
-	shop := newFakeShopify(t)
+	shop := shopifytest.New("cid", "csecret")
+	t.Cleanup(shop.Close)
+	shop.AddOrder(shopifytest.Order{ID: 5001, Total: "15.90"})
+	shop.AddOrder(shopifytest.Order{ID: 5002, Total: "1.00"})
 	c := newCLI(t)
-	c.env = append(c.env, "TPG_SHOPIFY_API_URL="+shop.URL, "TPG_SHOPIFY_ADMIN_ACCESS_TOKEN="+shop.token)
+	c.env = append(c.env, "TPG_SHOPIFY_API_URL="+shop.APIURL(), "TPG_SHOPIFY_CLIENT_ID=cid", "TPG_SHOPIFY_CLIENT_SECRET=csecret", "TPG_SHOPIFY_ADMIN_ACCESS_TOKEN=")
 	if out := c.ok("shopify", "webhooks", "list"); !strings.Contains(out, "No webhooks") {
 		t.Fatalf("empty list: %s", out)
 	}
+	// Before the webhooks are installed, check names what is missing.
+	if e := c.fail("shopify", "check"); !strings.Contains(e, "ORDERS_CANCELLED not subscribed") {
+		t.Fatalf("check before install: %s", e)
+	}
 	out := c.ok("shopify", "webhooks", "install", "https://pay.example.com/")
-	if strings.Count(out, "installed") != 4 {
+	if strings.Count(out, "installed") != 5 {
 		t.Fatalf("install: %s", out)
 	}
-	var hooks []shopifyWebhook
-	c.okJSON(&hooks, "shopify", "webhooks", "list")
 	want := map[string]string{
-		"orders/create":             "https://pay.example.com/shopify/webhook/checkout_create",
-		"products/update":           "https://pay.example.com/shopify/webhook/product_updated",
-		"order_transactions/create": "https://pay.example.com/shopify/webhook/transaction_create",
-		"orders/updated":            "https://pay.example.com/shopify/webhook/no_op",
+		"ORDERS_CREATE":             "https://pay.example.com/shopify/webhook/checkout_create",
+		"PRODUCTS_UPDATE":           "https://pay.example.com/shopify/webhook/product_updated",
+		"ORDER_TRANSACTIONS_CREATE": "https://pay.example.com/shopify/webhook/transaction_create",
+		"ORDERS_UPDATED":            "https://pay.example.com/shopify/webhook/no_op",
+		"ORDERS_CANCELLED":          "https://pay.example.com/shopify/webhook/order_cancelled",
 	}
-	if len(hooks) != 4 {
+	hooks := shop.Webhooks()
+	if len(hooks) != 5 {
 		t.Fatalf("hooks: %+v", hooks)
 	}
 	for _, h := range hooks {
-		if want[h.Topic] != h.Address || h.Format != "json" {
+		if want[h.Topic] != h.URI {
 			t.Fatalf("hook %+v", h)
 		}
 	}
-	if out := c.ok("shopify", "webhooks", "install", "https://pay.example.com"); strings.Count(out, "already installed") != 4 {
+	if out := c.ok("shopify", "webhooks", "install", "https://pay.example.com"); strings.Count(out, "already installed") != 5 {
 		t.Fatalf("reinstall: %s", out)
 	}
-	if out := c.ok("shopify", "webhooks", "install", "https://new.example.com"); strings.Count(out, "updated →") != 4 {
+	if out := c.ok("shopify", "webhooks", "install", "https://new.example.com"); strings.Count(out, "updated →") != 5 {
 		t.Fatalf("repoint: %s", out)
 	}
+	out = c.ok("shopify", "check")
+	for _, w := range []string{"client-credentials", "write_orders", "currency:   USD", "ORDERS_CANCELLED", "Shopify connection OK"} {
+		if !strings.Contains(out, w) {
+			t.Fatalf("check output lacks %q:\n%s", w, out)
+		}
+	}
 
-	if out := c.ok("shopify", "orders", "get", "5001"); !strings.Contains(out, "#1001") || !strings.Contains(out, "15.90") {
+	if out := c.ok("shopify", "orders", "get", "5001"); !strings.Contains(out, "#5001") || !strings.Contains(out, "15.90") {
 		t.Fatalf("get: %s", out)
 	}
-	if out := c.ok("shopify", "orders", "cancel", "5001"); !strings.Contains(out, "cancelled") {
-		t.Fatalf("cancel: %s", out)
-	}
-	if out := c.ok("shopify", "orders", "pay", "5001", "15.90", "usd"); !strings.Contains(out, "marked paid") {
+	if out := c.ok("shopify", "orders", "pay", "5001"); !strings.Contains(out, "marked paid") {
 		t.Fatalf("pay: %s", out)
 	}
-	log := shop.callLog()
-	if !strings.Contains(log, `POST /orders/5001/transactions.json {"transaction":{"amount":"15.90","currency":"USD","kind":"capture","parent_id":null}}`) {
-		t.Fatalf("mark-paid request:\n%s", log)
+	if o, _ := shop.Order(5001); o.MarkedPaid != 1 || o.FinancialStatus != "PAID" {
+		t.Fatalf("after pay: %+v", o)
 	}
-	if e := c.fail("shopify", "orders", "get", "9999"); !strings.Contains(e, "404") {
+	// A second mark-as-paid is refused by Shopify: the user error is shown.
+	if e := c.fail("shopify", "orders", "pay", "5001"); !strings.Contains(e, "cannot be marked as paid") {
+		t.Fatalf("pay twice: %s", e)
+	}
+	if out := c.ok("shopify", "orders", "cancel", "5002"); !strings.Contains(out, "cancelled") {
+		t.Fatalf("cancel: %s", out)
+	}
+	if o, _ := shop.Order(5002); o.Cancels != 1 || !o.Restocked || o.Refunded {
+		t.Fatalf("after cancel: %+v", o)
+	}
+	if e := c.fail("shopify", "orders", "get", "9999"); !strings.Contains(e, "no order 9999") {
 		t.Fatalf("missing order: %s", e)
 	}
 	if e := c.fail("shopify", "orders", "get", "../webhooks"); !strings.Contains(e, "must be a number") {
@@ -465,8 +419,11 @@ func TestShopifyCommands(t *testing.T) {
 	if e := c.fail("shopify", "orders", "get", "5001", "--token", "wrong"); !strings.Contains(e, "401") {
 		t.Fatalf("bad token: %s", e)
 	}
-	c.env = []string{"TPG_SHOPIFY_API_URL=", "TPG_SHOPIFY_ADMIN_ACCESS_TOKEN=", "TPG_SHOPIFY_SHOP="}
-	if e := c.fail("shopify", "webhooks", "list"); !strings.Contains(e, "TPG_SHOPIFY_ADMIN_ACCESS_TOKEN") {
-		t.Fatalf("no token: %s", e)
+	if st := shop.Stats(); len(st.RESTCalls) != 0 || st.TokensIssued == 0 {
+		t.Fatalf("Shopify stats: %+v", st)
+	}
+	c.env = []string{"TPG_SHOPIFY_API_URL=", "TPG_SHOPIFY_ADMIN_ACCESS_TOKEN=", "TPG_SHOPIFY_SHOP=", "TPG_SHOPIFY_CLIENT_ID=", "TPG_SHOPIFY_CLIENT_SECRET="}
+	if e := c.fail("shopify", "webhooks", "list", "--shop", "x.myshopify.com"); !strings.Contains(e, "TPG_SHOPIFY_CLIENT_ID") {
+		t.Fatalf("no credentials: %s", e)
 	}
 }

@@ -86,6 +86,8 @@ type Config struct {
 	ShopifyOrderIDField        string   // "id" or "name"
 	ShopifyPriceField          string   // "total", "subtotal" or "line_items"
 	ShopifyCapturePayments     bool
+	ShopifyClientID            string // Dev Dashboard app: client-credentials grant
+	ShopifyClientSecret        string // secret; also the default webhook HMAC secret
 	PluginsDir                 string
 	DataDir                    string // where generated files (development keys) go
 	ShopifyAdminTokenIsDefault bool
@@ -170,7 +172,7 @@ func Load(getenv func(string) string) (Config, error) {
 		ExpiryCheckInterval:       timeout("TPG_EXPIRY_CHECK_INTERVAL", 60*time.Second),
 		SkipPreflight:             boolean("TPG_SKIP_PREFLIGHT", false),
 		ShopifyShop:               str("TPG_SHOPIFY_SHOP", "example.myshopify.com"),
-		ShopifyAPIVersion:         str("TPG_SHOPIFY_API_VERSION", "2024-04"),
+		ShopifyAPIVersion:         str("TPG_SHOPIFY_API_VERSION", DefaultShopifyAPIVersion),
 		ShopifyAdminAccessToken:   str("TPG_SHOPIFY_ADMIN_ACCESS_TOKEN", placeholderAdminToken),
 		ShopifyStorefrontToken:    str("TPG_SHOPIFY_STOREFRONT_ACCESS_TOKEN", "00000000000000"),
 		ShopifyAPISecret:          str("TPG_SHOPIFY_API_SECRET", "00000000000000"),
@@ -178,6 +180,12 @@ func Load(getenv func(string) string) (Config, error) {
 		ShopifyHMACSecret:         getenv("TPG_SHOPIFY_HMAC_SECRET"), // not trimmed: the secret is bytes
 		ShopifyHMACChecks:         boolean("TPG_SHOPIFY_HMAC_CHECKS", true),
 		ShopifyCapturePayments:    boolean("TPG_SHOPIFY_CAPTURE_PAYMENTS", false),
+		ShopifyClientID:           get("TPG_SHOPIFY_CLIENT_ID"),
+		ShopifyClientSecret:       getenv("TPG_SHOPIFY_CLIENT_SECRET"),
+	}
+	if c.ShopifyHMACSecret == "" {
+		// Shopify signs an app's webhooks with the app's client secret.
+		c.ShopifyHMACSecret = c.ShopifyClientSecret
 	}
 	c.ShopifyAdminTokenIsDefault = c.ShopifyAdminAccessToken == "shpat_00000000000000"
 
@@ -407,6 +415,8 @@ func (c Config) Summary() []any {
 		slog.String("shopify_shop", c.ShopifyShop),
 		slog.String("shopify_api_url", c.ShopifyAPIURL),
 		slog.String("shopify_admin_access_token", tokenState(c.ShopifyAdminAccessToken, setOrNot)),
+		slog.String("shopify_client_id", c.ShopifyClientID),
+		slog.String("shopify_client_secret", setOrNot(c.ShopifyClientSecret)),
 		slog.String("shopify_hmac_secret", setOrNot(c.ShopifyHMACSecret)),
 		slog.Bool("shopify_hmac_checks", c.ShopifyHMACChecks),
 		slog.String("shopify_ip_whitelist", wl),
@@ -433,3 +443,18 @@ func tokenState(v string, setOrNot func(string) string) string {
 }
 
 const placeholderAdminToken = "shpat_00000000000000"
+
+// DefaultShopifyAPIVersion is a currently supported Admin API version.
+const DefaultShopifyAPIVersion = "2026-10"
+
+// ShopifyClientCredentials reports whether the app's client id and secret
+// are set: the server then obtains its Admin API tokens itself.
+func (c Config) ShopifyClientCredentials() bool {
+	return c.ShopifyClientID != "" && c.ShopifyClientSecret != ""
+}
+
+// ShopifyAdminConfigured reports whether Admin API calls can authenticate:
+// app client credentials or a fixed (non-placeholder) token.
+func (c Config) ShopifyAdminConfigured() bool {
+	return c.ShopifyClientCredentials() || !c.ShopifyAdminTokenIsDefault
+}

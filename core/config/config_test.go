@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,7 +27,7 @@ func TestDefaults(t *testing.T) {
 	if c.PaymentWalletAddress != DonationAddress || c.PaymentWalletAddressSet {
 		t.Fatal("payment address default")
 	}
-	if c.ShopifyAPIURL != "https://example.myshopify.com/admin/api/2024-04" {
+	if c.ShopifyAPIURL != "https://example.myshopify.com/admin/api/2026-10" {
 		t.Fatal(c.ShopifyAPIURL)
 	}
 	if c.DataDir != "data" || c.PluginsDir != "data/plugins" {
@@ -139,5 +140,32 @@ func TestPayLinkSecret(t *testing.T) {
 	}
 	if _, err := Load(env(map[string]string{"TPG_PAY_LINK_SECRET": "short"})); err == nil || !strings.Contains(err.Error(), "TPG_PAY_LINK_SECRET") {
 		t.Fatalf("a short secret was accepted: %v", err)
+	}
+}
+
+// With a Dev Dashboard app's client id and secret, the Admin API is
+// configured and webhooks verify with the client secret unless an HMAC
+// secret is set.
+func TestShopifyAppCredentials(t *testing.T) {
+	env := map[string]string{"TPG_SHOPIFY_CLIENT_ID": "cid", "TPG_SHOPIFY_CLIENT_SECRET": "csecret"}
+	c, err := Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.ShopifyClientCredentials() || !c.ShopifyAdminConfigured() || c.ShopifyHMACSecret != "csecret" || c.ShopifyAPIVersion != "2026-10" {
+		t.Fatalf("%+v", c)
+	}
+	env["TPG_SHOPIFY_HMAC_SECRET"] = "other"
+	if c, _ = Load(func(k string) string { return env[k] }); c.ShopifyHMACSecret != "other" {
+		t.Fatal("an explicit HMAC secret must win")
+	}
+	c, _ = Load(func(k string) string { return map[string]string{"TPG_SHOPIFY_CLIENT_ID": "cid"}[k] })
+	if c.ShopifyClientCredentials() || c.ShopifyAdminConfigured() {
+		t.Fatal("a client id without its secret configures nothing")
+	}
+	for _, a := range c.Summary() {
+		if strings.Contains(fmt.Sprint(a), "csecret") {
+			t.Fatal("secret in the summary")
+		}
 	}
 }

@@ -2,19 +2,16 @@ package enginetest_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/tari-payment/tps/api/shopify/shopifytest"
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/engine"
 	"github.com/tari-payment/tps/core/outbox"
@@ -25,47 +22,21 @@ import (
 
 // Orders created, paid (by an admin fulfil and by a credit note) and
 // cancelled through the engine reach Shopify through the shopify plugin, once
-// each, with the access token; the first attempts fail with 500 and 429.
+// each, through GraphQL with the fixed access token; the first attempts fail
+// with a 500 and a THROTTLED answer.
 func TestEngineEventsReachShopify(t *testing.T) {
 	cacheDir := t.TempDir() // shared by the subtests: the plugin is built once
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		var mu sync.Mutex
-		calls := map[string]int{}
-		failed := map[string]bool{}
-		var bodies []string
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			mu.Lock()
-			defer mu.Unlock()
-			if r.Header.Get("X-Shopify-Access-Token") != "shpat_e2e" {
-				http.Error(w, "no token", http.StatusUnauthorized)
-				return
-			}
-			key := r.Method + " " + strings.TrimPrefix(r.URL.Path, "/admin/api/2024-04")
-			if r.Method == "POST" && !failed[key] { // each write fails once first
-				failed[key] = true
-				status := http.StatusInternalServerError
-				if strings.HasSuffix(key, "cancel.json") {
-					status = http.StatusTooManyRequests
-				}
-				http.Error(w, "later", status)
-				return
-			}
-			calls[key]++
-			if r.Method == "POST" {
-				b, _ := io.ReadAll(r.Body)
-				bodies = append(bodies, key+" "+string(b))
-			}
-			switch {
-			case strings.HasSuffix(key, "transactions.json") && r.Method == "GET":
-				io.WriteString(w, `{"transactions":[]}`)
-			case r.Method == "GET":
-				io.WriteString(w, `{"order":{"cancelled_at":null}}`)
-			default:
-				io.WriteString(w, `{}`)
-			}
-		}))
-		defer srv.Close()
+		shop := shopifytest.New("cid", "csecret")
+		defer shop.Close()
+		shop.AddStaticToken("shpat_e2e")
+		for _, id := range []int64{7001, 7002, 7003} {
+			shop.AddOrder(shopifytest.Order{ID: id, Total: "10.00", Currency: "XTR"})
+		}
+		// Each write fails once first.
+		shop.Fail("orderMarkAsPaid", shopifytest.Fault{Status: 500})
+		shop.Fail("orderCancel", shopifytest.Fault{Throttled: true})
 
 		var wake atomic.Pointer[func()]
 		cfg := engine.DefaultConfig()
@@ -75,7 +46,7 @@ func TestEngineEventsReachShopify(t *testing.T) {
 			}
 		}
 		eng := engine.New(db, cfg)
-		env := map[string]string{"TPG_SHOPIFY_API_URL": srv.URL + "/admin/api/2024-04", "TPG_SHOPIFY_ADMIN_ACCESS_TOKEN": "shpat_e2e"}
+		env := map[string]string{"TPG_SHOPIFY_API_URL": shop.APIURL(), "TPG_SHOPIFY_ADMIN_ACCESS_TOKEN": "shpat_e2e"}
 		mgr, err := plugins.Start(ctx, plugins.Config{
 			CacheDir: filepath.Join(cacheDir, "cache"), DB: db,
 			// Shared with the plugins package's tests; keyed by source hash.
@@ -109,35 +80,41 @@ func TestEngineEventsReachShopify(t *testing.T) {
 		}
 		deadline := time.Now().Add(60 * time.Second)
 		for {
-			mu.Lock()
-			done := calls["POST /orders/7001/transactions.json"] == 1 && calls["POST /orders/7002/cancel.json"] == 1 &&
-				calls["POST /orders/7003/transactions.json"] == 1
-			mu.Unlock()
-			if done {
+			o1, _ := shop.Order(7001)
+			o2, _ := shop.Order(7002)
+			o3, _ := shop.Order(7003)
+			if o1.MarkedPaid == 1 && o2.Cancels == 1 && o3.MarkedPaid == 1 {
 				break
 			}
 			if time.Now().After(deadline) {
-				mu.Lock()
-				t.Fatalf("Shopify calls = %v", calls)
+				t.Fatalf("Shopify orders = %+v %+v %+v", o1, o2, o3)
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
-		time.Sleep(100 * time.Millisecond)
-		mu.Lock()
-		defer mu.Unlock()
-		for k, n := range calls {
-			if strings.HasPrefix(k, "POST") && n != 1 {
-				t.Fatalf("%s succeeded %d times", k, n)
+		waitDelivered := time.Now().Add(30 * time.Second)
+		for {
+			infos, err := mgr.Plugins(ctx)
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		var paidBody map[string]map[string]any
-		for _, b := range bodies {
-			if strings.HasPrefix(b, "POST /orders/7001/transactions.json ") {
-				json.Unmarshal([]byte(strings.TrimPrefix(b, "POST /orders/7001/transactions.json ")), &paidBody)
+			pending := 0
+			for _, p := range infos {
+				pending += int(p.Pending)
 			}
+			if pending == 0 {
+				break
+			}
+			if time.Now().After(waitDelivered) {
+				t.Fatalf("still pending: %+v", infos)
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
-		if tx := paidBody["transaction"]; tx == nil || tx["amount"] != "10.00" || tx["currency"] != "XTR" || tx["kind"] != "capture" {
-			t.Fatalf("mark paid body = %v (all: %v)", paidBody, bodies)
+		st := shop.Stats()
+		if st.Count("orderMarkAsPaid") != 2 || st.Count("orderCancel") != 1 || len(st.RESTCalls) != 0 || st.Rejected != 0 {
+			t.Fatalf("Shopify stats = %+v", st)
+		}
+		if o2, _ := shop.Order(7002); !o2.Restocked || o2.Refunded || !strings.Contains(o2.StaffNote, "cancelled") {
+			t.Fatalf("cancelled order = %+v", o2)
 		}
 	})
 }

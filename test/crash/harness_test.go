@@ -248,7 +248,7 @@ func serverEnv(port int, dbURL string, key tari.SecretKey, payTo tari.Address, w
 		"TPG_HOST": "127.0.0.1", "TPG_PORT": strconv.Itoa(port), "TPG_DATABASE_URL": dbURL,
 		"TPG_JWT_SIGNING_KEY": key.Hex(), "TPG_JWT_VERIFICATION_KEY": key.PublicKey().Hex(),
 		"TPG_PAYMENT_WALLET_ADDRESS": payTo.Base58(), "TPG_SHOPIFY_HMAC_SECRET": shopifySecret,
-		"TPG_SHOPIFY_API_URL":     "http://127.0.0.1:1/admin/api/2024-04", // no Shopify here
+		"TPG_SHOPIFY_API_URL":     "http://127.0.0.1:1/admin/api/2026-10", // no Shopify here
 		"TPG_PLUGINS_DISABLE":     "shopify",
 		"TPG_PLUGINS_DIR":         pluginsDir,
 		"TPG_PLUGIN_CACHE_DIR":    pluginCache,

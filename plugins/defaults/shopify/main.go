@@ -1,14 +1,22 @@
 // Command shopify is the default plugin that carries the Shopify integration:
-// on OrderPaid it marks the Shopify order paid (first capturing the order's
-// payment authorisations when TPG_SHOPIFY_CAPTURE_PAYMENTS is on), on
-// OrderAnnulled it cancels the order. It uses the merchant's TPG_SHOPIFY_*
-// settings and the Admin REST calls of the reference (http-api.md §5.6).
+// on OrderPaid it marks the Shopify order paid (orderMarkAsPaid), first
+// capturing the order's pending authorisations (orderCapture) when
+// TPG_SHOPIFY_CAPTURE_PAYMENTS is on; on OrderAnnulled (expired or cancelled
+// here) it cancels the order (orderCancel: restocked, not refunded, with a
+// staff note). Every call goes through the GraphQL Admin API at
+// TPG_SHOPIFY_API_VERSION.
 //
-// Delivery is at least once, so every action first asks Shopify whether it
-// was already done (the order's transactions, the order's cancelled_at):
-// a redelivered event never captures or cancels twice. 429 and 5xx answers
-// are returned as errors and the server retries with backoff; other 4xx are
-// permanent failures (parked for an admin to look at).
+// The access token: when the server holds the app's client credentials (or a
+// fixed token) its plugin host adds X-Shopify-Access-Token to this plugin's
+// requests for the shop, renewing the token as needed; the plugin never sees
+// the client secret. A fixed TPG_SHOPIFY_ADMIN_ACCESS_TOKEN, when set, is
+// also sent by the plugin itself (useful when the host has no token source).
+//
+// Delivery is at least once, so every action first reads the order's state
+// (transactions, financial status, cancelledAt): a redelivered event never
+// captures, marks paid or cancels twice. THROTTLED answers, 429 and 5xx are
+// returned as errors and the server retries with backoff; userErrors and
+// other 4xx are permanent failures, parked for an admin to look at.
 package main
 
 import (
@@ -27,176 +35,282 @@ func init() {
 
 func main() {}
 
-type client struct{ base, token string }
+// defaultAPIVersion is a currently supported Admin API version.
+const defaultAPIVersion = "2026-10"
+
+type client struct{ endpoint, token string }
 
 func newClient() client {
 	base := sdk.ConfigOr("TPG_SHOPIFY_API_URL", "")
 	if base == "" {
 		shop := sdk.ConfigOr("TPG_SHOPIFY_SHOP", "")
-		base = "https://" + shop + "/admin/api/" + sdk.ConfigOr("TPG_SHOPIFY_API_VERSION", "2024-04")
+		base = "https://" + shop + "/admin/api/" + sdk.ConfigOr("TPG_SHOPIFY_API_VERSION", defaultAPIVersion)
 	}
 	token, _ := sdk.Config("TPG_SHOPIFY_ADMIN_ACCESS_TOKEN")
-	return client{base: strings.TrimSuffix(base, "/"), token: token}
+	return client{endpoint: strings.TrimSuffix(base, "/") + "/graphql.json", token: token}
 }
 
-// call sends one Admin API request and decodes a 2xx JSON answer into out.
-func (c client) call(method, path string, body any, out any) error {
-	var raw []byte
-	if body != nil {
-		var err error
-		if raw, err = json.Marshal(body); err != nil {
-			return err
-		}
+type gqlError struct {
+	Message    string `json:"message"`
+	Extensions struct {
+		Code string `json:"code"`
+	} `json:"extensions"`
+}
+
+type userError struct {
+	Field   []string `json:"field"`
+	Message string   `json:"message"`
+}
+
+// graphQL sends one query and decodes its data into out. Throttling, 429 and
+// 5xx are retryable; GraphQL errors and other 4xx are permanent.
+func (c client) graphQL(op, query string, vars map[string]any, out any) error {
+	raw, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		return err
 	}
-	resp, err := sdk.Do(sdk.Request{Method: method, URL: c.base + path, Body: raw,
-		Header: map[string]string{"X-Shopify-Access-Token": c.token, "Content-Type": "application/json", "Accept": "application/json"}})
+	h := map[string]string{"Content-Type": "application/json", "Accept": "application/json"}
+	if c.token != "" {
+		h["X-Shopify-Access-Token"] = c.token
+	}
+	resp, err := sdk.Do(sdk.Request{Method: "POST", URL: c.endpoint, Body: raw, Header: h})
 	if err != nil {
 		return err
 	}
 	if !resp.OK() {
-		msg := fmt.Errorf("shopify %s %s: HTTP %d: %.300s", method, path, resp.Status, resp.Body)
+		msg := fmt.Errorf("shopify %s: HTTP %d: %.300s", op, resp.Status, resp.Body)
 		if resp.Retryable() {
 			return msg
 		}
 		return sdk.Permanent(msg)
 	}
-	if out != nil && len(resp.Body) > 0 {
-		if err := json.Unmarshal(resp.Body, out); err != nil {
-			return fmt.Errorf("shopify %s %s: bad JSON: %w", method, path, err)
+	var r struct {
+		Data       json.RawMessage `json:"data"`
+		Errors     []gqlError      `json:"errors"`
+		Extensions struct {
+			Cost *struct {
+				RequestedQueryCost float64 `json:"requestedQueryCost"`
+				ThrottleStatus     struct {
+					CurrentlyAvailable float64 `json:"currentlyAvailable"`
+					RestoreRate        float64 `json:"restoreRate"`
+				} `json:"throttleStatus"`
+			} `json:"cost"`
+		} `json:"extensions"`
+	}
+	if err := json.Unmarshal(resp.Body, &r); err != nil {
+		return fmt.Errorf("shopify %s: bad JSON: %w", op, err)
+	}
+	if len(r.Errors) > 0 {
+		msgs := make([]string, len(r.Errors))
+		throttled := false
+		for i, e := range r.Errors {
+			msgs[i] = e.Message
+			throttled = throttled || e.Extensions.Code == "THROTTLED"
 		}
+		if throttled {
+			// The server's retry backoff outlasts the bucket's refill
+			// (restoreRate points a second); say how long Shopify needs.
+			wait := ""
+			if c := r.Extensions.Cost; c != nil && c.ThrottleStatus.RestoreRate > 0 {
+				wait = fmt.Sprintf(" (cost %.0f, %.0f available, refills %.0f/s)", c.RequestedQueryCost, c.ThrottleStatus.CurrentlyAvailable, c.ThrottleStatus.RestoreRate)
+			}
+			return fmt.Errorf("shopify %s: THROTTLED%s", op, wait)
+		}
+		return sdk.Permanent(fmt.Errorf("shopify %s: %s", op, strings.Join(msgs, "; ")))
+	}
+	if len(r.Data) == 0 || string(r.Data) == "null" {
+		return fmt.Errorf("shopify %s: no data", op)
+	}
+	if err := json.Unmarshal(r.Data, out); err != nil {
+		return sdk.Permanent(fmt.Errorf("shopify %s: unexpected data: %w", op, err))
 	}
 	return nil
 }
 
-type transaction struct {
-	ID       int64   `json:"id"`
-	ParentID *int64  `json:"parent_id"`
-	Kind     string  `json:"kind"`
-	Status   string  `json:"status"`
-	Amount   string  `json:"amount"`
-	Currency string  `json:"currency"`
-	Test     bool    `json:"test"`
-	Gateway  *string `json:"gateway,omitempty"`
+// userErrors turns a mutation's userErrors into a permanent failure: Shopify
+// refused the change and will refuse it again.
+func userErrors(op string, ue []userError) error {
+	if len(ue) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(ue))
+	for i, e := range ue {
+		msgs[i] = e.Message
+		if len(e.Field) > 0 {
+			msgs[i] = strings.Join(e.Field, ".") + ": " + e.Message
+		}
+	}
+	return sdk.Permanent(fmt.Errorf("shopify %s refused: %s", op, strings.Join(msgs, "; ")))
 }
 
-// shopifyID returns the numeric Shopify order id; other orders did not come
-// from Shopify and are skipped.
-func shopifyID(o sdk.Order) (string, bool) {
+type money struct {
+	Amount       string `json:"amount"`
+	CurrencyCode string `json:"currencyCode"`
+}
+
+type transaction struct {
+	ID                string `json:"id"`
+	Kind              string `json:"kind"`   // AUTHORIZATION, CAPTURE, SALE, ...
+	Status            string `json:"status"` // SUCCESS, PENDING, FAILURE, ...
+	ParentTransaction *struct {
+		ID string `json:"id"`
+	} `json:"parentTransaction"`
+	AmountSet struct {
+		PresentmentMoney money `json:"presentmentMoney"`
+	} `json:"amountSet"`
+}
+
+type orderState struct {
+	ID                     string        `json:"id"`
+	CancelledAt            *string       `json:"cancelledAt"`
+	DisplayFinancialStatus string        `json:"displayFinancialStatus"`
+	CanMarkAsPaid          bool          `json:"canMarkAsPaid"`
+	Transactions           []transaction `json:"transactions"`
+}
+
+const orderQuery = `query($id: ID!) { order(id: $id) { id cancelledAt displayFinancialStatus canMarkAsPaid transactions(first: 50) { id kind status parentTransaction { id } amountSet { presentmentMoney { amount currencyCode } } } } }`
+
+func (c client) order(gid string) (orderState, error) {
+	var out struct {
+		Order *orderState `json:"order"`
+	}
+	if err := c.graphQL("order", orderQuery, map[string]any{"id": gid}, &out); err != nil {
+		return orderState{}, err
+	}
+	if out.Order == nil {
+		return orderState{}, sdk.Permanent(fmt.Errorf("shopify order %s not found", gid))
+	}
+	return *out.Order, nil
+}
+
+// shopifyGID returns the Shopify order gid; orders whose id is not a number
+// did not come from Shopify and are skipped.
+func shopifyGID(o sdk.Order) (string, bool) {
 	if _, err := strconv.ParseUint(o.OrderID, 10, 64); err != nil {
 		return "", false
 	}
-	return o.OrderID, true
+	return "gid://shopify/Order/" + o.OrderID, true
 }
 
+// alreadyPaid are the financial statuses of an order whose payment is recorded.
+var alreadyPaid = map[string]bool{"PAID": true, "PARTIALLY_REFUNDED": true, "REFUNDED": true}
+
+const captureMutation = `mutation($input: OrderCaptureInput!) { orderCapture(input: $input) { transaction { id } userErrors { field message } } }`
+const markPaidMutation = `mutation($input: OrderMarkAsPaidInput!) { orderMarkAsPaid(input: $input) { order { id displayFinancialStatus } userErrors { field message } } }`
+
 func orderPaid(ev sdk.Event, e sdk.OrderEvent) error {
-	id, ok := shopifyID(e.Order)
+	gid, ok := shopifyGID(e.Order)
 	if !ok {
 		return sdk.ErrSkip
 	}
 	c := newClient()
-	capture := sdk.ConfigBool("TPG_SHOPIFY_CAPTURE_PAYMENTS", false)
-	var list struct {
-		Transactions []transaction `json:"transactions"`
-	}
-	if err := c.call("GET", "/orders/"+id+"/transactions.json", nil, &list); err != nil {
+	st, err := c.order(gid)
+	if err != nil {
 		return err
 	}
-	captured := map[int64]bool{}
-	markedPaid := false
-	for _, t := range list.Transactions {
-		if t.Status != "success" || (t.Kind != "capture" && t.Kind != "sale") {
-			continue
+	if sdk.ConfigBool("TPG_SHOPIFY_CAPTURE_PAYMENTS", false) {
+		captured := map[string]bool{}
+		for _, t := range st.Transactions {
+			if t.Status == "SUCCESS" && t.Kind == "CAPTURE" && t.ParentTransaction != nil {
+				captured[t.ParentTransaction.ID] = true
+			}
 		}
-		if t.ParentID != nil {
-			captured[*t.ParentID] = true
-		} else {
-			markedPaid = true
-		}
-	}
-	if capture {
-		for _, t := range list.Transactions {
-			if t.Kind != "authorization" || t.Status != "success" || captured[t.ID] {
+		didCapture := false
+		for _, t := range st.Transactions {
+			if t.Kind != "AUTHORIZATION" || t.Status != "SUCCESS" || captured[t.ID] {
 				continue
 			}
-			body := map[string]any{"transaction": map[string]any{"parent_id": t.ID, "kind": "capture", "amount": t.Amount, "currency": t.Currency, "test": t.Test}}
-			if err := c.call("POST", "/orders/"+id+"/transactions.json", body, nil); err != nil {
+			m := t.AmountSet.PresentmentMoney
+			var out struct {
+				OrderCapture struct {
+					UserErrors []userError `json:"userErrors"`
+				} `json:"orderCapture"`
+			}
+			in := map[string]any{"id": gid, "parentTransactionId": t.ID, "amount": m.Amount, "currency": m.CurrencyCode}
+			if err := c.graphQL("orderCapture", captureMutation, map[string]any{"input": in}, &out); err != nil {
 				return err
 			}
-			sdk.Infof("captured authorisation %d of Shopify order %s (event %s)", t.ID, id, ev.ID)
+			if err := userErrors("orderCapture", out.OrderCapture.UserErrors); err != nil {
+				return err
+			}
+			didCapture = true
+			sdk.Infof("captured authorisation %s of Shopify order %s (event %s)", t.ID, e.Order.OrderID, ev.ID)
+		}
+		if didCapture {
+			// A capture may settle the order; read its state again.
+			if st, err = c.order(gid); err != nil {
+				return err
+			}
 		}
 	}
-	if markedPaid {
-		sdk.Infof("Shopify order %s is already marked paid; nothing to do (event %s)", id, ev.ID)
+	switch {
+	case alreadyPaid[st.DisplayFinancialStatus]:
+		sdk.Infof("Shopify order %s is already paid; nothing to do (event %s)", e.Order.OrderID, ev.ID)
 		return nil
-	}
-	amount := pick(capture, e.Order)
-	if amount == "" {
-		sdk.Warnf("order %s has neither original_price nor amount_outstanding; not marking it paid", id)
+	case st.CancelledAt != nil:
+		sdk.Warnf("Shopify order %s was cancelled in Shopify but is paid here; not marking it paid", e.Order.OrderID)
+		return sdk.ErrSkip
+	case !st.CanMarkAsPaid:
+		sdk.Warnf("Shopify order %s cannot be marked paid (financial status %s)", e.Order.OrderID, st.DisplayFinancialStatus)
 		return sdk.ErrSkip
 	}
-	if isZero(amount) {
-		return sdk.ErrSkip
+	var out struct {
+		OrderMarkAsPaid struct {
+			UserErrors []userError `json:"userErrors"`
+		} `json:"orderMarkAsPaid"`
 	}
-	body := map[string]any{"transaction": map[string]any{"parent_id": nil, "amount": amount, "kind": "capture", "currency": e.Order.Currency}}
-	if err := c.call("POST", "/orders/"+id+"/transactions.json", body, nil); err != nil {
+	if err := c.graphQL("orderMarkAsPaid", markPaidMutation, map[string]any{"input": map[string]any{"id": gid}}, &out); err != nil {
 		return err
 	}
-	sdk.Infof("marked Shopify order %s paid (%s %s)", id, amount, e.Order.Currency)
+	if err := userErrors("orderMarkAsPaid", out.OrderMarkAsPaid.UserErrors); err != nil {
+		return err
+	}
+	sdk.Infof("marked Shopify order %s paid (event %s)", e.Order.OrderID, ev.ID)
 	return nil
 }
 
-// pick chooses the amount to record: original_price first (outstanding
-// amount first in capture mode), falling back to the other.
-func pick(capture bool, o sdk.Order) string {
-	a, b := o.OriginalPrice, o.AmountOutstanding
-	if capture {
-		a, b = b, a
-	}
-	if a != nil && strings.TrimSpace(*a) != "" {
-		return strings.TrimSpace(*a)
-	}
-	if b != nil && strings.TrimSpace(*b) != "" {
-		return strings.TrimSpace(*b)
-	}
-	return ""
-}
-
-// isZero reports a decimal string equal to zero ("0", "0.00"); text that is
-// not a number is not zero (Shopify will judge it).
-func isZero(s string) bool {
-	digits := strings.ReplaceAll(strings.TrimPrefix(s, "-"), ".", "")
-	if digits == "" {
-		return false
-	}
-	for _, r := range digits {
-		if r != '0' {
-			return false
-		}
-	}
-	return true
-}
+const cancelQuery = `query($id: ID!) { order(id: $id) { id cancelledAt } }`
+const cancelMutation = `mutation($orderId: ID!, $reason: OrderCancelReason!, $restock: Boolean!, $refundMethod: OrderCancelRefundMethodInput, $staffNote: String, $notifyCustomer: Boolean) { orderCancel(orderId: $orderId, reason: $reason, restock: $restock, refundMethod: $refundMethod, staffNote: $staffNote, notifyCustomer: $notifyCustomer) { job { id done } orderCancelUserErrors { field message code } } }`
 
 func orderAnnulled(ev sdk.Event, e sdk.OrderAnnulledEvent) error {
-	id, ok := shopifyID(e.Order)
+	gid, ok := shopifyGID(e.Order)
 	if !ok {
 		return sdk.ErrSkip
 	}
 	c := newClient()
 	var got struct {
-		Order struct {
-			CancelledAt *string `json:"cancelled_at"`
+		Order *struct {
+			CancelledAt *string `json:"cancelledAt"`
 		} `json:"order"`
 	}
-	if err := c.call("GET", "/orders/"+id+".json?fields=id,cancelled_at", nil, &got); err != nil {
+	if err := c.graphQL("order", cancelQuery, map[string]any{"id": gid}, &got); err != nil {
 		return err
+	}
+	if got.Order == nil {
+		return sdk.Permanent(fmt.Errorf("shopify order %s not found", gid))
 	}
 	if got.Order.CancelledAt != nil {
-		sdk.Infof("Shopify order %s is already cancelled (event %s)", id, ev.ID)
+		sdk.Infof("Shopify order %s is already cancelled (event %s)", e.Order.OrderID, ev.ID)
 		return nil
 	}
-	if err := c.call("POST", "/orders/"+id+"/cancel.json", nil, nil); err != nil {
+	note := fmt.Sprintf("Tari payment server: order %s here (%s); nothing was paid in Tari.", strings.ToLower(string(e.Status)), ev.ID)
+	vars := map[string]any{
+		"orderId": gid, "reason": "OTHER", "restock": true,
+		// Nothing was paid through Tari; never refund anything else.
+		"refundMethod": map[string]any{"originalPaymentMethodsRefund": false},
+		"staffNote":    note, "notifyCustomer": false,
+	}
+	var out struct {
+		OrderCancel struct {
+			UserErrors []userError `json:"orderCancelUserErrors"`
+		} `json:"orderCancel"`
+	}
+	if err := c.graphQL("orderCancel", cancelMutation, vars, &out); err != nil {
 		return err
 	}
-	sdk.Infof("cancelled Shopify order %s (%s)", id, e.Status)
+	if err := userErrors("orderCancel", out.OrderCancel.UserErrors); err != nil {
+		return err
+	}
+	sdk.Infof("cancelled Shopify order %s with restock (%s)", e.Order.OrderID, e.Status)
 	return nil
 }

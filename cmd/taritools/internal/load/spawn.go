@@ -141,7 +141,7 @@ func Spawn(ctx context.Context, opt SpawnOptions) (_ *Spawned, err error) {
 		return nil, err
 	}
 	s.stopFns = append(s.stopFns, stopHooks)
-	env["TPG_SHOPIFY_API_URL"] = hooks + "/admin/api/2024-04"
+	env["TPG_SHOPIFY_API_URL"] = hooks + "/admin/api/2026-10"
 	env["TPG_SHOPIFY_SHOP"] = "bench.myshopify.com"
 	env["TPG_SHOPIFY_ADMIN_ACCESS_TOKEN"] = "shpat_bench"
 	if !opt.NoPlugins {
@@ -299,9 +299,9 @@ func freshDatabase(base string, s *Spawned) (string, error) {
 	return u.String(), nil
 }
 
-// fakeReceivers serves a shop with no products (GraphQL), the Admin REST
-// calls of the shopify plugin (no transactions yet; marking paid succeeds)
-// and the webhook plugin's POSTs, counting them.
+// fakeReceivers serves a shop with no products and the GraphQL calls of the
+// shopify plugin (orders pending; marking paid and cancelling succeed) and
+// the webhook plugin's POSTs, counting them.
 func fakeReceivers(n *atomic.Int64) (string, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -324,14 +324,15 @@ func fakeReceivers(n *atomic.Int64) (string, func(), error) {
 				_, _ = io.WriteString(w, `{"data":{"productVariants":`+empty+`}}`)
 			case strings.Contains(q.Query, "orders("):
 				_, _ = io.WriteString(w, `{"data":{"orders":`+empty+`}}`)
+			case strings.Contains(q.Query, "orderMarkAsPaid("):
+				_, _ = io.WriteString(w, `{"data":{"orderMarkAsPaid":{"order":{"id":"gid://shopify/Order/1","displayFinancialStatus":"PAID"},"userErrors":[]}}}`)
+			case strings.Contains(q.Query, "orderCancel("):
+				_, _ = io.WriteString(w, `{"data":{"orderCancel":{"job":{"id":"gid://shopify/Job/1","done":false},"orderCancelUserErrors":[]}}}`)
+			case strings.Contains(q.Query, "order("):
+				_, _ = io.WriteString(w, `{"data":{"order":{"id":"gid://shopify/Order/1","cancelledAt":null,"displayFinancialStatus":"PENDING","canMarkAsPaid":true,"transactions":[]}}}`)
 			default:
 				_, _ = io.WriteString(w, `{"errors":[{"message":"not faked"}]}`)
 			}
-		case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/transactions.json"):
-			_, _ = io.WriteString(w, `{"transactions":[]}`)
-		case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/transactions.json"):
-			w.WriteHeader(http.StatusCreated)
-			_, _ = io.WriteString(w, `{"transaction":{"id":1,"kind":"capture","status":"success"}}`)
 		default:
 			_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
 			_, _ = io.WriteString(w, `{}`)

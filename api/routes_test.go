@@ -28,7 +28,7 @@ func TestRouteTableIsComplete(t *testing.T) {
 	n := 0
 	seen := map[string]bool{}
 	for _, r := range s.routes() {
-		if !strings.HasPrefix(r.path, "/api/plugins") {
+		if !strings.HasPrefix(r.path, "/api/plugins") && !adminListingRoutes[r.path] {
 			n++
 		}
 		key := r.method + " " + r.path

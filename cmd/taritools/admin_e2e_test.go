@@ -192,7 +192,14 @@ func TestUserAndAdminCommands(t *testing.T) {
 		if e := c.fail(adm("cancel", "1004", "--reason", "again")...); !strings.Contains(e, "400") || !strings.Contains(e, "forbidden") {
 			t.Fatalf("second cancel: %s", e)
 		}
-		if out := c.ok(adm("reset", "1004")...); !strings.Contains(out, "New") {
+		// reset takes --reason like fulfil and cancel, and says what changed.
+		if e := c.fail(adm("reset", "1004")...); !strings.Contains(e, `required flag(s) "reason" not set`) {
+			t.Fatalf("reset without a reason: %s", e)
+		}
+		if st := orderStatus(t, c, "1004"); st != core.OrderCancelled {
+			t.Fatalf("1004 is %s after a refused reset", st)
+		}
+		if out := c.ok(adm("reset", "1004", "--reason", "back in stock")...); !strings.Contains(out, "Order 1004: Cancelled -> New") || strings.Contains(out, "{") {
 			t.Fatalf("reset: %s", out)
 		}
 		c.okJSON(&o, adm("memo", "1004", "purple jelly beans")...)
@@ -273,6 +280,16 @@ func TestUserAndAdminCommands(t *testing.T) {
 		if e := c.fail(adm("rate", "set", "USD", "0")...); !strings.Contains(e, "positive") {
 			t.Fatalf("zero rate: %s", e)
 		}
+		// rate list shows every currency's latest rate.
+		c.ok(adm("rate", "set", "eur", "300000")...)
+		var rates []core.ExchangeRate
+		c.okJSON(&rates, adm("rate", "list")...)
+		if len(rates) != 2 || rates[0].Currency != "EUR" || rates[0].Rate != 300_000 || rates[1].Currency != "USD" || rates[1].Rate != 250_000 {
+			t.Fatalf("rate list: %+v", rates)
+		}
+		if out := c.ok(adm("rate", "list")...); !strings.Contains(out, "CURRENCY") || !strings.Contains(out, "EUR") || !strings.Contains(out, "0.300000 XTR") {
+			t.Fatalf("rate list table:\n%s", out)
+		}
 		if out := c.ok(adm("rescan")...); !strings.Contains(out, "0 orders scanned") {
 			t.Fatalf("rescan: %s", out)
 		}
@@ -290,6 +307,21 @@ func TestUserAndAdminCommands(t *testing.T) {
 			t.Fatalf("wallets after remove: %+v", ws)
 		}
 		c.ok("admin", "roles", "--address", addr(writer), "--revoke", "write", "--profile", "admin")
+		// roles show: what the address holds now (super_admin only).
+		var held struct {
+			Address string
+			Roles   []string
+		}
+		c.okJSON(&held, "admin", "roles", "show", addr(writer), "--profile", "admin")
+		if held.Address != addr(writer) || strings.Join(held.Roles, ",") != "user,read_all" {
+			t.Fatalf("roles show: %+v", held)
+		}
+		if out := c.ok("admin", "roles", "show", addr(writer), "--profile", "admin"); !strings.Contains(out, addr(writer)+" has roles: user, read_all") {
+			t.Fatalf("roles show text: %s", out)
+		}
+		if e := c.fail("admin", "roles", "show", addr(writer), "--profile", "alice"); !strings.Contains(e, "403") {
+			t.Fatalf("roles show as a plain user: %s", e)
+		}
 
 		// Plugin administration. A server built without plugins answers 501,
 		// which taritools must show as such.
@@ -307,8 +339,28 @@ func TestUserAndAdminCommands(t *testing.T) {
 			}
 			var failed []map[string]any
 			c.okJSON(&failed, adm("plugins", "failed")...)
-			if out := c.ok(adm("plugins", "redeliver")...); !strings.Contains(out, "queued for redelivery") {
+			if out := c.ok(adm("plugins", "redeliver")...); !strings.Contains(out, "deliveries queued for redelivery.") || strings.Contains(out, "{") {
 				t.Fatalf("redeliver all: %s", out)
+			}
+			var redelivered struct {
+				Success bool
+				Count   *int
+			}
+			c.okJSON(&redelivered, adm("plugins", "redeliver")...)
+			if !redelivered.Success || redelivered.Count == nil {
+				t.Fatalf("redeliver all --json: %+v", redelivered)
+			}
+			id := fmt.Sprint(plugins[0]["id"])
+			if out := c.ok(adm("plugins", "enable", id)...); !strings.Contains(out, "Plugin "+id+" enabled.") || !strings.Contains(out, "STATE:") {
+				t.Fatalf("plugins enable: %s", out)
+			}
+			var enabled map[string]any
+			c.okJSON(&enabled, adm("plugins", "enable", id)...)
+			if enabled["id"] != plugins[0]["id"] {
+				t.Fatalf("plugins enable --json: %v", enabled)
+			}
+			if e := c.fail(adm("plugins", "enable", "no-such-plugin")...); !strings.Contains(e, "404") {
+				t.Fatalf("enable unknown: %s", e)
 			}
 			if e := c.fail(adm("plugins", "redeliver", "987654")...); !strings.Contains(e, "404") {
 				t.Fatalf("redeliver unknown: %s", e)

@@ -443,8 +443,12 @@ func TestErrorsAndProfiles(t *testing.T) {
 	// Secrets from standard input stay out of the command line.
 	cmd := c.cmd("profile", "add", "--name", "stdin", "--secret-key", "-")
 	cmd.Stdin = strings.NewReader(key.Hex() + "\n")
-	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), addr(key)) {
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), addr(key)) || strings.Contains(string(out), "warning") {
 		t.Fatalf("key on stdin: %v %s", err, out)
+	}
+	// A key typed on the command line still works, with a warning.
+	if _, errs, err := c.run("profile", "add", "--name", "argv", "--secret-key", key.Hex()); err != nil || !strings.Contains(errs, "warning") || !strings.Contains(errs, "ps") {
+		t.Fatalf("key on the command line: %v %q", err, errs)
 	}
 	cmd = c.cmd("profile", "add", "--name", "stdin-seed", "--seed-words-stdin")
 	cmd.Stdin = strings.NewReader(officialPhrase + "\n")

@@ -46,6 +46,9 @@ func init() {
 				}
 				add.seedWords = w
 			}
+			if (add.secretKey != "" && add.secretKey != "-") || add.seedWords != "" {
+				fmt.Fprintln(c.ErrOrStderr(), "warning: a secret on the command line is readable by every user of this machine (ps) and stays in your shell history; prefer --secret-key - or --seed-words-stdin (standard input), or --secret-key-env")
+			}
 			if add.secretKey == "-" { // keeps the key out of shell history and ps
 				k, err := readLine(c.InOrStdin())
 				if err != nil {

@@ -281,7 +281,11 @@ func TestUserAndAdminCommands(t *testing.T) {
 			t.Fatalf("zero rate: %s", e)
 		}
 		// rate list shows every currency's latest rate.
-		c.ok(adm("rate", "set", "eur", "300000")...)
+		var set core.ExchangeRate
+		c.okJSON(&set, adm("rate", "set", "eur", "300000")...)
+		if set.Currency != "EUR" || set.Rate != 300_000 {
+			t.Fatalf("rate set --json: %+v", set)
+		}
 		var rates []core.ExchangeRate
 		c.okJSON(&rates, adm("rate", "list")...)
 		if len(rates) != 2 || rates[0].Currency != "EUR" || rates[0].Rate != 300_000 || rates[1].Currency != "USD" || rates[1].Rate != 250_000 {
@@ -295,13 +299,27 @@ func TestUserAndAdminCommands(t *testing.T) {
 		}
 
 		other := addr(tari.GenerateSecretKey())
-		c.ok("admin", "wallets", "add", other, "--ip", "10.1.2.3", "--profile", "admin")
+		var added struct {
+			Address   string `json:"address"`
+			IPAddress string `json:"ip_address"`
+		}
+		c.okJSON(&added, "admin", "wallets", "add", other, "--ip", "10.1.2.3", "--profile", "admin")
+		if added.Address != other || added.IPAddress != "10.1.2.3" {
+			t.Fatalf("wallets add --json: %+v", added)
+		}
 		var ws []core.WalletInfo
 		c.okJSON(&ws, adm("wallets", "list")...)
 		if len(ws) != 2 {
 			t.Fatalf("wallets: %+v", ws)
 		}
-		c.ok("admin", "wallets", "remove", other, "--profile", "admin")
+		var removed struct {
+			Address string
+			Removed bool
+		}
+		c.okJSON(&removed, "admin", "wallets", "remove", other, "--profile", "admin")
+		if removed.Address != other || !removed.Removed {
+			t.Fatalf("wallets remove --json: %+v", removed)
+		}
 		c.okJSON(&ws, adm("wallets", "list")...)
 		if len(ws) != 1 || ws[0].Address != addr(srv.Hot) {
 			t.Fatalf("wallets after remove: %+v", ws)
@@ -368,6 +386,14 @@ func TestUserAndAdminCommands(t *testing.T) {
 		}
 		if out := c.ok(adm("health")...); !strings.Contains(out, "is up") {
 			t.Fatalf("health: %s", out)
+		}
+		var up struct {
+			Server string
+			Up     bool
+		}
+		c.okJSON(&up, adm("health")...)
+		if !up.Up || up.Server != srv.URL {
+			t.Fatalf("health --json: %+v", up)
 		}
 
 		// Errors: the server's message and status; 404 for an unknown order.

@@ -138,7 +138,7 @@ func runInteractive(ctx context.Context, in io.Reader, out io.Writer) error {
 	fmt.Fprint(out, banner)
 	fmt.Fprintln(out, "No command given. If this was unintended, press CTRL-C to exit and run `taritools --help` to see all commands.")
 	for {
-		choice, err := ui.choose("Main "+ui.status(), mainMenu)
+		choice, err := ui.choose("Main "+ui.status(), ui.mainOptions())
 		if err != nil || choice == menuExit {
 			return nil
 		}
@@ -153,6 +153,21 @@ func runInteractive(ctx context.Context, in io.Reader, out io.Writer) error {
 			ui.logout()
 		}
 	}
+}
+
+// mainOptions is the main menu; once a profile is in use, without the Admin
+// menu if its roles allow nothing there.
+func (ui *tui) mainOptions() []string {
+	if ui.sess == nil || len(allowedItems(adminMenu, ui.sess.profile.RolesOrDefault())) > 0 {
+		return mainMenu
+	}
+	var out []string
+	for _, o := range mainMenu {
+		if o != menuAdmin {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 func (ui *tui) status() string {

@@ -153,10 +153,19 @@ func TestInteractiveMode(t *testing.T) {
 
 	tm := startTerm(t, c)
 	tm.expect("No command given")
+	// Alice is a plain user: the Admin menu has nothing for her and says how
+	// to get the roles; the main menu then stops offering it.
 	tm.expect(menuUser)
-	tm.pick(mainMenu, menuUser)
+	tm.pick(mainMenu, menuAdmin)
 	tm.expect("Select profile")
 	tm.pick(profileNames, "alice")
+	tm.expect(`Profile "alice" logs in with roles [user]`)
+	tm.expect("taritools admin roles --address " + officialProfileAddr)
+	aliceMain := []string{menuUser, menuProfile, menuLogout, menuExit}
+	if out := tm.expect(menuExit); strings.Contains(out, menuAdmin) {
+		t.Fatalf("the main menu still offers %q to alice:\n%s", menuAdmin, out)
+	}
+	tm.pick(aliceMain, menuUser)
 	tm.expect("Claim Order")
 	tm.pick(labels(userMenu), "Claim Order")
 	tm.expect("Enter order ID:")
@@ -173,14 +182,8 @@ func TestInteractiveMode(t *testing.T) {
 	tm.expect(menuBack)
 	tm.pick(labels(userMenu), menuBack)
 
-	// Alice is a plain user: the Admin menu has nothing for her, and says
-	// how to get the roles.
-	tm.expect(menuLogout)
-	tm.pick(mainMenu, menuAdmin)
-	tm.expect(`Profile "alice" logs in with roles [user]`)
-	tm.expect("taritools admin roles --address " + officialProfileAddr)
-	tm.expect(menuLogout)
-	tm.pick(mainMenu, menuLogout)
+	tm.expect(menuExit)
+	tm.pick(aliceMain, menuLogout)
 	tm.expect("Logged out of alice")
 	tm.pick(mainMenu, menuAdmin)
 	tm.expect("Select profile")

@@ -20,13 +20,13 @@ import (
 // prints throughput and latency against a baseline measured in the same run.
 func init() {
 	var (
-		spawn, soak, noPlugins bool
-		urls, hotKeys                  []string
-		hmacSecret, adminKey, pgURL    string
-		serverBin, fixture             string
-		instances, clients, sample     int
-		rate                           float64
-		duration                       time.Duration
+		spawn, soak, noPlugins      bool
+		urls, hotKeys               []string
+		hmacSecret, adminKey, pgURL string
+		serverBin, fixture          string
+		instances, clients, sample  int
+		rate                        float64
+		duration                    time.Duration
 	)
 	c := &cobra.Command{
 		Use:   "bench",

@@ -100,6 +100,9 @@ after warm-up. Only loopback servers are accepted. Exit status 1 on any error.`,
 						return fmt.Errorf("--url %s is not a loopback address: bench only drives local servers", u)
 					}
 				}
+				if hmacSecret != "" || adminKey != "" || len(hotKeys) > 0 {
+					fmt.Fprintln(cmd.ErrOrStderr(), "warning: secrets on the command line are readable by every user of this machine (ps); prefer $TPG_SHOPIFY_HMAC_SECRET, $TARITOOLS_BENCH_ADMIN_KEY and $TARITOOLS_BENCH_HOT_KEYS")
+				}
 				if hmacSecret == "" {
 					hmacSecret = os.Getenv("TPG_SHOPIFY_HMAC_SECRET")
 				}

@@ -31,10 +31,12 @@ type sessionOpts struct {
 	json    bool
 }
 
-// addSessionFlags registers --profile and --server on a command group.
+// addSessionFlags registers --profile and --server on a command group, and
+// copies the root's --json into o.json before any of its commands runs.
 func addSessionFlags(c *cobra.Command, o *sessionOpts) {
 	c.PersistentFlags().StringVarP(&o.profile, "profile", "p", "", "profile to use (default: the default profile)")
 	c.PersistentFlags().StringVar(&o.server, "server", "", "server URL (overrides the profile's)")
+	c.PersistentPreRun = func(cmd *cobra.Command, _ []string) { o.json = newPrinter(cmd).json }
 }
 
 // session is a resolved profile and its client.

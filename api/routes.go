@@ -104,6 +104,10 @@ func (s *Server) routes() []route {
 		r(POST, "/api/plugins/deliveries/:id/redeliver", guardJWT, s.redeliver, write),
 		r(POST, "/api/plugins/deliveries/redeliver", guardJWT, s.redeliverAll, write),
 		r(POST, "/api/plugins/:id/enable", guardJWT, s.enablePlugin, write),
+
+		// Listings for the admin tools (this project's addition).
+		r(GET, "/api/exchange_rates", guardJWT, s.listExchangeRates, readAll),
+		r(GET, "/api/roles/:address", guardJWT, s.rolesFor, sa),
 	}
 }
 

@@ -408,10 +408,11 @@ func (c *Client) Reassign(ctx context.Context, orderID, customerID, reason strin
 }
 
 // ResetOrder brings an expired or cancelled order back to New
-// (PATCH /api/reset_order/{id}). The answer is returned as raw JSON.
-func (c *Client) ResetOrder(ctx context.Context, orderID string) (json.RawMessage, error) {
+// (PATCH /api/reset_order/{id}), sending the reason in the body as the other
+// admin changes do. The answer is returned as raw JSON.
+func (c *Client) ResetOrder(ctx context.Context, orderID, reason string) (json.RawMessage, error) {
 	var out []byte
-	err := c.call(ctx, http.MethodPatch, "/api/reset_order/"+esc(orderID), true, nil, &out)
+	err := c.call(ctx, http.MethodPatch, "/api/reset_order/"+esc(orderID), true, map[string]string{"reason": reason}, &out)
 	return json.RawMessage(out), err
 }
 

@@ -5,30 +5,48 @@ package apitest
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/tari-payment/tps/api/apiwire"
 	"github.com/tari-payment/tps/core/tari"
 )
 
-// Wallet is a key pair and its mainnet single address.
-type Wallet struct {
-	Key  tari.SecretKey
-	Addr tari.Address
-}
+// The request builders live in apiwire (no testing import, so tools can
+// use them); these names keep the tests' spelling.
+type (
+	// Wallet is a key pair and its mainnet single address.
+	Wallet = apiwire.Wallet
+	// NewPayment is a hot wallet's payment notification.
+	NewPayment = apiwire.NewPayment
+)
 
 // NewWallet makes a random wallet.
-func NewWallet() Wallet {
-	k := tari.GenerateSecretKey()
-	return Wallet{Key: k, Addr: tari.NewAddress(tari.Mainnet, k.PublicKey())}
+func NewWallet() Wallet { return apiwire.NewWallet() }
+
+// NextNonce returns a strictly increasing nonce (Unix microseconds).
+func NextNonce() uint64 { return apiwire.NextNonce() }
+
+// Auth is the header map carrying an access token.
+func Auth(token string) map[string]string { return apiwire.Auth(token) }
+
+// WalletPaymentBody is a signed /wallet/incoming_payment body.
+func WalletPaymentBody(hot Wallet, nonce int64, p NewPayment) map[string]any {
+	return apiwire.WalletPaymentBody(hot, nonce, p)
+}
+
+// WalletConfirmationBody is a signed /wallet/tx_confirmation body.
+func WalletConfirmationBody(hot Wallet, nonce int64, txid string) map[string]any {
+	return apiwire.WalletConfirmationBody(hot, nonce, txid)
+}
+
+// ShopifyHeaders signs body with secret as Shopify does.
+func ShopifyHeaders(secret string, body []byte) map[string]string {
+	return apiwire.ShopifyHeaders(secret, body)
 }
 
 // Client calls one server.
@@ -104,24 +122,6 @@ func (c *Client) Do(method, path string, body any, hdr map[string]string) Respon
 	return Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
 
-// nonces makes login nonces strictly increasing within a process.
-var (
-	nonceMu   sync.Mutex
-	lastNonce uint64
-)
-
-// NextNonce returns a strictly increasing nonce (Unix microseconds).
-func NextNonce() uint64 {
-	nonceMu.Lock()
-	defer nonceMu.Unlock()
-	n := uint64(time.Now().UnixMicro())
-	if n <= lastNonce {
-		n = lastNonce + 1
-	}
-	lastNonce = n
-	return n
-}
-
 // LoginToken signs a login token for w.
 func LoginToken(t testing.TB, w Wallet, nonce uint64, roles ...string) string {
 	t.Helper()
@@ -144,44 +144,6 @@ func (c *Client) Login(w Wallet, roles ...string) string {
 		c.T.Fatalf("login %v: %d %s", roles, r.Status, r.Body)
 	}
 	return string(r.Body)
-}
-
-// Auth is the header map carrying an access token.
-func Auth(token string) map[string]string { return map[string]string{"tpg_access_token": token} }
-
-// NewPayment is a hot wallet's payment notification.
-type NewPayment struct {
-	Sender  tari.Address
-	Amount  int64
-	TxID    string
-	Memo    *string
-	OrderID *string
-}
-
-// WalletPaymentBody is a signed /wallet/incoming_payment body.
-func WalletPaymentBody(hot Wallet, nonce int64, p NewPayment) map[string]any {
-	payload := tari.PaymentPayloadJSON(p.Sender, p.Amount, p.TxID, p.Memo, p.OrderID)
-	sig := tari.SignWallet(hot.Key, hot.Addr, nonce, payload)
-	return map[string]any{
-		"payment": map[string]any{"sender": p.Sender.Base58(), "amount": p.Amount, "txid": p.TxID, "memo": p.Memo, "order_id": p.OrderID},
-		"auth":    map[string]any{"address": hot.Addr.Base58(), "nonce": nonce, "signature": sig.Hex()},
-	}
-}
-
-// WalletConfirmationBody is a signed /wallet/tx_confirmation body.
-func WalletConfirmationBody(hot Wallet, nonce int64, txid string) map[string]any {
-	sig := tari.SignWallet(hot.Key, hot.Addr, nonce, tari.ConfirmationPayloadJSON(txid))
-	return map[string]any{
-		"confirmation": map[string]any{"txid": txid},
-		"auth":         map[string]any{"address": hot.Addr.Base58(), "nonce": nonce, "signature": sig.Hex()},
-	}
-}
-
-// ShopifyHeaders signs body with secret as Shopify does.
-func ShopifyHeaders(secret string, body []byte) map[string]string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	return map[string]string{"X-Shopify-Hmac-Sha256": base64.StdEncoding.EncodeToString(mac.Sum(nil))}
 }
 
 // Str is a pointer to s.

@@ -12,7 +12,6 @@ import (
 func init() {
 	var (
 		network, seckey string
-		asJSON          bool
 	)
 	c := &cobra.Command{
 		Use:   "address",
@@ -28,7 +27,15 @@ emoji and hex. Keep the secret key secret: it controls the address.`,
 			}
 			k := tari.GenerateSecretKey()
 			if c.Flags().Changed("seckey") {
-				if k, err = parseSecKeyFlag(seckey); err != nil {
+				text := seckey
+				if text == "-" {
+					if text, err = readLine(c.InOrStdin()); err != nil {
+						return fmt.Errorf("--seckey -: %w", err)
+					}
+				} else {
+					fmt.Fprint(c.ErrOrStderr(), seckeyOnCommandLineWarning)
+				}
+				if k, err = parseSecKeyFlag(text); err != nil {
 					return err
 				}
 			}
@@ -42,7 +49,7 @@ emoji and hex. Keep the secret key secret: it controls the address.`,
 				Hex        string `json:"hex"`
 				AccountKey string `json:"account_key"`
 			}{n.String(), k.Hex(), a.SpendKey.Hex(), a.Base58(), a.Emoji(), a.Hex(), a.AccountKey()}
-			return emit(c, asJSON, out, func(w io.Writer) {
+			return emit(c, out, func(w io.Writer) {
 				fmt.Fprintf(w, "Network:     %s\n", out.Network)
 				fmt.Fprintf(w, "Secret key:  %s   (keep this secret)\n", out.SecretKey)
 				fmt.Fprintf(w, "Public key:  %s\n", out.PublicKey)
@@ -53,7 +60,6 @@ emoji and hex. Keep the secret key secret: it controls the address.`,
 		},
 	}
 	addNetworkFlag(c, &network)
-	c.Flags().StringVarP(&seckey, "seckey", "s", "", "derive from this secret key instead of a new random one")
-	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	c.Flags().StringVarP(&seckey, "seckey", "s", "", `derive from this secret key instead of a new random one ("-" reads it from standard input)`)
 	rootCmd.AddCommand(c)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
@@ -39,7 +40,7 @@ func init() {
 
 	var reason string
 	withReason := func(c *cobra.Command, required bool) *cobra.Command {
-		c.Flags().StringVar(&reason, "reason", "", "reason (recorded with the change)")
+		c.Flags().StringVar(&reason, "reason", "", "reason for the change (sent to the server with it)")
 		if required {
 			_ = c.MarkFlagRequired("reason")
 		}
@@ -109,23 +110,14 @@ func init() {
 			return printOrder(s, o, err)
 		}), false)
 
-	reset := adminLeaf("reset ORDER_ID", "Bring an expired or cancelled order back to New", cobra.ExactArgs(1),
+	reset := withReason(adminLeaf("reset ORDER_ID", "Bring an expired or cancelled order back to New", cobra.ExactArgs(1),
 		func(ctx context.Context, s *session, a []string) error {
-			raw, err := s.client.ResetOrder(ctx, a[0])
+			raw, err := s.client.ResetOrder(ctx, a[0], reason)
 			if err != nil {
 				return err
 			}
-			if s.json {
-				return printRaw(s, raw)
-			}
-			var ch core.OrderChanged
-			if json.Unmarshal(raw, &ch) == nil && ch.NewOrder.OrderID != "" {
-				fmt.Fprintf(s.out, "Order %s: %s -> %s\n", ch.NewOrder.OrderID, ch.OldOrder.Status, ch.NewOrder.Status)
-				ordersTable(s.out, []core.Order{ch.NewOrder})
-				return nil
-			}
-			return printRaw(s, raw)
-		})
+			return printOrderChange(s, raw)
+		}), true)
 
 	var settleAddr, settleCustomer string
 	settle := adminLeaf("settle", "Pay an account's open orders from its balances (--address or --customer)", cobra.NoArgs,
@@ -145,8 +137,10 @@ func init() {
 			}
 			return printSettlement(s, r)
 		})
-	settle.Flags().StringVar(&settleAddr, "address", "", "wallet address")
+	settle.Flags().StringVar(&settleAddr, "address", "", "wallet address (this or --customer is required)")
 	settle.Flags().StringVar(&settleCustomer, "customer", "", "customer id")
+	settle.MarkFlagsOneRequired("address", "customer")
+	settle.MarkFlagsMutuallyExclusive("address", "customer")
 
 	var q client.OrderSearch
 	search := adminLeaf("search", "Search orders (filters are ANDed)", cobra.NoArgs,
@@ -260,8 +254,10 @@ func init() {
 			settlementsTable(s.out, h.Settlements)
 			return nil
 		})
-	history.Flags().StringVar(&histAddr, "address", "", "wallet address")
+	history.Flags().StringVar(&histAddr, "address", "", "wallet address (this or --customer is required)")
 	history.Flags().StringVar(&histCustomer, "customer", "", "customer id")
+	history.MarkFlagsOneRequired("address", "customer")
+	history.MarkFlagsMutuallyExclusive("address", "customer")
 
 	creditors := adminLeaf("creditors", "Customers with unpaid New orders", cobra.NoArgs,
 		func(ctx context.Context, s *session, _ []string) error {
@@ -331,9 +327,18 @@ func init() {
 				if err := s.client.SetExchangeRate(ctx, a[0], r); err != nil {
 					return err
 				}
-				fmt.Fprintf(s.out, "1 %s = %s\n", strings.ToUpper(a[0]), notify.FormatMicroTari(r))
-				return nil
+				set := core.ExchangeRate{Currency: strings.ToUpper(a[0]), Rate: core.MicroTari(r)}
+				return s.result(set, func(w io.Writer) {
+					fmt.Fprintf(w, "1 %s = %s\n", set.Currency, fmtXTR(set.Rate))
+				})
 			}),
+		adminLeaf("list", "Every currency's current rate", cobra.NoArgs, func(ctx context.Context, s *session, _ []string) error {
+			rs, err := s.client.ExchangeRates(ctx)
+			if err != nil {
+				return err
+			}
+			return s.result(rs, func(w io.Writer) { ratesTable(w, rs) })
+		}),
 	)
 
 	var walletIP string
@@ -341,13 +346,13 @@ func init() {
 	wallets := &cobra.Command{Use: "wallets", Short: "Authorised hot wallets"}
 	addWallet := adminLeaf("add ADDRESS", "Authorise a hot wallet (super_admin)", cobra.ExactArgs(1),
 		func(ctx context.Context, s *session, a []string) error {
-			if err := s.client.AddWallet(ctx, client.NewWallet{Address: a[0], IPAddress: walletIP, InitialNonce: walletNonce}); err != nil {
+			w := client.NewWallet{Address: a[0], IPAddress: walletIP, InitialNonce: walletNonce}
+			if err := s.client.AddWallet(ctx, w); err != nil {
 				return err
 			}
-			fmt.Fprintf(s.out, "Wallet %s authorised from %s.\n", a[0], walletIP)
-			return nil
+			return s.result(w, func(out io.Writer) { fmt.Fprintf(out, "Wallet %s authorised from %s.\n", a[0], walletIP) })
 		})
-	addWallet.Flags().StringVar(&walletIP, "ip", "", "the IP address the wallet calls from (required)")
+	addWallet.Flags().StringVar(&walletIP, "ip", "", "the IP address the wallet calls from")
 	addWallet.Flags().Int64Var(&walletNonce, "initial-nonce", 0, "starting nonce")
 	_ = addWallet.MarkFlagRequired("ip")
 	wallets.AddCommand(
@@ -376,14 +381,13 @@ func init() {
 				if err := s.client.RemoveWallet(ctx, a[0]); err != nil {
 					return err
 				}
-				fmt.Fprintf(s.out, "Wallet %s removed.\n", a[0])
-				return nil
+				return s.result(map[string]any{"address": a[0], "removed": true}, func(w io.Writer) { fmt.Fprintf(w, "Wallet %s removed.\n", a[0]) })
 			}),
 	)
 
 	var roleAddr string
 	var apply, revoke []string
-	roles := adminLeaf("roles", "Grant or revoke roles for an address (super_admin)", cobra.NoArgs,
+	roles := adminLeaf("roles", "Grant or revoke roles for an address (super_admin); roles show ADDRESS lists them", cobra.NoArgs,
 		func(ctx context.Context, s *session, _ []string) error {
 			if len(apply) == 0 && len(revoke) == 0 {
 				return errors.New("give --apply and/or --revoke")
@@ -391,13 +395,28 @@ func init() {
 			if err := s.client.UpdateRoles(ctx, []client.RoleUpdate{{Address: roleAddr, Apply: apply, Revoke: revoke}}); err != nil {
 				return err
 			}
-			fmt.Fprintf(s.out, "Roles updated for %s (applied: %s; revoked: %s).\n", roleAddr, strings.Join(apply, ","), strings.Join(revoke, ","))
-			return nil
+			now, err := s.client.RolesFor(ctx, roleAddr)
+			if err != nil {
+				return err
+			}
+			return s.result(now, func(w io.Writer) {
+				fmt.Fprintf(w, "Roles updated for %s (applied: %s; revoked: %s).\n", roleAddr, strings.Join(apply, ","), strings.Join(revoke, ","))
+				fmt.Fprintf(w, "%s now has roles: %s\n", now.Address, strings.Join(now.Roles, ", "))
+			})
 		})
-	roles.Flags().StringVar(&roleAddr, "address", "", "address (required)")
+	roles.Example = "  taritools admin roles --address ADDRESS --apply read_all,write --revoke super_admin\n  taritools admin roles show ADDRESS"
+	roles.Flags().StringVar(&roleAddr, "address", "", "address")
 	roles.Flags().StringSliceVar(&apply, "apply", nil, "roles to grant: read_all,write,payment_wallet,super_admin")
 	roles.Flags().StringSliceVar(&revoke, "revoke", nil, "roles to revoke")
 	_ = roles.MarkFlagRequired("address")
+	roles.AddCommand(adminLeaf("show ADDRESS", "The roles an address holds (super_admin)", cobra.ExactArgs(1),
+		func(ctx context.Context, s *session, a []string) error {
+			r, err := s.client.RolesFor(ctx, a[0])
+			if err != nil {
+				return err
+			}
+			return s.result(r, func(w io.Writer) { fmt.Fprintf(w, "%s has roles: %s\n", r.Address, strings.Join(r.Roles, ", ")) })
+		}))
 
 	plugins := &cobra.Command{Use: "plugins", Short: "Plugins and their event deliveries"}
 	plugins.AddCommand(
@@ -427,7 +446,18 @@ func init() {
 				if err != nil {
 					return err
 				}
-				return printRaw(s, raw)
+				return printMessage(s, raw)
+			}),
+		adminLeaf("enable PLUGIN_ID", "Re-enable a plugin disabled for crashing", cobra.ExactArgs(1),
+			func(ctx context.Context, s *session, a []string) error {
+				raw, err := s.client.EnablePlugin(ctx, a[0])
+				if err != nil {
+					return err
+				}
+				if !s.json {
+					fmt.Fprintf(s.out, "Plugin %s enabled.\n", a[0])
+				}
+				return printRaw(s, raw, pluginCols...)
 			}),
 	)
 
@@ -451,8 +481,7 @@ func init() {
 		if err := s.client.Health(ctx); err != nil {
 			return err
 		}
-		fmt.Fprintf(s.out, "%s is up.\n", s.client.BaseURL)
-		return nil
+		return s.result(map[string]any{"server": s.client.BaseURL, "up": true}, func(w io.Writer) { fmt.Fprintf(w, "%s is up.\n", s.client.BaseURL) })
 	})
 
 	adminCmd.AddCommand(credit, fulfil, cancel, reassign, price, memo, reset, settle, search, order, orders, payments,
@@ -522,12 +551,73 @@ func printRaw(s *session, raw json.RawMessage, preferred ...string) error {
 		t.flush()
 		return nil
 	}
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
+	var obj map[string]any
+	if !s.json && json.Unmarshal(raw, &obj) == nil && obj != nil {
+		t := newTextTable(s.out)
+		for _, k := range fieldOrder(obj, preferred) {
+			t.row(strings.ToUpper(k)+":", clip(cell(obj[k]), 120))
+		}
+		t.flush()
+		return nil
+	}
+	if !json.Valid(raw) {
 		fmt.Fprintln(s.out, strings.TrimSpace(string(raw)))
 		return nil
 	}
-	return s.printJSON(v)
+	return s.printJSON(raw)
+}
+
+// fieldOrder is the preferred keys present in obj, then the others sorted.
+func fieldOrder(obj map[string]any, preferred []string) []string {
+	var keys, rest []string
+	seen := map[string]bool{}
+	for _, k := range preferred {
+		if _, ok := obj[k]; ok {
+			keys = append(keys, k)
+			seen[k] = true
+		}
+	}
+	for k := range obj {
+		if !seen[k] {
+			rest = append(rest, k)
+		}
+	}
+	sort.Strings(rest)
+	return append(keys, rest...)
+}
+
+// printMessage shows a {"success":..,"message":..} answer: the message as a
+// sentence, or the raw answer with --json.
+func printMessage(s *session, raw json.RawMessage) error {
+	var m client.JSONResponse
+	if s.json || json.Unmarshal(raw, &m) != nil || m.Message == "" {
+		return printRaw(s, raw)
+	}
+	fmt.Fprintln(s.out, m.Message)
+	return nil
+}
+
+// printOrderChange shows an {"old_order":..,"new_order":..} answer.
+func printOrderChange(s *session, raw json.RawMessage) error {
+	var ch core.OrderChanged
+	if s.json || json.Unmarshal(raw, &ch) != nil || ch.NewOrder.OrderID == "" {
+		return printRaw(s, raw)
+	}
+	fmt.Fprintf(s.out, "Order %s: %s -> %s\n", ch.NewOrder.OrderID, ch.OldOrder.Status, ch.NewOrder.Status)
+	ordersTable(s.out, []core.Order{ch.NewOrder})
+	return nil
+}
+
+func ratesTable(out io.Writer, rs []core.ExchangeRate) {
+	if len(rs) == 0 {
+		fmt.Fprintln(out, "No exchange rates yet (set one with: taritools admin rate set CURRENCY RATE).")
+		return
+	}
+	t := newTextTable(out, "CURRENCY", "RATE (PER 1 UNIT)", "µT", "UPDATED")
+	for _, r := range rs {
+		t.row(r.Currency, fmtXTR(r.Rate), fmt.Sprint(int64(r.Rate)), fmtTime(r.UpdatedAt))
+	}
+	t.flush()
 }
 
 func upper(ss []string) []string {

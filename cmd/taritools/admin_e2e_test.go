@@ -116,7 +116,14 @@ func TestUserAndAdminCommands(t *testing.T) {
 		if e := c.fail(adm("cancel", "1004", "--reason", "again")...); !strings.Contains(e, "400") || !strings.Contains(e, "forbidden") {
 			t.Fatalf("second cancel: %s", e)
 		}
-		if out := c.ok(adm("reset", "1004")...); !strings.Contains(out, "New") {
+		// reset takes --reason like fulfil and cancel, and says what changed.
+		if e := c.fail(adm("reset", "1004")...); !strings.Contains(e, `required flag(s) "reason" not set`) {
+			t.Fatalf("reset without a reason: %s", e)
+		}
+		if st := orderStatus(t, c, "1004"); st != core.OrderCancelled {
+			t.Fatalf("1004 is %s after a refused reset", st)
+		}
+		if out := c.ok(adm("reset", "1004", "--reason", "back in stock")...); !strings.Contains(out, "Order 1004: Cancelled -> New") || strings.Contains(out, "{") {
 			t.Fatalf("reset: %s", out)
 		}
 		c.okJSON(&o, adm("memo", "1004", "purple jelly beans")...)
@@ -207,23 +214,66 @@ func TestUserAndAdminCommands(t *testing.T) {
 		if e := c.fail(adm("rate", "set", "USD", "0")...); !strings.Contains(e, "positive") {
 			t.Fatalf("zero rate: %s", e)
 		}
+		// rate list shows every currency's latest rate.
+		var set core.ExchangeRate
+		c.okJSON(&set, adm("rate", "set", "eur", "300000")...)
+		if set.Currency != "EUR" || set.Rate != 300_000 {
+			t.Fatalf("rate set --json: %+v", set)
+		}
+		var rates []core.ExchangeRate
+		c.okJSON(&rates, adm("rate", "list")...)
+		if len(rates) != 2 || rates[0].Currency != "EUR" || rates[0].Rate != 300_000 || rates[1].Currency != "USD" || rates[1].Rate != 250_000 {
+			t.Fatalf("rate list: %+v", rates)
+		}
+		if out := c.ok(adm("rate", "list")...); !strings.Contains(out, "CURRENCY") || !strings.Contains(out, "EUR") || !strings.Contains(out, "0.300000 XTR") {
+			t.Fatalf("rate list table:\n%s", out)
+		}
 		if out := c.ok(adm("rescan")...); !strings.Contains(out, "0 orders scanned") {
 			t.Fatalf("rescan: %s", out)
 		}
 
 		other := addr(tari.GenerateSecretKey())
-		c.ok("admin", "wallets", "add", other, "--ip", "10.1.2.3", "--profile", "admin")
+		var added struct {
+			Address   string `json:"address"`
+			IPAddress string `json:"ip_address"`
+		}
+		c.okJSON(&added, "admin", "wallets", "add", other, "--ip", "10.1.2.3", "--profile", "admin")
+		if added.Address != other || added.IPAddress != "10.1.2.3" {
+			t.Fatalf("wallets add --json: %+v", added)
+		}
 		var ws []core.WalletInfo
 		c.okJSON(&ws, adm("wallets", "list")...)
 		if len(ws) != 2 {
 			t.Fatalf("wallets: %+v", ws)
 		}
-		c.ok("admin", "wallets", "remove", other, "--profile", "admin")
+		var removed struct {
+			Address string
+			Removed bool
+		}
+		c.okJSON(&removed, "admin", "wallets", "remove", other, "--profile", "admin")
+		if removed.Address != other || !removed.Removed {
+			t.Fatalf("wallets remove --json: %+v", removed)
+		}
 		c.okJSON(&ws, adm("wallets", "list")...)
 		if len(ws) != 1 || ws[0].Address != addr(srv.Hot) {
 			t.Fatalf("wallets after remove: %+v", ws)
 		}
 		c.ok("admin", "roles", "--address", addr(writer), "--revoke", "write", "--profile", "admin")
+		// roles show: what the address holds now (super_admin only).
+		var held struct {
+			Address string
+			Roles   []string
+		}
+		c.okJSON(&held, "admin", "roles", "show", addr(writer), "--profile", "admin")
+		if held.Address != addr(writer) || strings.Join(held.Roles, ",") != "user,read_all" {
+			t.Fatalf("roles show: %+v", held)
+		}
+		if out := c.ok("admin", "roles", "show", addr(writer), "--profile", "admin"); !strings.Contains(out, addr(writer)+" has roles: user, read_all") {
+			t.Fatalf("roles show text: %s", out)
+		}
+		if e := c.fail("admin", "roles", "show", addr(writer), "--profile", "alice"); !strings.Contains(e, "403") {
+			t.Fatalf("roles show as a plain user: %s", e)
+		}
 
 		// Plugin administration. A server built without plugins answers 501,
 		// which taritools must show as such.
@@ -241,8 +291,28 @@ func TestUserAndAdminCommands(t *testing.T) {
 			}
 			var failed []map[string]any
 			c.okJSON(&failed, adm("plugins", "failed")...)
-			if out := c.ok(adm("plugins", "redeliver")...); !strings.Contains(out, "queued for redelivery") {
+			if out := c.ok(adm("plugins", "redeliver")...); !strings.Contains(out, "deliveries queued for redelivery.") || strings.Contains(out, "{") {
 				t.Fatalf("redeliver all: %s", out)
+			}
+			var redelivered struct {
+				Success bool
+				Count   *int
+			}
+			c.okJSON(&redelivered, adm("plugins", "redeliver")...)
+			if !redelivered.Success || redelivered.Count == nil {
+				t.Fatalf("redeliver all --json: %+v", redelivered)
+			}
+			id := fmt.Sprint(plugins[0]["id"])
+			if out := c.ok(adm("plugins", "enable", id)...); !strings.Contains(out, "Plugin "+id+" enabled.") || !strings.Contains(out, "STATE:") {
+				t.Fatalf("plugins enable: %s", out)
+			}
+			var enabled map[string]any
+			c.okJSON(&enabled, adm("plugins", "enable", id)...)
+			if enabled["id"] != plugins[0]["id"] {
+				t.Fatalf("plugins enable --json: %v", enabled)
+			}
+			if e := c.fail(adm("plugins", "enable", "no-such-plugin")...); !strings.Contains(e, "404") {
+				t.Fatalf("enable unknown: %s", e)
 			}
 			if e := c.fail(adm("plugins", "redeliver", "987654")...); !strings.Contains(e, "404") {
 				t.Fatalf("redeliver unknown: %s", e)
@@ -250,6 +320,14 @@ func TestUserAndAdminCommands(t *testing.T) {
 		}
 		if out := c.ok(adm("health")...); !strings.Contains(out, "is up") {
 			t.Fatalf("health: %s", out)
+		}
+		var up struct {
+			Server string
+			Up     bool
+		}
+		c.okJSON(&up, adm("health")...)
+		if !up.Up || up.Server != srv.URL {
+			t.Fatalf("health --json: %+v", up)
 		}
 
 		// Errors: the server's message and status; 404 for an unknown order.
@@ -325,8 +403,12 @@ func TestErrorsAndProfiles(t *testing.T) {
 	// Secrets from standard input stay out of the command line.
 	cmd := c.cmd("profile", "add", "--name", "stdin", "--secret-key", "-")
 	cmd.Stdin = strings.NewReader(key.Hex() + "\n")
-	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), addr(key)) {
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), addr(key)) || strings.Contains(string(out), "warning") {
 		t.Fatalf("key on stdin: %v %s", err, out)
+	}
+	// A key typed on the command line still works, with a warning.
+	if _, errs, err := c.run("profile", "add", "--name", "argv", "--secret-key", key.Hex()); err != nil || !strings.Contains(errs, "warning") || !strings.Contains(errs, "ps") {
+		t.Fatalf("key on the command line: %v %q", err, errs)
 	}
 	cmd = c.cmd("profile", "add", "--name", "stdin-seed", "--seed-words-stdin")
 	cmd.Stdin = strings.NewReader(officialPhrase + "\n")

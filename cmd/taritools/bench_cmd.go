@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -21,13 +20,13 @@ import (
 // prints throughput and latency against a baseline measured in the same run.
 func init() {
 	var (
-		spawn, soak, asJSON, noPlugins bool
-		urls, hotKeys                  []string
-		hmacSecret, adminKey, pgURL    string
-		serverBin, fixture             string
-		instances, clients, sample     int
-		rate                           float64
-		duration                       time.Duration
+		spawn, soak, noPlugins      bool
+		urls, hotKeys               []string
+		hmacSecret, adminKey, pgURL string
+		serverBin, fixture          string
+		instances, clients, sample  int
+		rate                        float64
+		duration                    time.Duration
 	)
 	c := &cobra.Command{
 		Use:   "bench",
@@ -101,6 +100,9 @@ after warm-up. Only loopback servers are accepted. Exit status 1 on any error.`,
 						return fmt.Errorf("--url %s is not a loopback address: bench only drives local servers", u)
 					}
 				}
+				if hmacSecret != "" || adminKey != "" || len(hotKeys) > 0 {
+					fmt.Fprintln(cmd.ErrOrStderr(), "warning: secrets on the command line are readable by every user of this machine (ps); prefer $TPG_SHOPIFY_HMAC_SECRET, $TARITOOLS_BENCH_ADMIN_KEY and $TARITOOLS_BENCH_HOT_KEYS")
+				}
 				if hmacSecret == "" {
 					hmacSecret = os.Getenv("TPG_SHOPIFY_HMAC_SECRET")
 				}
@@ -134,14 +136,8 @@ after warm-up. Only loopback servers are accepted. Exit status 1 on any error.`,
 			if sp != nil {
 				rep.PluginCalls = sp.Hooks.Load()
 			}
-			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(rep); err != nil {
-					return err
-				}
-			} else {
-				rep.Print(cmd.OutOrStdout())
+			if err := emit(cmd, rep, rep.Print); err != nil {
+				return err
 			}
 			switch {
 			case rep.Errors() > 0:
@@ -168,6 +164,5 @@ after warm-up. Only loopback servers are accepted. Exit status 1 on any error.`,
 	f.Float64Var(&rate, "rate", 0, "paced flows per second (default: half of the measured maximum)")
 	f.IntVar(&sample, "sample", 50, "completed orders read back and checked Paid")
 	f.StringVar(&fixture, "fixture", "", "Shopify orders/create payload used as the order shape (default: the spec fixture)")
-	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	rootCmd.AddCommand(c)
 }

@@ -216,6 +216,9 @@ func (c *cli) fail(args ...string) string {
 func (c *cli) okJSON(v any, args ...string) {
 	c.t.Helper()
 	out := c.ok(append(args, "--json")...)
+	if strings.Count(out, "\n") != 1 || !strings.HasSuffix(out, "\n") {
+		c.t.Fatalf("taritools %s --json: want one line of JSON, got:\n%s", strings.Join(args, " "), out)
+	}
 	if err := json.Unmarshal([]byte(out), v); err != nil {
 		c.t.Fatalf("taritools %s: output is not JSON: %v\n%s", strings.Join(args, " "), err, out)
 	}

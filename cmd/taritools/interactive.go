@@ -1,8 +1,10 @@
 package main
 
-// Interactive mode: `taritools` with no command opens menus (User menu, Admin
-// menu, Profiles) built with charmbracelet/huh. Every menu entry runs the same
-// code as the matching command line, so the two never drift apart.
+// Interactive mode: `taritools` with no command (or `taritools interactive`)
+// opens menus (User menu, Admin menu, Profiles) built with charmbracelet/huh.
+// Every menu entry runs the same code as the matching command line, so the
+// two never drift apart, and a menu lists only the entries the profile's
+// roles allow (the roles of the server route each entry calls).
 
 import (
 	"context"
@@ -33,10 +35,47 @@ const banner = `
   |_|\__,_|_|  |_|\__\___/ \___/|_|___/
 `
 
-// menuItem is one entry: a label and what it does.
+// menuItem is one entry: a label, the roles its server route needs (all
+// of them; super_admin passes everything) and what it does.
 type menuItem struct {
 	label string
+	roles []core.Role
 	run   func(ctx context.Context, ui *tui, s *session) error
+}
+
+// Role sets of the admin entries, as the server's route table requires.
+var (
+	needReadAll    = []core.Role{core.RoleReadAll}
+	needWrite      = []core.Role{core.RoleWrite}
+	needSuperAdmin = []core.Role{core.RoleSuperAdmin}
+)
+
+// allows says whether a profile asking for roles at login may use it.
+func (it menuItem) allows(roles []string) bool {
+	have := map[string]bool{}
+	for _, r := range roles {
+		have[r] = true
+	}
+	if have[string(core.RoleSuperAdmin)] {
+		return true
+	}
+	for _, r := range it.roles {
+		if !have[string(r)] {
+			return false
+		}
+	}
+	return true
+}
+
+// allowedItems is the entries of items a profile with roles may use.
+func allowedItems(items []menuItem, roles []string) []menuItem {
+	var out []menuItem
+	for _, it := range items {
+		if it.allows(roles) {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // Menu labels that navigate rather than act.
@@ -63,14 +102,28 @@ func init() {
 		if len(args) > 0 {
 			return fmt.Errorf("unknown command %q; run taritools --help", args[0])
 		}
-		// Menus need a terminal; from a script, say so instead of hanging.
-		if !isatty.IsTerminal(os.Stdin.Fd()) && !isatty.IsCygwinTerminal(os.Stdin.Fd()) {
-			c.Help()
-			return errors.New("no command given (interactive mode needs a terminal)")
-		}
-		return runInteractive(c.Context(), c.InOrStdin(), c.OutOrStdout())
+		return startInteractive(c)
 	}
 	rootCmd.Args = cobra.ArbitraryArgs
+	rootCmd.AddCommand(&cobra.Command{
+		Use:     "interactive",
+		Aliases: []string{"menu"},
+		Short:   "Menus for customers and admins (also what taritools does with no command)",
+		Long: `Opens menus in the terminal: a User menu (claim, balance, orders, payments,
+settle), an Admin menu and Profiles. The User and Admin menus first ask which
+profile to use and then offer only what that profile's roles allow.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return startInteractive(c) },
+	})
+}
+
+func startInteractive(c *cobra.Command) error {
+	// Menus need a terminal; from a script, say so instead of hanging.
+	if !isatty.IsTerminal(os.Stdin.Fd()) && !isatty.IsCygwinTerminal(os.Stdin.Fd()) {
+		c.Help()
+		return errors.New("no command given (interactive mode needs a terminal)")
+	}
+	return runInteractive(c.Context(), c.InOrStdin(), c.OutOrStdout())
 }
 
 func runInteractive(ctx context.Context, in io.Reader, out io.Writer) error {
@@ -85,21 +138,36 @@ func runInteractive(ctx context.Context, in io.Reader, out io.Writer) error {
 	fmt.Fprint(out, banner)
 	fmt.Fprintln(out, "No command given. If this was unintended, press CTRL-C to exit and run `taritools --help` to see all commands.")
 	for {
-		choice, err := ui.choose("Main "+ui.status(), mainMenu)
+		choice, err := ui.choose("Main "+ui.status(), ui.mainOptions())
 		if err != nil || choice == menuExit {
 			return nil
 		}
 		switch choice {
 		case menuUser:
-			ui.menu(ctx, "Main » User", userMenu)
+			ui.roleMenu(ctx, "Main » User", userMenu)
 		case menuAdmin:
-			ui.menu(ctx, "Main » Admin", adminMenu)
+			ui.roleMenu(ctx, "Main » Admin", adminMenu)
 		case menuProfile:
 			ui.menu(ctx, "Main » Profiles", profileMenu)
 		case menuLogout:
 			ui.logout()
 		}
 	}
+}
+
+// mainOptions is the main menu; once a profile is in use, without the Admin
+// menu if its roles allow nothing there.
+func (ui *tui) mainOptions() []string {
+	if ui.sess == nil || len(allowedItems(adminMenu, ui.sess.profile.RolesOrDefault())) > 0 {
+		return mainMenu
+	}
+	var out []string
+	for _, o := range mainMenu {
+		if o != menuAdmin {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 func (ui *tui) status() string {
@@ -145,6 +213,27 @@ func (ui *tui) ask(title string, required bool) (string, error) {
 	err := huh.NewForm(huh.NewGroup(in)).WithInput(ui.in).WithOutput(ui.out).WithShowHelp(false).Run()
 	fmt.Fprintf(ui.out, "%s %s\n", title, v)
 	return strings.TrimSpace(v), err
+}
+
+// roleMenu picks a profile if none is in use, then shows the entries of
+// items its roles allow.
+func (ui *tui) roleMenu(ctx context.Context, title string, items []menuItem) {
+	if ui.sess == nil {
+		if err := ui.pickProfile(); err != nil {
+			fmt.Fprintf(ui.out, "Error: %v\n\n", err)
+			return
+		}
+	}
+	roles := ui.sess.profile.RolesOrDefault()
+	allowed := allowedItems(items, roles)
+	if len(allowed) == 0 {
+		fmt.Fprintf(ui.out, "Profile %q logs in with roles [%s]: nothing here needs only those.\n"+
+			"  The admin menu needs read_all, write or super_admin: an admin grants them (taritools admin roles --address %s --apply read_all,write)\n"+
+			"  and the profile asks for them (taritools profile add --name %q --roles user,read_all,write --force ...).\n\n",
+			ui.sess.profile.Name, strings.Join(roles, ","), ui.sess.profile.Address, ui.sess.profile.Name)
+		return
+	}
+	ui.menu(ctx, title, allowed)
 }
 
 func (ui *tui) menu(ctx context.Context, title string, items []menuItem) {
@@ -301,55 +390,62 @@ func askArgs(titles []string, fn func(ctx context.Context, s *session, a []strin
 }
 
 var userMenu = []menuItem{
-	{"Claim Order", askArgs([]string{"Enter order ID:"}, func(ctx context.Context, s *session, a []string) error { return userClaim(ctx, s, a[0]) })},
-	{"My Account", needSession(func(ctx context.Context, _ *tui, s *session) error { return userBalance(ctx, s) })},
-	{"My Orders", needSession(func(ctx context.Context, _ *tui, s *session) error { return userOrders(ctx, s, false) })},
-	{"My Open Orders", needSession(func(ctx context.Context, _ *tui, s *session) error { return userOrders(ctx, s, true) })},
-	{"My Payments", needSession(func(ctx context.Context, _ *tui, s *session) error { return userPayments(ctx, s) })},
-	{"Account History", needSession(func(ctx context.Context, _ *tui, s *session) error {
+	{"Claim Order", nil, askArgs([]string{"Enter order ID:"}, func(ctx context.Context, s *session, a []string) error { return userClaim(ctx, s, a[0]) })},
+	{"My Account", nil, needSession(func(ctx context.Context, _ *tui, s *session) error { return userBalance(ctx, s) })},
+	{"My Orders", nil, needSession(func(ctx context.Context, _ *tui, s *session) error { return userOrders(ctx, s, false) })},
+	{"My Open Orders", nil, needSession(func(ctx context.Context, _ *tui, s *session) error { return userOrders(ctx, s, true) })},
+	{"My Payments", nil, needSession(func(ctx context.Context, _ *tui, s *session) error { return userPayments(ctx, s) })},
+	{"Account History", nil, needSession(func(ctx context.Context, _ *tui, s *session) error {
 		h, err := s.client.History(ctx)
 		if err != nil {
 			return err
 		}
 		return printAddressHistory(s, h)
 	})},
-	{"Settle My Orders", needSession(func(ctx context.Context, _ *tui, s *session) error {
+	{"Settle My Orders", nil, needSession(func(ctx context.Context, _ *tui, s *session) error {
 		r, err := s.client.Settle(ctx)
 		if err != nil {
 			return err
 		}
 		return printSettlement(s, r)
 	})},
-	{"List payment addresses", needSession(func(ctx context.Context, _ *tui, s *session) error { return userSendTo(ctx, s) })},
-	{"Add profile", func(_ context.Context, ui *tui, _ *session) error { return ui.addProfile() }},
+	{"List payment addresses", nil, needSession(func(ctx context.Context, _ *tui, s *session) error { return userSendTo(ctx, s) })},
+	{"Add profile", nil, func(_ context.Context, ui *tui, _ *session) error { return ui.addProfile() }},
+	{"Server health", nil, needSession(func(ctx context.Context, _ *tui, s *session) error {
+		if err := s.client.Health(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintf(s.out, "%s is up.\n", s.client.BaseURL)
+		return nil
+	})},
 }
 
 func parseAmountArg(s string) (int64, error) { return notify.ParseAmount(s) }
 
 var adminMenu = []menuItem{
-	{"Order by Id", askArgs([]string{"Order id:"}, func(ctx context.Context, s *session, a []string) error { return showOrder(ctx, s, a[0]) })},
-	{"Orders for Address", askArgs([]string{"Address:"}, func(ctx context.Context, s *session, a []string) error {
+	{"Order by Id", []core.Role{core.RoleUser, core.RoleReadAll}, askArgs([]string{"Order id:"}, func(ctx context.Context, s *session, a []string) error { return showOrder(ctx, s, a[0]) })},
+	{"Orders for Address", needReadAll, askArgs([]string{"Address:"}, func(ctx context.Context, s *session, a []string) error {
 		r, err := s.client.OrdersFor(ctx, a[0])
 		if err != nil {
 			return err
 		}
 		return printOrderResult(s, r)
 	})},
-	{"Payments for Address", askArgs([]string{"Address:"}, func(ctx context.Context, s *session, a []string) error {
+	{"Payments for Address", needReadAll, askArgs([]string{"Address:"}, func(ctx context.Context, s *session, a []string) error {
 		r, err := s.client.PaymentsFor(ctx, a[0])
 		if err != nil {
 			return err
 		}
 		return printPaymentsResult(s, r)
 	})},
-	{"History for Address", askArgs([]string{"Address:"}, func(ctx context.Context, s *session, a []string) error {
+	{"History for Address", needReadAll, askArgs([]string{"Address:"}, func(ctx context.Context, s *session, a []string) error {
 		h, err := s.client.HistoryForAddress(ctx, a[0])
 		if err != nil {
 			return err
 		}
 		return printAddressHistory(s, h)
 	})},
-	{"History for Customer Id", askArgs([]string{"Customer id:"}, func(ctx context.Context, s *session, a []string) error {
+	{"History for Customer Id", needReadAll, askArgs([]string{"Customer id:"}, func(ctx context.Context, s *session, a []string) error {
 		h, err := s.client.HistoryForCustomer(ctx, a[0])
 		if err != nil {
 			return err
@@ -358,7 +454,7 @@ var adminMenu = []menuItem{
 		ordersTable(s.out, h.Orders)
 		return nil
 	})},
-	{"Search Orders", askArgs([]string{"Customer id (optional):", "Memo contains (optional):", "Statuses, comma separated (optional):"},
+	{"Search Orders", needReadAll, askArgs([]string{"Customer id (optional):", "Memo contains (optional):", "Statuses, comma separated (optional):"},
 		func(ctx context.Context, s *session, a []string) error {
 			q := client.OrderSearch{CustomerID: a[0], Memo: a[1]}
 			if a[2] != "" {
@@ -371,7 +467,7 @@ var adminMenu = []menuItem{
 			ordersTable(s.out, orders)
 			return nil
 		})},
-	{"Issue Credit", askArgs([]string{"Customer id:", "Amount (µT or \"<decimal> T\"):", "Reason (optional):"},
+	{"Issue Credit", needWrite, askArgs([]string{"Customer id:", "Amount (µT or \"<decimal> T\"):", "Reason (optional):"},
 		func(ctx context.Context, s *session, a []string) error {
 			amt, err := parseAmountArg(a[1])
 			if err != nil {
@@ -384,27 +480,27 @@ var adminMenu = []menuItem{
 			fmt.Fprintf(s.out, "Credited %s to customer %s.\n", notify.FormatMicroTari(amt), a[0])
 			return printSettlement(s, &r)
 		})},
-	{"Mark order as Paid", askArgs([]string{"Order id:", "Reason:"}, func(ctx context.Context, s *session, a []string) error {
+	{"Mark order as Paid", needWrite, askArgs([]string{"Order id:", "Reason:"}, func(ctx context.Context, s *session, a []string) error {
 		o, err := s.client.Fulfil(ctx, a[0], a[1])
 		return printOrder(s, o, err)
 	})},
-	{"Cancel Order", askArgs([]string{"Order id:", "Reason:"}, func(ctx context.Context, s *session, a []string) error {
+	{"Cancel Order", needWrite, askArgs([]string{"Order id:", "Reason:"}, func(ctx context.Context, s *session, a []string) error {
 		o, err := s.client.Cancel(ctx, a[0], a[1])
 		return printOrder(s, o, err)
 	})},
-	{"Edit memo", askArgs([]string{"Order id:", "New memo:"}, func(ctx context.Context, s *session, a []string) error {
-		o, err := s.client.UpdateMemo(ctx, a[0], a[1], "")
+	{"Edit memo", needWrite, askArgs([]string{"Order id:", "New memo:", "Reason (optional):"}, func(ctx context.Context, s *session, a []string) error {
+		o, err := s.client.UpdateMemo(ctx, a[0], a[1], a[2])
 		return printOrder(s, o, err)
 	})},
-	{"Set order price", askArgs([]string{"Order id:", "New price (µT or \"<decimal> T\"):"}, func(ctx context.Context, s *session, a []string) error {
+	{"Set order price", needWrite, askArgs([]string{"Order id:", "New price (µT or \"<decimal> T\"):", "Reason (optional):"}, func(ctx context.Context, s *session, a []string) error {
 		amt, err := parseAmountArg(a[1])
 		if err != nil {
 			return err
 		}
-		o, err := s.client.UpdatePrice(ctx, a[0], amt, "")
+		o, err := s.client.UpdatePrice(ctx, a[0], amt, a[2])
 		return printOrder(s, o, err)
 	})},
-	{"Reassign Order", askArgs([]string{"Order id:", "New customer id:", "Reason:"}, func(ctx context.Context, s *session, a []string) error {
+	{"Reassign Order", needWrite, askArgs([]string{"Order id:", "New customer id:", "Reason:"}, func(ctx context.Context, s *session, a []string) error {
 		r, err := s.client.Reassign(ctx, a[0], a[1], a[2])
 		if err != nil {
 			return err
@@ -412,21 +508,21 @@ var adminMenu = []menuItem{
 		ordersTable(s.out, []core.Order{r.Orders.NewOrder})
 		return nil
 	})},
-	{"Reset Order", askArgs([]string{"Order id:"}, func(ctx context.Context, s *session, a []string) error {
-		raw, err := s.client.ResetOrder(ctx, a[0])
+	{"Reset Order", needWrite, askArgs([]string{"Order id:", "Reason:"}, func(ctx context.Context, s *session, a []string) error {
+		raw, err := s.client.ResetOrder(ctx, a[0], a[1])
 		if err != nil {
 			return err
 		}
-		return printRaw(s, raw)
+		return printOrderChange(s, raw)
 	})},
-	{"Settle Customer", askArgs([]string{"Customer id:"}, func(ctx context.Context, s *session, a []string) error {
+	{"Settle Customer", needWrite, askArgs([]string{"Customer id:"}, func(ctx context.Context, s *session, a []string) error {
 		r, err := s.client.SettleCustomer(ctx, a[0])
 		if err != nil {
 			return err
 		}
 		return printSettlement(s, r)
 	})},
-	{"Creditors", needSession(func(ctx context.Context, _ *tui, s *session) error {
+	{"Creditors", needReadAll, needSession(func(ctx context.Context, _ *tui, s *session) error {
 		rows, err := s.client.Creditors(ctx)
 		if err != nil {
 			return err
@@ -438,7 +534,7 @@ var adminMenu = []menuItem{
 		t.flush()
 		return nil
 	})},
-	{"Fetch Tari price", askArgs([]string{"Currency (e.g. USD):"}, func(ctx context.Context, s *session, a []string) error {
+	{"Fetch Tari price", needReadAll, askArgs([]string{"Currency (e.g. USD):"}, func(ctx context.Context, s *session, a []string) error {
 		r, err := s.client.ExchangeRate(ctx, a[0])
 		if err != nil {
 			return err
@@ -446,7 +542,15 @@ var adminMenu = []menuItem{
 		fmt.Fprintf(s.out, "1 %s = %s\n", r.Currency, fmtXTR(r.Rate))
 		return nil
 	})},
-	{"Set Tari price", askArgs([]string{"Currency (e.g. USD):", "µT per unit (or \"<decimal> T\"):"}, func(ctx context.Context, s *session, a []string) error {
+	{"List exchange rates", needReadAll, needSession(func(ctx context.Context, _ *tui, s *session) error {
+		rs, err := s.client.ExchangeRates(ctx)
+		if err != nil {
+			return err
+		}
+		ratesTable(s.out, rs)
+		return nil
+	})},
+	{"Set Tari price", needWrite, askArgs([]string{"Currency (e.g. USD):", "µT per unit (or \"<decimal> T\"):"}, func(ctx context.Context, s *session, a []string) error {
 		r, err := parseAmountArg(a[1])
 		if err != nil {
 			return err
@@ -457,7 +561,7 @@ var adminMenu = []menuItem{
 		fmt.Fprintf(s.out, "1 %s = %s\n", strings.ToUpper(a[0]), notify.FormatMicroTari(r))
 		return nil
 	})},
-	{"List authorized wallets", needSession(func(ctx context.Context, _ *tui, s *session) error {
+	{"List authorized wallets", needReadAll, needSession(func(ctx context.Context, _ *tui, s *session) error {
 		ws, err := s.client.Wallets(ctx)
 		if err != nil {
 			return err
@@ -469,21 +573,29 @@ var adminMenu = []menuItem{
 		t.flush()
 		return nil
 	})},
-	{"Add authorized wallet", askArgs([]string{"Wallet address:", "IP address:"}, func(ctx context.Context, s *session, a []string) error {
+	{"Add authorized wallet", needSuperAdmin, askArgs([]string{"Wallet address:", "IP address:"}, func(ctx context.Context, s *session, a []string) error {
 		if err := s.client.AddWallet(ctx, client.NewWallet{Address: a[0], IPAddress: a[1]}); err != nil {
 			return err
 		}
 		fmt.Fprintf(s.out, "Wallet %s authorised from %s.\n", a[0], a[1])
 		return nil
 	})},
-	{"Remove authorized wallet", askArgs([]string{"Wallet address:"}, func(ctx context.Context, s *session, a []string) error {
+	{"Remove authorized wallet", needSuperAdmin, askArgs([]string{"Wallet address:"}, func(ctx context.Context, s *session, a []string) error {
 		if err := s.client.RemoveWallet(ctx, a[0]); err != nil {
 			return err
 		}
 		fmt.Fprintf(s.out, "Wallet %s removed.\n", a[0])
 		return nil
 	})},
-	{"Assign roles", askArgs([]string{"Address:", "Roles to apply (comma separated, optional):", "Roles to revoke (optional):"},
+	{"Show roles", needSuperAdmin, askArgs([]string{"Address:"}, func(ctx context.Context, s *session, a []string) error {
+		r, err := s.client.RolesFor(ctx, a[0])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(s.out, "%s has roles: %s\n", r.Address, strings.Join(r.Roles, ", "))
+		return nil
+	})},
+	{"Assign roles", needSuperAdmin, askArgs([]string{"Address:", "Roles to apply (comma separated, optional):", "Roles to revoke (optional):"},
 		func(ctx context.Context, s *session, a []string) error {
 			split := func(s string) []string {
 				var out []string
@@ -500,50 +612,51 @@ var adminMenu = []menuItem{
 			fmt.Fprintf(s.out, "Roles updated for %s.\n", a[0])
 			return nil
 		})},
-	{"Plugins", needSession(func(ctx context.Context, _ *tui, s *session) error {
+	{"Plugins", needWrite, needSession(func(ctx context.Context, _ *tui, s *session) error {
 		raw, err := s.client.Plugins(ctx)
 		if err != nil {
 			return err
 		}
 		return printRaw(s, raw, pluginCols...)
 	})},
-	{"Failed plugin deliveries", needSession(func(ctx context.Context, _ *tui, s *session) error {
+	{"Failed plugin deliveries", needWrite, needSession(func(ctx context.Context, _ *tui, s *session) error {
 		raw, err := s.client.FailedDeliveries(ctx)
 		if err != nil {
 			return err
 		}
 		return printRaw(s, raw, deliveryCols...)
 	})},
-	{"Redeliver failed deliveries", needSession(func(ctx context.Context, _ *tui, s *session) error {
+	{"Redeliver failed deliveries", needWrite, needSession(func(ctx context.Context, _ *tui, s *session) error {
 		raw, err := s.client.RedeliverAll(ctx)
 		if err != nil {
 			return err
 		}
-		return printRaw(s, raw)
+		return printMessage(s, raw)
 	})},
-	{"Server health", needSession(func(ctx context.Context, _ *tui, s *session) error {
-		if err := s.client.Health(ctx); err != nil {
+	{"Enable plugin", needWrite, askArgs([]string{"Plugin id:"}, func(ctx context.Context, s *session, a []string) error {
+		raw, err := s.client.EnablePlugin(ctx, a[0])
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(s.out, "%s is up.\n", s.client.BaseURL)
-		return nil
+		fmt.Fprintf(s.out, "Plugin %s enabled.\n", a[0])
+		return printRaw(s, raw, pluginCols...)
 	})},
 }
 
 var profileMenu = []menuItem{
-	{"Profiles: list", func(_ context.Context, ui *tui, _ *session) error {
+	{"Profiles: list", nil, func(_ context.Context, ui *tui, _ *session) error {
 		f, err := profiles.Load()
 		if err != nil {
 			return err
 		}
 		return listProfiles(ui.out, f, false)
 	}},
-	{"Add profile", func(_ context.Context, ui *tui, _ *session) error { return ui.addProfile() }},
-	{"Profiles: switch", func(_ context.Context, ui *tui, _ *session) error {
+	{"Add profile", nil, func(_ context.Context, ui *tui, _ *session) error { return ui.addProfile() }},
+	{"Profiles: switch", nil, func(_ context.Context, ui *tui, _ *session) error {
 		ui.logout()
 		return ui.pickProfile()
 	}},
-	{"Profiles: set default", func(_ context.Context, ui *tui, _ *session) error {
+	{"Profiles: set default", nil, func(_ context.Context, ui *tui, _ *session) error {
 		f, err := profiles.Load()
 		if err != nil {
 			return err

@@ -128,6 +128,11 @@ func (tm *term) pick(options []string, label string) {
 	tm.send(strings.Repeat(keyDown, i) + keyEnter)
 }
 
+// labelsFor is the entries a profile with roles sees, then Back.
+func labelsFor(items []menuItem, roles ...string) []string {
+	return labels(allowedItems(items, roles))
+}
+
 func labels(items []menuItem) []string {
 	var out []string
 	for _, it := range items {
@@ -137,8 +142,8 @@ func labels(items []menuItem) []string {
 }
 
 // TestInteractiveMode drives the menus in a pseudo-terminal: a customer
-// claims an order from the User menu, then the admin looks it up, marks it
-// paid and checks a customer's history from the Admin menu.
+// claims an order from the User menu and finds no admin entries, then the
+// admin marks it paid and checks a customer's history from the Admin menu.
 func TestInteractiveMode(t *testing.T) {
 	srv := startServer(t, storetest.SQLiteURL(t))
 	c := newCLI(t)
@@ -148,12 +153,21 @@ func TestInteractiveMode(t *testing.T) {
 
 	tm := startTerm(t, c)
 	tm.expect("No command given")
+	// Alice is a plain user: the Admin menu has nothing for her and says how
+	// to get the roles; the main menu then stops offering it.
 	tm.expect(menuUser)
-	tm.pick(mainMenu, menuUser)
-	tm.expect("Claim Order")
-	tm.pick(labels(userMenu), "Claim Order")
+	tm.pick(mainMenu, menuAdmin)
 	tm.expect("Select profile")
 	tm.pick(profileNames, "alice")
+	tm.expect(`Profile "alice" logs in with roles [user]`)
+	tm.expect("taritools admin roles --address " + officialProfileAddr)
+	aliceMain := []string{menuUser, menuProfile, menuLogout, menuExit}
+	if out := tm.expect(menuExit); strings.Contains(out, menuAdmin) {
+		t.Fatalf("the main menu still offers %q to alice:\n%s", menuAdmin, out)
+	}
+	tm.pick(aliceMain, menuUser)
+	tm.expect("Claim Order")
+	tm.pick(labels(userMenu), "Claim Order")
 	tm.expect("Enter order ID:")
 	tm.send("1001" + keyEnter)
 	out := tm.expect("tari://pay?")
@@ -168,14 +182,14 @@ func TestInteractiveMode(t *testing.T) {
 	tm.expect(menuBack)
 	tm.pick(labels(userMenu), menuBack)
 
-	tm.expect(menuLogout)
-	tm.pick(mainMenu, menuLogout)
+	tm.expect(menuExit)
+	tm.pick(aliceMain, menuLogout)
 	tm.expect("Logged out of alice")
 	tm.pick(mainMenu, menuAdmin)
-	tm.expect("Order by Id")
-	tm.pick(labels(adminMenu), "Mark order as Paid")
 	tm.expect("Select profile")
 	tm.pick(profileNames, "admin")
+	tm.expect("Order by Id")
+	tm.pick(labels(adminMenu), "Mark order as Paid")
 	tm.expect("Order id:")
 	tm.send("1001" + keyEnter)
 	tm.expect("Reason:")
@@ -264,5 +278,75 @@ func TestInteractiveProfiles(t *testing.T) {
 	c.okJSON(&views, "profile", "list")
 	if len(views) != 1 || views[0].Network != "nextnet" || views[0].Server != "http://127.0.0.1:9" || views[0].Address != want {
 		t.Fatalf("stored profile %+v", views)
+	}
+}
+
+// TestInteractiveMenusFollowRoles: a profile that asks for read_all sees the
+// Admin menu's read entries and none that change anything, and can use them.
+func TestInteractiveMenusFollowRoles(t *testing.T) {
+	srv := startServer(t, storetest.SQLiteURL(t))
+	c := newCLI(t)
+	setupMerchant(t, srv, c)
+	srv.newOrder(t, 3001, 5, "1.00")
+	reader := tari.GenerateSecretKey()
+	c.ok("profile", "add", "--name", "reader", "--secret-key", reader.Hex(), "--server", srv.URL, "--roles", "user,read_all")
+	c.ok("admin", "roles", "--address", addr(reader), "--apply", "read_all", "--profile", "admin")
+
+	tm := startTerm(t, c)
+	tm.expect(menuAdmin)
+	tm.pick(mainMenu, menuAdmin)
+	tm.expect("Select profile")
+	tm.pick([]string{hotWalletProfile, "admin", "alice", "reader"}, "reader")
+	seen := tm.expect("List authorized wallets")
+	seen += tm.expect(menuBack)
+	for _, hidden := range []string{"Mark order as Paid", "Cancel Order", "Issue Credit", "Assign roles", "Show roles", "Plugins"} {
+		if strings.Contains(seen, hidden) {
+			t.Fatalf("read_all profile is offered %q:\n%s", hidden, seen)
+		}
+	}
+	menu := labelsFor(adminMenu, "user", "read_all")
+	tm.pick(menu, "Order by Id")
+	tm.expect("Order id:")
+	tm.send("3001" + keyEnter)
+	if out := tm.expect("Unclaimed"); !strings.Contains(out, "3001") {
+		t.Fatalf("order by id:\n%s", out)
+	}
+	tm.expect(menuBack)
+	tm.pick(menu, menuBack)
+	tm.expect(menuExit)
+	tm.pick(mainMenu, menuExit)
+	select {
+	case <-tm.done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("taritools did not exit; screen:\n%s", tm.text())
+	}
+}
+
+// TestMenuRoles: which entries each kind of profile is offered.
+func TestMenuRoles(t *testing.T) {
+	if got := allowedItems(adminMenu, []string{"user"}); len(got) != 0 {
+		t.Errorf("a plain user is offered admin entries: %v", labels(got))
+	}
+	if got := allowedItems(adminMenu, []string{"super_admin"}); len(got) != len(adminMenu) {
+		t.Errorf("super_admin sees %d of %d admin entries", len(got), len(adminMenu))
+	}
+	if got := allowedItems(userMenu, []string{"user"}); len(got) != len(userMenu) {
+		t.Errorf("a user sees %d of %d user entries", len(got), len(userMenu))
+	}
+	rw := labelsFor(adminMenu, "user", "read_all", "write")
+	for _, want := range []string{"Order by Id", "Mark order as Paid", "Reset Order", "List exchange rates", "Enable plugin"} {
+		if !slices.Contains(rw, want) {
+			t.Errorf("read_all+write lacks %q: %v", want, rw)
+		}
+	}
+	for _, admin := range []string{"Add authorized wallet", "Remove authorized wallet", "Assign roles", "Show roles"} {
+		if slices.Contains(rw, admin) {
+			t.Errorf("read_all+write is offered %q", admin)
+		}
+	}
+	// write alone: changes, but none of the read_all views.
+	w := labelsFor(adminMenu, "user", "write")
+	if slices.Contains(w, "Search Orders") || !slices.Contains(w, "Cancel Order") {
+		t.Errorf("write only: %v", w)
 	}
 }

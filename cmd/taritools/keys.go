@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tari-payment/tps/cmd/taritools/internal/profiles"
 	"github.com/tari-payment/tps/core/tari"
 )
 
@@ -24,15 +23,24 @@ import (
 // `ps` and shell history).
 const secKeyEnv = "TARITOOLS_SECKEY"
 
-// keyFlags is the -s/--seckey, -n/--network pair.
+// keyFlags are the ways a signing command gets its key, safest first:
+// -p/--profile (a stored profile's key and network), --seckey-stdin or
+// "-s -" (a line on standard input), $TARITOOLS_SECKEY, and -s/--seckey HEX,
+// which still works but is visible to every user in `ps`.
 type keyFlags struct {
 	seckey  string
+	profile string
+	stdin   bool
 	network string
 }
 
-// addKeyFlags registers -s/--seckey and -n/--network on c.
+// addKeyFlags registers the key flags and -n/--network on c.
 func addKeyFlags(c *cobra.Command, k *keyFlags) {
-	c.Flags().StringVarP(&k.seckey, "seckey", "s", "", "secret key, 64 hex characters (default $"+secKeyEnv+")")
+	f := c.Flags()
+	f.StringVarP(&k.profile, "profile", "p", "", "sign with this profile's key, on its network")
+	f.BoolVar(&k.stdin, "seckey-stdin", false, "read the secret key (64 hex) from standard input")
+	f.StringVarP(&k.seckey, "seckey", "s", "", "secret key, 64 hex characters; visible to other users in ps, prefer -p, --seckey-stdin or $"+secKeyEnv+` ("-" reads standard input)`)
+	c.MarkFlagsMutuallyExclusive("profile", "seckey", "seckey-stdin")
 	addNetworkFlag(c, &k.network)
 }
 
@@ -41,19 +49,49 @@ func addNetworkFlag(c *cobra.Command, n *string) {
 	c.Flags().StringVarP(n, "network", "n", "mainnet", "network: mainnet, stagenet, nextnet, localnet, igor or esmeralda")
 }
 
-// resolve parses the flags into the secret key and the default (single,
-// features 0x03) address of its public key on the chosen network.
-func (k *keyFlags) resolve() (tari.SecretKey, tari.Address, error) {
+// seckeyOnCommandLineWarning is printed (to standard error) when -s carries
+// the key itself.
+const seckeyOnCommandLineWarning = "warning: --seckey puts the secret key on the command line, where every user of this machine can read it (ps) and your shell history keeps it; use --profile NAME, --seckey-stdin or $" + secKeyEnv + " instead\n"
+
+// resolve turns the flags into the secret key and the address to sign as:
+// a profile's own address, else the default (single, features 0x03)
+// address of the key on the chosen network.
+func (k *keyFlags) resolve(c *cobra.Command) (tari.SecretKey, tari.Address, error) {
+	if k.profile != "" {
+		f, err := profiles.Load()
+		if err != nil {
+			return tari.SecretKey{}, tari.Address{}, err
+		}
+		p, err := f.Get(k.profile)
+		if err != nil {
+			return tari.SecretKey{}, tari.Address{}, missingProfileError(err, k.profile, f)
+		}
+		if c.Flags().Changed("network") && !strings.EqualFold(k.network, p.Network) {
+			return tari.SecretKey{}, tari.Address{}, fmt.Errorf("--network %s: profile %q is on %s", k.network, p.Name, p.Network)
+		}
+		id, err := p.Identity()
+		if err != nil {
+			return tari.SecretKey{}, tari.Address{}, err
+		}
+		return id.Key, id.Address, nil
+	}
 	n, err := parseNetworkFlag(k.network)
 	if err != nil {
 		return tari.SecretKey{}, tari.Address{}, err
 	}
 	text := k.seckey
-	if text == "" {
+	switch {
+	case k.stdin || text == "-":
+		if text, err = readLine(c.InOrStdin()); err != nil {
+			return tari.SecretKey{}, tari.Address{}, fmt.Errorf("--seckey-stdin: %w", err)
+		}
+	case text != "":
+		fmt.Fprint(c.ErrOrStderr(), seckeyOnCommandLineWarning)
+	default:
 		text = os.Getenv(secKeyEnv)
 	}
 	if text == "" {
-		return tari.SecretKey{}, tari.Address{}, errors.New("--seckey: missing (pass the 64-hex-character secret key, or set " + secKeyEnv + ")")
+		return tari.SecretKey{}, tari.Address{}, errors.New("--seckey: missing (use --profile NAME, --seckey-stdin with the 64-hex-character key on standard input, or set " + secKeyEnv + ")")
 	}
 	sk, err := parseSecKeyFlag(text)
 	if err != nil {
@@ -133,21 +171,6 @@ func requireFlag(name, v string) error {
 	if v == "" {
 		return fmt.Errorf("--%s: missing", name)
 	}
-	return nil
-}
-
-// emit prints v as one line of compact JSON with --json, else the human text.
-func emit(c *cobra.Command, asJSON bool, v any, human func(w io.Writer)) error {
-	w := c.OutOrStdout()
-	if asJSON {
-		b, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(w, "%s\n", b)
-		return err
-	}
-	human(w)
 	return nil
 }
 

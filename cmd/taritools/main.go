@@ -13,10 +13,22 @@ import (
 )
 
 var rootCmd = &cobra.Command{
-	Use:           "taritools",
-	Short:         "Tools for the Tari payment server: keys, signatures, wallet notifications and admin",
+	Use:   "taritools",
+	Short: "Tools for the Tari payment server: keys, signatures, wallet notifications and admin",
+	Long: `Tools for the Tari payment server: keys, signatures, wallet notifications and admin.
+
+Interactive mode: run taritools with no command (or taritools interactive) in a
+terminal for menus. The menus offer what the chosen profile's roles allow.
+
+Every command prints human text or tables; add --json for one line of JSON
+(for scripts). Secret keys never need to be on the command line: use a
+profile (-p NAME), standard input, or $` + secKeyEnv + `.`,
 	SilenceUsage:  true,
 	SilenceErrors: true,
+}
+
+func init() {
+	rootCmd.PersistentFlags().Bool(jsonFlag, false, "print one line of JSON instead of text (for scripts)")
 }
 
 func main() {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 
@@ -11,19 +12,21 @@ import (
 
 func init() {
 	var (
-		keys   keyFlags
-		order  string
-		asJSON bool
+		keys  keyFlags
+		order string
 	)
 	c := &cobra.Command{
 		Use:   "memo",
 		Short: "Sign an order claim (the memo signature JSON)",
-		Long: `Signs a claim of --order for the address of --seckey. Put the printed JSON
-object, unchanged, in the Shopify order note, the payment memo, or the body of
-POST /order/claim.`,
+		Long: `Signs a claim of --order for the address of the key (from --profile, standard
+input, $TARITOOLS_SECKEY or --seckey). Put the printed JSON object (with --json,
+nothing else is printed), unchanged, in the Shopify order note, the payment
+memo, or the body of POST /order/claim.`,
+		Example: `  taritools memo -p me --order 1001 --json
+  taritools memo --seckey-stdin --order 1001 < key.txt`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			k, a, err := keys.resolve()
+			k, a, err := keys.resolve(c)
 			if err != nil {
 				return err
 			}
@@ -31,18 +34,13 @@ POST /order/claim.`,
 				return err
 			}
 			m := tari.SignMemo(k, a, order)
-			w := c.OutOrStdout()
-			if asJSON {
-				_, err := fmt.Fprintln(w, m.JSON())
-				return err
-			}
-			return emit(c, false, nil, func(w io.Writer) {
+			return emit(c, json.RawMessage(m.JSON()), func(w io.Writer) {
 				fmt.Fprintf(w, "Claim of order %q by %s:\n%s\n", order, a.Base58(), m.JSON())
 			})
 		},
 	}
 	addKeyFlags(c, &keys)
 	c.Flags().StringVarP(&order, "order", "o", "", "order id to claim (required)")
-	c.Flags().BoolVar(&asJSON, "json", false, "print only the JSON object")
+	_ = c.MarkFlagRequired("order")
 	rootCmd.AddCommand(c)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,16 +14,29 @@ import (
 )
 
 // runOffline runs taritools in-process with args and returns its stdout.
-// Flags keep their values between Execute calls, so every flag of the
-// command tree is reset to its default first.
 func runOffline(t *testing.T, args ...string) (string, error) {
 	t.Helper()
+	out, _, err := runOfflineIO(t, "", args...)
+	return out, err
+}
+
+// runOfflineIO runs taritools in-process with stdin and returns its stdout
+// and stderr. Flags keep their values between Execute calls, so every flag
+// of the command tree is reset to its default first.
+func runOfflineIO(t *testing.T, stdin string, args ...string) (string, string, error) {
+	t.Helper()
+	resetFlag := func(f *pflag.Flag) {
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			_ = sv.Replace(nil)
+		} else {
+			_ = f.Value.Set(f.DefValue)
+		}
+		f.Changed = false
+	}
 	var reset func(c *cobra.Command)
 	reset = func(c *cobra.Command) {
-		c.Flags().VisitAll(func(f *pflag.Flag) {
-			_ = f.Value.Set(f.DefValue)
-			f.Changed = false
-		})
+		c.Flags().VisitAll(resetFlag)
+		c.PersistentFlags().VisitAll(resetFlag)
 		for _, sub := range c.Commands() {
 			reset(sub)
 		}
@@ -31,10 +45,11 @@ func runOffline(t *testing.T, args ...string) (string, error) {
 	var out, errb bytes.Buffer
 	rootCmd.SetOut(&out)
 	rootCmd.SetErr(&errb)
+	rootCmd.SetIn(strings.NewReader(stdin))
 	rootCmd.SetArgs(args)
 	defer rootCmd.SetArgs(nil)
 	err := rootCmd.Execute()
-	return out.String(), err
+	return out.String(), errb.String(), err
 }
 
 // The hot wallet and Alice of the reference e2e tests.
@@ -237,24 +252,32 @@ func TestPaymentAndConfirmCommandsVerify(t *testing.T) {
 }
 
 func TestOfflineInputErrors(t *testing.T) {
+	t.Setenv("TARITOOLS_CONFIG", filepath.Join(t.TempDir(), "profiles.json"))
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
 		{[]string{"memo", "-s", "abc", "-o", "1"}, "--seckey: not 64 hex characters"},
 		{[]string{"memo", "-s", strings.Repeat("f", 64), "-o", "1"}, "--seckey: not a valid secret key"},
-		{[]string{"memo", "-s", aliceSecret}, "--order: missing"},
+		{[]string{"memo", "-s", aliceSecret}, `required flag(s) "order" not set`},
+		{[]string{"memo", "-s", aliceSecret, "-o", ""}, "--order: missing"},
 		{[]string{"memo", "-s", aliceSecret, "-o", "1", "-n", "moon"}, `--network: unknown network "moon"`},
 		{[]string{"token", "-s", aliceSecret, "-r", "user,god"}, `--roles: unknown role "god"`},
 		{[]string{"token", "-s", aliceSecret, "-c", "soon"}, `--nonce: "soon" is not a non-negative integer`},
 		{[]string{"token"}, "--seckey: missing"},
-		{[]string{"payment", "-s", hotSecret, "-t", "t", "-x", aliceAddr}, "--amount: missing"},
+		{[]string{"payment", "-s", hotSecret, "-t", "t", "-x", aliceAddr}, `required flag(s) "amount" not set`},
+		{[]string{"payment", "-s", hotSecret, "-a", "", "-t", "t", "-x", aliceAddr}, "--amount: missing"},
 		{[]string{"payment", "-s", hotSecret, "-a", "1.5", "-t", "t", "-x", aliceAddr}, "--amount:"},
 		{[]string{"payment", "-s", hotSecret, "-a", "0.0000001 T", "-t", "t", "-x", aliceAddr}, "more than six decimals"},
-		{[]string{"payment", "-s", hotSecret, "-a", "1", "-x", aliceAddr}, "--txid: missing"},
+		{[]string{"payment", "-s", hotSecret, "-a", "1", "-x", aliceAddr}, `required flag(s) "txid" not set`},
 		{[]string{"payment", "-s", hotSecret, "-a", "1", "-t", "t", "-x", "14notanaddress"}, "--sender: not a Tari address"},
-		{[]string{"payment", "-s", hotSecret, "-a", "1", "-t", "t"}, "--sender: missing address"},
-		{[]string{"confirm", "-s", hotSecret}, "--txid: missing"},
+		{[]string{"payment", "-s", hotSecret, "-a", "1", "-t", "t"}, `required flag(s) "sender" not set`},
+		{[]string{"payment", "-s", hotSecret, "-a", "1", "-t", "t", "-x", " "}, "--sender: missing address"},
+		{[]string{"confirm", "-s", hotSecret}, `required flag(s) "txid" not set`},
+		{[]string{"confirm", "-s", hotSecret, "-t", ""}, "--txid: missing"},
+		{[]string{"memo", "-s", aliceSecret, "-p", "me", "-o", "1"}, "none of the others can be"},
+		{[]string{"memo", "--seckey-stdin", "-o", "1"}, "--seckey-stdin: nothing on standard input"},
+		{[]string{"token", "-p", "nobody"}, "profile not found"},
 		{[]string{"confirm", "-s", hotSecret, "-t", "x", "-c", "-1"}, "--nonce:"},
 	} {
 		t.Setenv(secKeyEnv, "")
@@ -271,5 +294,161 @@ func TestOfflineInputErrors(t *testing.T) {
 	out, err := runOffline(t, "memo", "-o", "o1", "--json")
 	if err != nil || !strings.Contains(out, aliceAddr) {
 		t.Errorf("env secret: %v %s", err, out)
+	}
+}
+
+// TestSigningKeySources: memo, payment, confirm and token sign with a
+// profile's key (-p) or a key on standard input, without a warning; a key
+// given with -s still works but is warned about (it shows in ps).
+func TestSigningKeySources(t *testing.T) {
+	t.Setenv("TARITOOLS_CONFIG", filepath.Join(t.TempDir(), "profiles.json"))
+	t.Setenv(secKeyEnv, "")
+	if _, err := runOffline(t, "profile", "add", "--name", "hot", "--secret-key", hotSecret); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runOffline(t, "profile", "add", "--name", "seed", "--seed-words", officialPhrase); err != nil {
+		t.Fatal(err)
+	}
+	memoFrom := func(stdin string, args ...string) (tari.MemoSignature, string) {
+		t.Helper()
+		out, errs, err := runOfflineIO(t, stdin, append([]string{"memo", "-o", "o-7", "--json"}, args...)...)
+		if err != nil {
+			t.Fatalf("memo %v: %v", args, err)
+		}
+		m, err := tari.ParseMemoSignature(strings.TrimSpace(out))
+		if err != nil || !m.Verify() || m.OrderID != "o-7" {
+			t.Fatalf("memo %v: %v %q", args, err, out)
+		}
+		return m, errs
+	}
+	for _, c := range []struct {
+		stdin string
+		args  []string
+		addr  string
+	}{
+		{"", []string{"-p", "hot"}, hotAddress},
+		{"", []string{"--profile", "seed"}, officialProfileAddr},
+		{aliceSecret + "\n", []string{"--seckey-stdin"}, aliceAddr},
+		{aliceSecret + "\n", []string{"-s", "-"}, aliceAddr},
+	} {
+		m, errs := memoFrom(c.stdin, c.args...)
+		if m.Address != c.addr {
+			t.Errorf("memo %v signed as %s, want %s", c.args, m.Address, c.addr)
+		}
+		if errs != "" {
+			t.Errorf("memo %v warned: %s", c.args, errs)
+		}
+	}
+	if m, errs := memoFrom("", "-s", aliceSecret); m.Address != aliceAddr || !strings.Contains(errs, "ps") || !strings.Contains(errs, "--profile") {
+		t.Errorf("-s: %s, warning %q", m.Address, errs)
+	}
+	t.Setenv(secKeyEnv, aliceSecret)
+	if m, errs := memoFrom(""); m.Address != aliceAddr || errs != "" {
+		t.Errorf("$%s: %s, warning %q", secKeyEnv, m.Address, errs)
+	}
+	t.Setenv(secKeyEnv, "")
+
+	out, errs, err := runOfflineIO(t, "", "payment", "-p", "hot", "-a", "1 T", "-t", "tx-p", "-x", aliceAddr, "--json")
+	if err != nil || errs != "" {
+		t.Fatalf("payment -p: %v %s", err, errs)
+	}
+	if b := verifyBody(t, out); b.Auth.Address != hotAddress || b.Payment.Amount != 1_000_000 {
+		t.Errorf("payment -p body: %s", out)
+	}
+	out, _, err = runOfflineIO(t, hotSecret+"\n", "confirm", "--seckey-stdin", "-t", "tx-p", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := verifyBody(t, out); b.Auth.Address != hotAddress || b.Confirmation.TxID != "tx-p" {
+		t.Errorf("confirm stdin body: %s", out)
+	}
+	out, errs, err = runOfflineIO(t, "", "token", "-p", "seed", "-r", "user,read_all", "--json")
+	if err != nil || errs != "" {
+		t.Fatalf("token -p: %v %s", err, errs)
+	}
+	var tok struct{ Token string }
+	if err := json.Unmarshal([]byte(out), &tok); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := tari.ParseLoginToken(tok.Token); err != nil || c.Address.Base58() != officialProfileAddr || strings.Join(c.DesiredRoles, ",") != "user,read_all" {
+		t.Errorf("token -p: %v %+v", err, c)
+	}
+	// A profile is on one network; asking for another is an error, not a
+	// silent change of address.
+	if _, err := runOffline(t, "memo", "-p", "hot", "-o", "1", "-n", "nextnet"); err == nil || !strings.Contains(err.Error(), "mainnet") {
+		t.Errorf("network mismatch: %v", err)
+	}
+}
+
+// TestHelpShowsRequiredFlags: every flag cobra insists on says "(required)"
+// in its command's help, the known required flags are enforced, and every
+// command accepts --json.
+func TestHelpShowsRequiredFlags(t *testing.T) {
+	want := map[string][]string{
+		"memo": {"order"}, "payment": {"amount", "txid", "sender"}, "confirm": {"txid"},
+		"wallet received": {"amount", "txid", "sender"}, "wallet confirmed": {"txid"},
+		"admin fulfil": {"reason"}, "admin cancel": {"reason"}, "admin reassign": {"reason"}, "admin reset": {"reason"},
+		"admin wallets add": {"ip"}, "admin roles": {"address"}, "setup add-user": {"address", "roles"}, "profile add": {"name"},
+	}
+	seen := 0
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+		if c.Hidden || c.Name() == "help" || c.Name() == "completion" || c.Parent() != nil && c.Parent().Name() == "completion" {
+			return
+		}
+		path := strings.TrimPrefix(c.CommandPath(), "taritools ")
+		help, err := runOffline(t, append(strings.Fields(path), "--help")...)
+		if c == rootCmd {
+			help, err = runOffline(t, "--help")
+		}
+		if err != nil {
+			t.Fatalf("%s --help: %v", path, err)
+		}
+		if c.Runnable() && c.Flag("json") == nil {
+			t.Errorf("%s has no --json", path)
+		}
+		required := map[string]bool{}
+		c.Flags().VisitAll(func(f *pflag.Flag) {
+			if isRequired(f) {
+				required[f.Name] = true
+			}
+		})
+		for _, name := range want[path] {
+			if !required[name] {
+				t.Errorf("%s: --%s is not marked required", path, name)
+			}
+			seen++
+		}
+		for name := range required {
+			line := ""
+			for _, l := range strings.Split(help, "\n") {
+				if strings.Contains(l, "--"+name+" ") {
+					line = l
+				}
+			}
+			if !strings.Contains(line, "(required)") {
+				t.Errorf("%s --help does not say --%s is required:\n%s", path, name, help)
+			}
+		}
+	}
+	walk(rootCmd)
+	total := 0
+	for _, names := range want {
+		total += len(names)
+	}
+	if seen != total {
+		t.Errorf("checked %d required flags, want %d (a command in the list was not found)", seen, total)
+	}
+	// The interactive mode is listed.
+	help, _ := runOffline(t, "--help")
+	if !strings.Contains(help, "interactive") || !strings.Contains(help, "Interactive mode: run taritools with no command") {
+		t.Errorf("root help does not list the interactive mode:\n%s", help)
+	}
+	// Cobra refuses a missing required flag before anything runs.
+	if _, err := runOffline(t, "admin", "reset", "1001"); err == nil || !strings.Contains(err.Error(), `"reason"`) {
+		t.Errorf("admin reset without --reason: %v", err)
 	}
 }

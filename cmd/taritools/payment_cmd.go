@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 
@@ -21,13 +22,9 @@ func walletBody(k tari.SecretKey, wallet tari.Address, nonce int64, field string
 	return b.Bytes()
 }
 
-func printWalletBody(c *cobra.Command, asJSON bool, route string, body []byte) error {
-	w := c.OutOrStdout()
-	if asJSON {
-		_, err := fmt.Fprintf(w, "%s\n", body)
-		return err
-	}
-	return emit(c, false, nil, func(w io.Writer) {
+// printWalletBody prints the body (alone with --json, as it was signed).
+func printWalletBody(c *cobra.Command, route string, body []byte) error {
+	return emit(c, json.RawMessage(body), func(w io.Writer) {
 		fmt.Fprintf(w, "POST %s\n%s\n", route, body)
 	})
 }
@@ -36,17 +33,17 @@ func init() {
 	var (
 		keys                                     keyFlags
 		amount, txid, memo, sender, order, nonce string
-		asJSON                                   bool
 	)
 	pay := &cobra.Command{
 		Use:   "payment",
 		Short: "Make a signed /wallet/incoming_payment body",
 		Long: `Prints the JSON body a hot wallet POSTs to /wallet/incoming_payment, signed
-with --seckey (the hot wallet's key). The nonce defaults to the current time in
+with the hot wallet's key (from --profile, standard input, $TARITOOLS_SECKEY
+or --seckey). The nonce defaults to the current time in
 milliseconds and must exceed the last nonce the server saw from this wallet.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			k, wallet, err := keys.resolve()
+			k, wallet, err := keys.resolve(c)
 			if err != nil {
 				return err
 			}
@@ -76,7 +73,7 @@ milliseconds and must exceed the last nonce the server saw from this wallet.`,
 				orderP = &order
 			}
 			payload := tari.PaymentPayloadJSON(from, micro, txid, memoP, orderP)
-			return printWalletBody(c, asJSON, "/wallet/incoming_payment", walletBody(k, wallet, n, "payment", payload))
+			return printWalletBody(c, "/wallet/incoming_payment", walletBody(k, wallet, n, "payment", payload))
 		},
 	}
 	addKeyFlags(pay, &keys)
@@ -87,20 +84,21 @@ milliseconds and must exceed the last nonce the server saw from this wallet.`,
 	f.StringVarP(&sender, "sender", "x", "", "sender's address, any form (required)")
 	f.StringVarP(&order, "order", "o", "", "order id (omitted: null)")
 	f.StringVarP(&nonce, "nonce", "c", "", "nonce (default: current time in milliseconds)")
-	f.BoolVar(&asJSON, "json", false, "print only the JSON body")
+	for _, name := range []string{"amount", "txid", "sender"} {
+		_ = pay.MarkFlagRequired(name)
+	}
 	rootCmd.AddCommand(pay)
 
 	var (
 		ckeys         keyFlags
 		ctxid, cnonce string
-		cJSON         bool
 	)
 	confirm := &cobra.Command{
 		Use:   "confirm",
 		Short: "Make a signed /wallet/tx_confirmation body",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			k, wallet, err := ckeys.resolve()
+			k, wallet, err := ckeys.resolve(c)
 			if err != nil {
 				return err
 			}
@@ -112,12 +110,12 @@ milliseconds and must exceed the last nonce the server saw from this wallet.`,
 				return err
 			}
 			body := walletBody(k, wallet, n, "confirmation", tari.ConfirmationPayloadJSON(ctxid))
-			return printWalletBody(c, cJSON, "/wallet/tx_confirmation", body)
+			return printWalletBody(c, "/wallet/tx_confirmation", body)
 		},
 	}
 	addKeyFlags(confirm, &ckeys)
 	confirm.Flags().StringVarP(&ctxid, "txid", "t", "", "transaction id (required)")
 	confirm.Flags().StringVarP(&cnonce, "nonce", "c", "", "nonce (default: current time in milliseconds)")
-	confirm.Flags().BoolVar(&cJSON, "json", false, "print only the JSON body")
+	_ = confirm.MarkFlagRequired("txid")
 	rootCmd.AddCommand(confirm)
 }

@@ -46,6 +46,9 @@ func init() {
 				}
 				add.seedWords = w
 			}
+			if (add.secretKey != "" && add.secretKey != "-") || add.seedWords != "" {
+				fmt.Fprintln(c.ErrOrStderr(), "warning: a secret on the command line is readable by every user of this machine (ps) and stays in your shell history; prefer --secret-key - or --seed-words-stdin (standard input), or --secret-key-env")
+			}
 			if add.secretKey == "-" { // keeps the key out of shell history and ps
 				k, err := readLine(c.InOrStdin())
 				if err != nil {
@@ -55,7 +58,7 @@ func init() {
 			}
 			p := profiles.Profile{Name: add.name, Network: add.network, Server: add.server, SecretKey: add.secretKey,
 				SecretKeyEnv: add.secretKeyEnv, SeedWords: strings.Join(strings.Fields(add.seedWords), " "), Roles: add.roles}
-			return saveProfileOpts(c.OutOrStdout(), p, add.makeDefault, add.force)
+			return saveProfileOpts(newPrinter(c), p, add.makeDefault, add.force)
 		},
 	}
 	f := addCmd.Flags()
@@ -123,8 +126,7 @@ func init() {
 				return err
 			}
 			profiles.ForgetToken(args[0])
-			fmt.Fprintf(c.OutOrStdout(), "Removed profile %q.\n", args[0])
-			return nil
+			return emit(c, map[string]any{"name": args[0], "removed": true}, func(w io.Writer) { fmt.Fprintf(w, "Removed profile %q.\n", args[0]) })
 		},
 	}
 
@@ -141,8 +143,7 @@ func init() {
 				if f.Default == "" {
 					return errors.New("no default profile; set one with: taritools profile default NAME")
 				}
-				fmt.Fprintln(c.OutOrStdout(), f.Default)
-				return nil
+				return emit(c, map[string]string{"default": f.Default}, func(w io.Writer) { fmt.Fprintln(w, f.Default) })
 			}
 			if _, err := f.Get(args[0]); err != nil {
 				return missingProfileError(err, args[0], f)
@@ -151,8 +152,7 @@ func init() {
 			if err := f.Save(); err != nil {
 				return err
 			}
-			fmt.Fprintf(c.OutOrStdout(), "Default profile is now %q.\n", args[0])
-			return nil
+			return emit(c, map[string]string{"default": args[0]}, func(w io.Writer) { fmt.Fprintf(w, "Default profile is now %q.\n", args[0]) })
 		},
 	}
 
@@ -175,10 +175,10 @@ func readLine(r io.Reader) (string, error) {
 
 // saveProfile validates, stores and reports a new profile (without secrets).
 func saveProfile(out io.Writer, p profiles.Profile, makeDefault bool) error {
-	return saveProfileOpts(out, p, makeDefault, false)
+	return saveProfileOpts(printer{out: out}, p, makeDefault, false)
 }
 
-func saveProfileOpts(out io.Writer, p profiles.Profile, makeDefault, replace bool) error {
+func saveProfileOpts(pr printer, p profiles.Profile, makeDefault, replace bool) error {
 	f, err := profiles.Load()
 	if err != nil {
 		return err
@@ -197,8 +197,9 @@ func saveProfileOpts(out io.Writer, p profiles.Profile, makeDefault, replace boo
 	}
 	saved, _ := f.Get(p.Name)
 	path, _ := profiles.Path()
-	fmt.Fprintf(out, "Saved profile %q (%s, %s) to %s\nAddress: %s\n", saved.Name, saved.Network, saved.KeySource(), path, saved.Address)
-	return nil
+	return pr.result(viewOf(saved, saved.Name == f.Default), func(out io.Writer) {
+		fmt.Fprintf(out, "Saved profile %q (%s, %s) to %s\nAddress: %s\n", saved.Name, saved.Network, saved.KeySource(), path, saved.Address)
+	})
 }
 
 type profileView struct {

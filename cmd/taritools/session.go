@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,18 +23,20 @@ import (
 	"github.com/tari-payment/tps/core"
 )
 
-// sessionOpts are the flags every server command shares.
+// sessionOpts are the flags every server command shares (--json is the
+// root's, read per command by newPrinter).
 type sessionOpts struct {
 	profile string
 	server  string
 	json    bool
 }
 
-// addSessionFlags registers --profile, --server and --json on a command group.
+// addSessionFlags registers --profile and --server on a command group, and
+// copies the root's --json into o.json before any of its commands runs.
 func addSessionFlags(c *cobra.Command, o *sessionOpts) {
 	c.PersistentFlags().StringVarP(&o.profile, "profile", "p", "", "profile to use (default: the default profile)")
 	c.PersistentFlags().StringVar(&o.server, "server", "", "server URL (overrides the profile's)")
-	c.PersistentFlags().BoolVar(&o.json, "json", false, "print JSON instead of tables")
+	c.PersistentPreRun = func(cmd *cobra.Command, _ []string) { o.json = newPrinter(cmd).json }
 }
 
 // session is a resolved profile and its client.
@@ -114,10 +115,12 @@ func (s *session) explain(err error) error {
 
 // ---- output ----
 
-func (s *session) printJSON(v any) error {
-	enc := json.NewEncoder(s.out)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+// printJSON writes v in the one JSON style (output.go).
+func (s *session) printJSON(v any) error { return printer{out: s.out, json: true}.printJSON(v) }
+
+// result prints v with --json, else the human text.
+func (s *session) result(v any, human func(w io.Writer)) error {
+	return printer{out: s.out, json: s.json}.result(v, human)
 }
 
 // textTable writes aligned columns.
@@ -127,7 +130,9 @@ type textTable struct {
 
 func newTextTable(out io.Writer, headers ...string) *textTable {
 	t := &textTable{w: tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)}
-	t.row(headers...)
+	if len(headers) > 0 {
+		t.row(headers...)
+	}
 	return t
 }
 
@@ -216,6 +221,7 @@ func cmdContext(c *cobra.Command) (context.Context, context.CancelFunc) {
 // withSession wraps a server command: open the session, run fn, explain errors.
 func withSession(o *sessionOpts, fn func(ctx context.Context, s *session, args []string) error) func(*cobra.Command, []string) error {
 	return func(c *cobra.Command, args []string) error {
+		o.json = newPrinter(c).json
 		s, err := openSession(o, c.OutOrStdout())
 		if err != nil {
 			return err

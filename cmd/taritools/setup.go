@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -64,8 +66,9 @@ func init() {
 			for i, r := range have {
 				names[i] = string(r)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s now has roles: %s\n", addr.Base58(), strings.Join(names, ", "))
-			return nil
+			return emit(cmd, map[string]any{"address": addr.Base58(), "roles": names}, func(w io.Writer) {
+				fmt.Fprintf(w, "%s now has roles: %s\n", addr.Base58(), strings.Join(names, ", "))
+			})
 		},
 	}
 	addUser.Flags().StringVarP(&address, "address", "a", "", "Tari address (emoji, base58 or hex)")
@@ -73,19 +76,19 @@ func init() {
 	_ = addUser.MarkFlagRequired("address")
 	_ = addUser.MarkFlagRequired("roles")
 	setup.AddCommand(addUser)
-	// The reference spells the migration "taritools setup migrate".
+	// The reference spells the migration "taritools setup migrate": an
+	// alias that runs `taritools db migrate` itself, so the two cannot
+	// drift apart.
 	setup.AddCommand(&cobra.Command{
 		Use:   "migrate",
-		Short: "Same as 'taritools db migrate'",
+		Short: "Alias of 'taritools db migrate'",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := store.Open(cmd.Context(), databaseURL())
-			if err != nil {
-				return fmt.Errorf("opening %s: %w", redactedDBURL(), err)
+			db, _, err := cmd.Root().Find([]string{"db", "migrate"})
+			if err != nil || db.RunE == nil || db.Name() != "migrate" {
+				return errors.New("taritools db migrate is missing from this build")
 			}
-			defer d.Close()
-			fmt.Fprintf(cmd.OutOrStdout(), "Database %s is migrated and up to date.\n", redactedDBURL())
-			return nil
+			return db.RunE(cmd, args)
 		},
 	})
 	rootCmd.AddCommand(setup)

@@ -34,12 +34,17 @@ func TestSetupAddUserAndMigrate(t *testing.T) {
 	}
 	for name, url := range urls {
 		t.Run(name, func(t *testing.T) {
-			if out, err := runTT(t, url, "db", "migrate"); err != nil || !strings.Contains(out, "up to date") {
+			out, err := runTT(t, url, "db", "migrate")
+			if err != nil || !strings.Contains(out, "up to date") {
 				t.Fatalf("migrate: %v %s", err, out)
+			}
+			// setup migrate is an alias: the same command, the same words.
+			if again, err := runTT(t, url, "setup", "migrate"); err != nil || again != out {
+				t.Fatalf("setup migrate: %v %q, want %q", err, again, out)
 			}
 			k := tari.GenerateSecretKey()
 			addr := tari.NewAddress(tari.Mainnet, k.PublicKey())
-			out, err := runTT(t, url, "setup", "add-user", "--address", addr.Emoji(), "--roles", "super_admin, read_all")
+			out, err = runTT(t, url, "setup", "add-user", "--address", addr.Emoji(), "--roles", "super_admin, read_all")
 			if err != nil || !strings.Contains(out, addr.Base58()) || !strings.Contains(out, "super_admin") {
 				t.Fatalf("add-user: %v %s", err, out)
 			}

@@ -14,17 +14,18 @@ func init() {
 	var (
 		keys         keyFlags
 		roles, nonce string
-		asJSON       bool
 	)
 	c := &cobra.Command{
-		Use:   "token",
-		Short: "Make a login token (for POST /auth, header tpg_auth_token)",
-		Long: `Signs a Ristretto256 login token for the address of --seckey. The server
+		Use:     "token",
+		Short:   "Make a login token (for POST /auth, header tpg_auth_token)",
+		Example: `  taritools token -p admin --roles user,read_all --json`,
+		Long: `Signs a Ristretto256 login token for the address of the key (from --profile,
+standard input, $TARITOOLS_SECKEY or --seckey). The server
 answers POST /auth with an access token if the nonce is above the last one it
 saw for the address and the address holds every requested role.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			k, a, err := keys.resolve()
+			k, a, err := keys.resolve(c)
 			if err != nil {
 				return err
 			}
@@ -46,7 +47,7 @@ saw for the address and the address holds every requested role.`,
 				Nonce   int64    `json:"nonce"`
 				Roles   []string `json:"roles"`
 			}{tok, a.Base58(), n, rs}
-			return emit(c, asJSON, out, func(w io.Writer) {
+			return emit(c, out, func(w io.Writer) {
 				fmt.Fprintf(w, "Login token for %s (nonce %d, roles %s):\n%s\n", out.Address, n, strings.Join(rs, ","), tok)
 			})
 		},
@@ -54,6 +55,5 @@ saw for the address and the address holds every requested role.`,
 	addKeyFlags(c, &keys)
 	c.Flags().StringVarP(&roles, "roles", "r", "user", "comma-separated roles to ask for: user, read_all, write, payment_wallet, super_admin")
 	c.Flags().StringVarP(&nonce, "nonce", "c", "", "login nonce (default: current Unix time in seconds)")
-	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	rootCmd.AddCommand(c)
 }

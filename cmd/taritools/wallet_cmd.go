@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/tari-payment/tps/client"
 	"github.com/tari-payment/tps/cmd/taritools/internal/notify"
 	"github.com/tari-payment/tps/cmd/taritools/internal/profiles"
+	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/tari"
 )
 
@@ -38,6 +41,7 @@ func init() {
 		// so a lone unit may arrive as an extra argument.
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
+			ro.json = newPrinter(c).json
 			amount := ro.amount
 			if len(args) == 1 {
 				amount += " " + args[0]
@@ -69,6 +73,7 @@ func init() {
 		Example: `  taritools wallet confirmed --profile "TPS Hot Wallet" --txid 123`,
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			co.json = newPrinter(c).json
 			s, err := walletSession(&co, c)
 			if err != nil {
 				return err
@@ -76,7 +81,7 @@ func init() {
 			ctx, cancel := cmdContext(c)
 			defer cancel()
 			res, err := s.client.TxConfirmation(ctx, txid, walletNonce(s))
-			return reportWallet(s, res, err)
+			return reportWallet(s, res, err, txid)
 		},
 	}
 	cf := confirmed.Flags()
@@ -152,7 +157,7 @@ func walletReceived(c *cobra.Command, o *walletReceivedOpts, amountText string) 
 	ctx, cancel := cmdContext(c)
 	defer cancel()
 	res, err := s.client.IncomingPayment(ctx, p, walletNonce(s))
-	return reportWallet(s, res, err)
+	return reportWallet(s, res, err, o.txid)
 }
 
 func orderIDByName(flag string) bool {
@@ -181,13 +186,34 @@ func parseSender(text string, s *session) (string, error) {
 	return "", fmt.Errorf("sender %q is not a Tari address", text)
 }
 
-func reportWallet(s *session, res client.JSONResponse, err error) error {
+// walletResult is what wallet received/confirmed print with --json: the
+// server's answer, with the recorded payment decoded when the server sent it
+// (inside its message, as the reference does).
+type walletResult struct {
+	Success bool          `json:"success"`
+	Message string        `json:"message"`
+	TxID    string        `json:"txid"`
+	Payment *core.Payment `json:"payment,omitempty"`
+}
+
+func reportWallet(s *session, res client.JSONResponse, err error, txid string) error {
 	if err != nil {
 		return s.explain(err)
 	}
 	if !res.Success {
 		return fmt.Errorf("the server did not record it: %s", res.Message)
 	}
-	fmt.Fprintln(s.out, res.Message)
-	return nil
+	out := walletResult{Success: true, Message: res.Message, TxID: txid}
+	var p core.Payment
+	if strings.HasPrefix(strings.TrimSpace(res.Message), "{") && json.Unmarshal([]byte(res.Message), &p) == nil && p.TxID != "" {
+		out.Payment = &p
+	}
+	return s.result(out, func(w io.Writer) {
+		if out.Payment == nil {
+			fmt.Fprintln(w, res.Message)
+			return
+		}
+		fmt.Fprintf(w, "Payment %s recorded.\n", p.TxID)
+		paymentsTable(w, []core.Payment{p})
+	})
 }

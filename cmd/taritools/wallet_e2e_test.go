@@ -129,9 +129,10 @@ func TestWalletCommandLines(t *testing.T) {
 	memo := tari.SignMemo(key, profileAddr, "2002")
 	memoJSON := `{"address":"` + memo.Address + `","order_id":"2002","signature":"` + memo.Signature + `"}`
 
+	// Human text by default: a sentence and the payment as a table.
 	out := c.ok("wallet", "received", "--profile", hotWalletProfile, "--amount", "1000000", "--txid", "tx-a",
 		"--memo", memoJSON, "--sender", officialProfileAddr, "--payment_id", "")
-	if !strings.Contains(out, `"txid":"tx-a"`) {
+	if !strings.Contains(out, "Payment tx-a recorded.") || !strings.Contains(out, "1.000000 XTR") || !strings.Contains(out, "TXID") || strings.Contains(out, `"txid"`) {
 		t.Fatalf("received output: %s", out)
 	}
 	// A duplicate notification is acknowledged and changes nothing.
@@ -140,7 +141,11 @@ func TestWalletCommandLines(t *testing.T) {
 	if !strings.Contains(out, "Payment already exists.") {
 		t.Fatalf("duplicate: %s", out)
 	}
-	c.ok("wallet", "confirmed", "--profile", hotWalletProfile, "--txid", "tx-a")
+	var wr walletResult
+	c.okJSON(&wr, "wallet", "confirmed", "--profile", hotWalletProfile, "--txid", "tx-a")
+	if !wr.Success || wr.TxID != "tx-a" || wr.Message != "Payment tx-a confirmed successfully." || wr.Payment != nil {
+		t.Fatalf("confirmed --json: %+v", wr)
+	}
 	if st := orderStatus(t, c, "2002"); st != core.OrderPaid {
 		t.Fatalf("2002 is %s, want Paid", st)
 	}
@@ -154,10 +159,10 @@ func TestWalletCommandLines(t *testing.T) {
 	srv.newOrder(t, 2003, 43, "1.00")
 	claim3 := tari.SignMemo(key, profileAddr, "2003")
 	claimJSON := `{"address":"` + claim3.Address + `","order_id":"2003","signature":"` + claim3.Signature + `"}`
-	out = c.ok("wallet", "received", "--profile", hotWalletProfile, "--amount", "1 T", "--txid", "tx-c",
+	c.okJSON(&wr, "wallet", "received", "--profile", hotWalletProfile, "--amount", "1 T", "--txid", "tx-c",
 		"--sender", officialProfileAddr, "--payment_id", "data("+hex.EncodeToString([]byte(claimJSON))+")")
-	if !strings.Contains(out, `"order_id":"2003"`) {
-		t.Fatalf("claim in payment id: %s", out)
+	if wr.Payment == nil || wr.Payment.OrderID == nil || *wr.Payment.OrderID != "2003" || wr.Payment.TxID != "tx-c" {
+		t.Fatalf("claim in payment id: %+v", wr)
 	}
 	if st := orderStatus(t, c, "2003"); st != core.OrderNew {
 		t.Fatalf("2003 is %s, want New (claimed by the payment)", st)
@@ -182,10 +187,11 @@ func TestWalletCommandLines(t *testing.T) {
 		t.Fatalf("sender: %s", e)
 	}
 	// The unquoted amount of older notify scripts ("2.5" "T") still works.
-	out = c.ok("wallet", "received", "--profile", hotWalletProfile, "--amount", "2.5", "T", "--txid", "tx-b", "--sender", officialOneSided,
+	wr = walletResult{}
+	c.okJSON(&wr, "wallet", "received", "--profile", hotWalletProfile, "--amount", "2.5", "T", "--txid", "tx-b", "--sender", officialOneSided,
 		"--payment_id", "address_and_data("+officialOneSided+","+hex.EncodeToString([]byte("+1 555 123 4567"))+")")
-	if !strings.Contains(out, `"amount":2500000`) || !strings.Contains(out, `"order_id":null`) {
-		t.Fatalf("split amount / phone payment id: %s", out)
+	if wr.Payment == nil || wr.Payment.Amount != 2_500_000 || wr.Payment.OrderID != nil {
+		t.Fatalf("split amount / phone payment id: %+v", wr)
 	}
 }
 

@@ -81,3 +81,25 @@ func TestExchangeRates(t *testing.T) {
 		wantErr(t, err, core.ErrInvalidPrice)
 	})
 }
+
+func TestAllExchangeRates(t *testing.T) {
+	forEachDB(t, func(t *testing.T, x *env) {
+		if rs, err := x.e.AllExchangeRates(x.ctx); err != nil || len(rs) != 0 {
+			t.Fatalf("no rates: %+v %v", rs, err)
+		}
+		x.e.SetExchangeRate(x.ctx, "usd", 30_000_000)
+		x.advance(time.Second)
+		x.e.SetExchangeRate(x.ctx, "EUR", 40_000_000)
+		x.advance(time.Second)
+		x.e.SetExchangeRate(x.ctx, "USD", 10_000_000)
+		rs, err := x.e.AllExchangeRates(x.ctx)
+		if err != nil || len(rs) != 2 {
+			t.Fatalf("%+v %v", rs, err)
+		}
+		// One row per currency, its latest rate, sorted by currency.
+		if rs[0].Currency != "EUR" || rs[0].Rate != 40_000_000 || !rs[0].UpdatedAt.Equal(t0.Add(time.Second)) ||
+			rs[1].Currency != "USD" || rs[1].Rate != 10_000_000 || !rs[1].UpdatedAt.Equal(t0.Add(2*time.Second)) {
+			t.Fatalf("%+v", rs)
+		}
+	})
+}

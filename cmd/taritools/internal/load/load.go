@@ -32,7 +32,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tari-payment/tps/api/apitest"
+	"github.com/tari-payment/tps/api/apiwire"
 	"github.com/tari-payment/tps/core/tari"
 )
 
@@ -193,7 +193,7 @@ func (c *Client) ok(ctx context.Context, path string, body []byte, hdr map[strin
 // Login exchanges a login token of key for an access token.
 func (c *Client) Login(ctx context.Context, key tari.SecretKey, roles ...string) (string, error) {
 	addr := tari.NewAddress(tari.Mainnet, key.PublicKey())
-	tok, err := tari.NewLoginToken(key, addr, apitest.NextNonce(), roles)
+	tok, err := tari.NewLoginToken(key, addr, apiwire.NextNonce(), roles)
 	if err != nil {
 		return "", err
 	}
@@ -273,7 +273,7 @@ func (h *histogram) quantile(q float64) float64 {
 // counters. Every order has a new customer (and every flow a new customer
 // wallet), as in a shop with many buyers.
 type worker struct {
-	hot       apitest.Wallet
+	hot       apiwire.Wallet
 	nonce     int64
 	req, flow histogram
 	reqs      int64
@@ -298,7 +298,7 @@ type Runner struct {
 	tmpl    []byte // fixture with placeholders
 	price   int64  // µT an order of the fixture costs
 	token   string // admin access token
-	hots    []apitest.Wallet
+	hots    []apiwire.Wallet
 	seq     atomic.Int64
 	idBase  int64
 	runID   string
@@ -348,13 +348,13 @@ func NewRunner(ctx context.Context, t Target, fixture []byte, maxClients int) (*
 	}
 	if len(t.HotWallets) > 0 {
 		for _, k := range t.HotWallets {
-			r.hots = append(r.hots, apitest.Wallet{Key: k, Addr: tari.NewAddress(tari.Mainnet, k.PublicKey())})
+			r.hots = append(r.hots, apiwire.Wallet{Key: k, Addr: tari.NewAddress(tari.Mainnet, k.PublicKey())})
 		}
 	} else {
 		for i := 0; i < maxClients; i++ {
-			w := apitest.NewWallet()
+			w := apiwire.NewWallet()
 			body, _ := json.Marshal(map[string]any{"address": w.Addr.Base58(), "ip_address": "127.0.0.1"})
-			st, b, err := c.Do(ctx, http.MethodPost, "/api/wallets", body, apitest.Auth(r.token))
+			st, b, err := c.Do(ctx, http.MethodPost, "/api/wallets", body, apiwire.Auth(r.token))
 			if err != nil || st != http.StatusOK {
 				return nil, fmt.Errorf("registering hot wallet: %d %.200s %v", st, b, err)
 			}
@@ -398,7 +398,7 @@ func (r *Runner) orderBody(id, cust, note string) []byte {
 func (r *Runner) nextID() string { return strconv.FormatInt(r.idBase+r.seq.Add(1), 10) }
 
 func (r *Runner) webhook(ctx context.Context, body []byte) error {
-	return r.C.ok(ctx, "/shopify/webhook/checkout_create", body, apitest.ShopifyHeaders(r.T.HMACSecret, body))
+	return r.C.ok(ctx, "/shopify/webhook/checkout_create", body, apiwire.ShopifyHeaders(r.T.HMACSecret, body))
 }
 
 // probePrice sends one order and reads back its price in µT; without a USD
@@ -407,7 +407,7 @@ func (r *Runner) probePrice(ctx context.Context) error {
 	id := r.nextID()
 	if err := r.webhook(ctx, r.orderBody(id, "1", "")); err != nil {
 		body, _ := json.Marshal(map[string]any{"currency": "USD", "rate": 1_000_000})
-		st, b, err2 := r.C.Do(ctx, http.MethodPost, "/api/exchange_rate", body, apitest.Auth(r.token))
+		st, b, err2 := r.C.Do(ctx, http.MethodPost, "/api/exchange_rate", body, apiwire.Auth(r.token))
 		if err2 != nil || st != http.StatusOK {
 			return fmt.Errorf("first order failed (%v) and setting a USD rate too: %d %.200s %v", err, st, b, err2)
 		}
@@ -436,7 +436,7 @@ type OrderView struct {
 // Order reads an order through the admin API.
 func (r *Runner) Order(ctx context.Context, id string) (OrderView, error) {
 	var o OrderView
-	st, b, err := r.C.Do(ctx, http.MethodGet, "/api/order/id/"+id, nil, apitest.Auth(r.token))
+	st, b, err := r.C.Do(ctx, http.MethodGet, "/api/order/id/"+id, nil, apiwire.Auth(r.token))
 	if err != nil {
 		return o, err
 	}
@@ -504,7 +504,7 @@ func (r *Runner) order(ctx context.Context, w *worker) {
 // queued is how long the flow waited for a worker after its scheduled start.
 func (r *Runner) flow(ctx context.Context, w *worker, queued time.Duration) bool {
 	id := r.nextID()
-	cust := apitest.NewWallet()
+	cust := apiwire.NewWallet()
 	memo := tari.SignMemo(cust.Key, cust.Addr, id).JSON()
 	body := r.orderBody(id, id, memo)
 	if !w.timed(queued, func() error { return r.webhook(ctx, body) }) {
@@ -512,12 +512,12 @@ func (r *Runner) flow(ctx context.Context, w *worker, queued time.Duration) bool
 	}
 	txid := "bench-" + r.runID + "-" + id
 	w.nonce = max(w.nonce+1, time.Now().UnixMicro())
-	pay, _ := json.Marshal(apitest.WalletPaymentBody(w.hot, w.nonce, apitest.NewPayment{Sender: cust.Addr, Amount: r.price, TxID: txid}))
+	pay, _ := json.Marshal(apiwire.WalletPaymentBody(w.hot, w.nonce, apiwire.NewPayment{Sender: cust.Addr, Amount: r.price, TxID: txid}))
 	if !w.timed(0, func() error { return r.C.ok(ctx, "/wallet/incoming_payment", pay, nil) }) {
 		return false
 	}
 	w.nonce = max(w.nonce+1, time.Now().UnixMicro())
-	conf, _ := json.Marshal(apitest.WalletConfirmationBody(w.hot, w.nonce, txid))
+	conf, _ := json.Marshal(apiwire.WalletConfirmationBody(w.hot, w.nonce, txid))
 	if !w.timed(0, func() error { return r.C.ok(ctx, "/wallet/tx_confirmation", conf, nil) }) {
 		return false
 	}

@@ -4,8 +4,11 @@ export PATH := $(PATH):/usr/local/go/bin
 
 .PHONY: run test test-postgres vet bench fuzz build plugins
 
+# Built, then run (not `go run`): `go run` exits 1 on Ctrl-C whatever the
+# server returns, so make reported an error after a clean shutdown.
 run: ## run the server on its embedded default (SQLite, development keys)
-	$(GO) run ./cmd/tari-payment-server
+	$(GO) build -o bin/tari-payment-server ./cmd/tari-payment-server
+	exec ./bin/tari-payment-server
 
 test: vet ## unit, integration and end-to-end tests on SQLite (PostgreSQL too when TPG_TEST_POSTGRES_URL is set)
 	$(GO) test -race -count=1 -timeout 40m ./...

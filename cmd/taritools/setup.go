@@ -74,19 +74,6 @@ func init() {
 	_ = addUser.MarkFlagRequired("roles")
 	setup.AddCommand(addUser)
 	// The reference spells the migration "taritools setup migrate".
-	setup.AddCommand(&cobra.Command{
-		Use:   "migrate",
-		Short: "Same as 'taritools db migrate'",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := store.Open(cmd.Context(), databaseURL())
-			if err != nil {
-				return fmt.Errorf("opening %s: %w", redactedDBURL(), err)
-			}
-			defer d.Close()
-			fmt.Fprintf(cmd.OutOrStdout(), "Database %s is migrated and up to date.\n", redactedDBURL())
-			return nil
-		},
-	})
+	setup.AddCommand(migrateCommand())
 	rootCmd.AddCommand(setup)
 }

@@ -12,8 +12,9 @@ import (
 )
 
 // Set at link time (-ldflags "-X github.com/tari-payment/tps/internal/version.version=v1.2.3
-// -X github.com/tari-payment/tps/internal/version.commit=<hash>"). Build
-// information stamped by Go wins over them when present.
+// -X github.com/tari-payment/tps/internal/version.commit=<hash>"), as
+// `make release` and the Dockerfile do. When set they win over what Go
+// stamped: a release is named by its tag, not by a pseudo-version.
 var (
 	version string
 	commit  string
@@ -38,30 +39,30 @@ func Get() Info {
 // the link-time values.
 func fromBuildInfo(bi *debug.BuildInfo, linkVersion, linkCommit string) Info {
 	in := Info{Version: "devel", Commit: "unknown", Go: runtime.Version()}
+	if bi != nil {
+		if v := bi.Main.Version; v != "" && v != "(devel)" {
+			in.Version = v
+		}
+		if bi.GoVersion != "" {
+			in.Go = bi.GoVersion
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				in.Commit = s.Value
+			case "vcs.time":
+				in.Time = s.Value
+			case "vcs.modified":
+				in.Modified = s.Value == "true"
+			}
+		}
+	}
 	if linkVersion != "" {
 		in.Version = linkVersion
 	}
-	if linkCommit != "" {
-		in.Commit = linkCommit
-	}
-	if bi == nil {
-		return in
-	}
-	if v := bi.Main.Version; v != "" && v != "(devel)" {
-		in.Version = v
-	}
-	if bi.GoVersion != "" {
-		in.Go = bi.GoVersion
-	}
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			in.Commit = s.Value
-		case "vcs.time":
-			in.Time = s.Value
-		case "vcs.modified":
-			in.Modified = s.Value == "true"
-		}
+	if linkCommit != "" && linkCommit != in.Commit {
+		// The stamped time and state describe another commit (or none).
+		in.Commit, in.Time, in.Modified = linkCommit, "", false
 	}
 	return in
 }

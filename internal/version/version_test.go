@@ -16,9 +16,12 @@ func TestFromBuildInfoReadsVCSStamp(t *testing.T) {
 			{Key: "vcs.modified", Value: "true"},
 		},
 	}
-	in := fromBuildInfo(bi, "v9.9.9", "feedface")
+	in := fromBuildInfo(bi, "", "")
 	if in.Version != "v1.2.3" || in.Commit != "0123456789abcdef0123456789abcdef01234567" || !in.Modified || in.Go != "go1.99.0" {
 		t.Fatalf("%+v", in)
+	}
+	if rel := fromBuildInfo(bi, "v2.0.0", "0123456789abcdef0123456789abcdef01234567"); rel.Version != "v2.0.0" || !rel.Modified {
+		t.Fatalf("link-time version should win, same commit keeps its stamp: %+v", rel)
 	}
 	s := in.String("tari-payment-server")
 	for _, want := range []string{"tari-payment-server v1.2.3", "commit 0123456789ab,", "2026-12-01T10:00:00Z", "modified", "go1.99.0"} {

@@ -406,7 +406,7 @@ func base58Decode(s string) ([]byte, bool) {
 }
 
 // DummyAddress is the server's placeholder address for a customer id
-// (gumbo.rs; tari-crypto.md §5.8): a mainnet single address with features
+// (gumbo.rs; tari-formats.md §5.8): a mainnet single address with features
 // 0x02 whose key nobody holds.
 func DummyAddress(customerID string) Address {
 	h := blake2b.Sum512([]byte(customerID))

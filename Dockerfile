@@ -18,7 +18,7 @@ ARG COMMIT=unknown
 RUN CGO_ENABLED=0 go build -trimpath -buildvcs=false \
       -ldflags "-s -w -X github.com/tari-payment/tps/internal/version.version=${VERSION} -X github.com/tari-payment/tps/internal/version.commit=${COMMIT}" \
       -o /out/ ./cmd/tari-payment-server ./cmd/taritools \
- && mkdir -p /out/data
+ && mkdir -p /out/data && mkdir -m 1777 /out/tmp
 
 FROM scratch
 # CA roots for HTTPS to Shopify and webhook receivers.
@@ -26,9 +26,12 @@ COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/
 COPY --from=build /out/tari-payment-server /out/taritools /usr/local/bin/
 # The data directory belongs to the unprivileged user the server runs as.
 COPY --from=build --chown=65532:65532 /out/data /data
+# A world-writable /tmp, as on any system (scratch has none).
+COPY --from=build /out/tmp /tmp
 USER 65532:65532
 WORKDIR /data
-ENV TPG_HOST=0.0.0.0 \
+ENV HOME=/data \
+    TPG_HOST=0.0.0.0 \
     TPG_PORT=8360 \
     TPG_DATABASE_URL=sqlite:///data/tari_store.db
 VOLUME /data

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"net"
 	"os"
 	"os/exec"
@@ -67,7 +68,9 @@ func TestHealthcheckCommand(t *testing.T) {
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(s.c.BaseURL, "http://"))
 	env := map[string]string{"TPG_HOST": "0.0.0.0", "TPG_PORT": port}
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"healthcheck"}, func(k string) string { return env[k] }, &out, &out); err != nil {
+	// The command the Dockerfile's HEALTHCHECK runs (the image has no curl).
+	args := dockerHealthcheck(t)
+	if err := run(context.Background(), args, func(k string) string { return env[k] }, &out, &out); err != nil {
 		t.Fatalf("healthcheck of a running server: %v", err)
 	}
 	if !strings.Contains(out.String(), "healthy: GET http://127.0.0.1:"+port+"/health: 200 OK") {
@@ -166,4 +169,26 @@ func TestReleaseBinary(t *testing.T) {
 	if !stopped {
 		t.Fatal(`no "stopped" line: not a graceful shutdown`)
 	}
+}
+
+// dockerHealthcheck reads the HEALTHCHECK of the repository's Dockerfile and
+// returns the arguments it passes to the server binary.
+func dockerHealthcheck(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`HEALTHCHECK[\s\S]*?CMD (\[[^\]]*\])`).FindSubmatch(b)
+	if m == nil {
+		t.Fatal("Dockerfile has no HEALTHCHECK ... CMD [...]")
+	}
+	var cmd []string
+	if err := json.Unmarshal(m[1], &cmd); err != nil || len(cmd) < 2 || cmd[0] != "/usr/local/bin/tari-payment-server" {
+		t.Fatalf("HEALTHCHECK CMD %s: want the server binary and its arguments (%v)", m[1], err)
+	}
+	if !bytes.Contains(b, []byte(`ENTRYPOINT ["/usr/local/bin/tari-payment-server"]`)) {
+		t.Fatal("the Dockerfile's ENTRYPOINT is not the binary the HEALTHCHECK runs")
+	}
+	return cmd[1:]
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"os"
 	"os/exec"
@@ -191,4 +192,86 @@ func dockerHealthcheck(t *testing.T) []string {
 		t.Fatal("the Dockerfile's ENTRYPOINT is not the binary the HEALTHCHECK runs")
 	}
 	return cmd[1:]
+}
+
+// TestMakeRunStopsCleanlyOnCtrlC: Ctrl-C in a terminal sends SIGINT to the
+// whole foreground process group (make, the server). The server must shut
+// down gracefully and exit 0, so make reports no error. (With `go run` make
+// printed "make: *** [Makefile:…: run] Error 1": go run exits 1 when it is
+// interrupted, whatever the program returns.) GNU make itself always ends by
+// re-raising the SIGINT it got, like any make target stopped with Ctrl-C.
+func TestMakeRunStopsCleanlyOnCtrlC(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the server")
+	}
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("make is not installed")
+	}
+	dir := t.TempDir()
+	cmd := exec.Command("make", "--no-print-directory", "run")
+	cmd.Dir = filepath.Join("..", "..")
+	// Not a sub-make of `make test`: a top-level make, as a merchant runs it.
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); k != "MAKEFLAGS" && k != "MAKELEVEL" && k != "MFLAGS" {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "TPG_PORT=0", "TPG_DATABASE_URL=sqlite://"+filepath.Join(dir, "db.sqlite"),
+		"TPG_PLUGINS_DISABLE=shopify,webhook")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its own group, like a terminal's foreground job
+	out, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = cmd.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var log strings.Builder
+	deadline := time.After(5 * time.Minute) // a cold build of the server
+	for listening := false; !listening; {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("make run ended before the server listened:\n%s", log.String())
+			}
+			log.WriteString(l + "\n")
+			listening = strings.Contains(l, "Tari payment server listening")
+		case <-deadline:
+			t.Fatalf("the server did not start:\n%s", log.String())
+		}
+	}
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.After(40 * time.Second)
+	for open := true; open; {
+		select {
+		case l, ok := <-lines:
+			open = ok
+			log.WriteString(l + "\n")
+		case <-deadline:
+			t.Fatalf("make run did not stop after SIGINT:\n%s", log.String())
+		}
+	}
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if err != nil && !(errors.As(err, &exit) && exit.Sys().(syscall.WaitStatus).Signal() == syscall.SIGINT) {
+		t.Fatalf("make run after Ctrl-C: %v (want exit 0, or make's own SIGINT)\n%s", err, log.String())
+	}
+	if regexp.MustCompile(`make(\[\d+\])?: \*\*\*`).MatchString(log.String()) || strings.Contains(log.String(), "exit status") {
+		t.Fatalf("make reported the server's exit as an error:\n%s", log.String())
+	}
+	if !strings.Contains(log.String(), "msg=stopped") {
+		t.Fatalf("no graceful shutdown:\n%s", log.String())
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -84,5 +85,41 @@ func TestEveryVariableInTheSourcesIsListed(t *testing.T) {
 	}
 	if found < 50 {
 		t.Fatalf("found only %d TPG_ names: is the walk rooted at the module?", found)
+	}
+}
+
+// TestDocumentedDefaultsAreTheDefaults: setting a variable to the default
+// the help shows changes nothing, so the table cannot drift from Load.
+// Descriptive defaults ("<data directory>/plugins", "… (the Tari donation
+// address)") are skipped.
+func TestDocumentedDefaultsAreTheDefaults(t *testing.T) {
+	base, err := Load(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, g := range Vars {
+		for _, v := range g.Vars {
+			if v.Default == "" || strings.ContainsAny(v.Default, "< ") {
+				continue
+			}
+			got, err := Load(func(k string) string {
+				if k == v.Name {
+					return v.Default
+				}
+				return ""
+			})
+			if err != nil {
+				t.Errorf("%s=%s (its documented default): %v", v.Name, v.Default, err)
+				continue
+			}
+			if !reflect.DeepEqual(got, base) {
+				t.Errorf("%s=%s (its documented default) changes the configuration:\nunset: %+v\nset:   %+v", v.Name, v.Default, base, got)
+			}
+			checked++
+		}
+	}
+	if checked < 20 {
+		t.Fatalf("only %d defaults checked", checked)
 	}
 }

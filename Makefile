@@ -8,7 +8,7 @@ export PATH := $(PATH):/usr/local/go/bin
 # server returns, so make printed "Error 1" after a clean shutdown. Now the
 # server handles the SIGINT and exits 0 (TestMakeRunStopsCleanlyOnCtrlC).
 run: ## run the server on its embedded default (SQLite, development keys)
-	$(GO) build -o bin/tari-payment-server ./cmd/tari-payment-server
+	$(GO) build -ldflags='$(VERSION_LDFLAGS)' -o bin/tari-payment-server ./cmd/tari-payment-server
 	exec ./bin/tari-payment-server
 
 test: vet ## unit, integration and end-to-end tests on SQLite (PostgreSQL too when TPG_TEST_POSTGRES_URL is set)
@@ -22,7 +22,7 @@ vet:
 	$(GO) vet ./...
 
 build:
-	$(GO) build -o bin/ ./cmd/...
+	$(GO) build -ldflags='$(VERSION_LDFLAGS)' -o bin/ ./cmd/...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -43,11 +43,14 @@ plugins: ## build the shipped and example WASM plugins
 
 # Release: static binaries (no cgo, -trimpath) for each platform in dist/,
 # named <command>-<os>-<arch>, with SHA256SUMS. VERSION defaults to
-# `git describe`; both end up in `--version`.
+# `git describe` and COMMIT to the checked-out commit; `make build` and
+# `make run` stamp them too, so `--version` names the commit even where Go's
+# own VCS stamp is off (GOFLAGS=-buildvcs=false, a tree without .git).
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 RELEASE_PLATFORMS ?= linux/amd64 linux/arm64
-RELEASE_LDFLAGS := -s -w -X github.com/tari-payment/tps/internal/version.version=$(VERSION) -X github.com/tari-payment/tps/internal/version.commit=$(COMMIT)
+VERSION_LDFLAGS := -X github.com/tari-payment/tps/internal/version.version=$(VERSION) -X github.com/tari-payment/tps/internal/version.commit=$(COMMIT)
+RELEASE_LDFLAGS := -s -w $(VERSION_LDFLAGS)
 .PHONY: release
 release: ## static tari-payment-server and taritools for linux/amd64 and linux/arm64 in dist/, with SHA256SUMS
 	rm -rf dist && mkdir -p dist

@@ -24,7 +24,7 @@ import (
 // The pay pages (TPG_PAY_LINK_SECRET): GET /pay/{order_id}/{token} and its
 // /status, /qr.png and /qr.svg, plus the embedded /pay/assets/*. Each order
 // has its own address: the shop's dual wallet address carrying the order_id
-// as payment id (tari-crypto.md §5.7), so a wallet that pays it tells the hot
+// as payment id (tari-formats.md §5.7), so a wallet that pays it tells the hot
 // wallet which order the transfer is for, and no claim is needed.
 
 //go:embed paypage

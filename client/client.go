@@ -1,5 +1,5 @@
 // Package client is a typed Go client for the Tari payment server's HTTP API
-// (shared/spec/http-api.md §3): login with a signed login token, every
+// (docs/http-api.md §3): login with a signed login token, every
 // user, read_all, write and super_admin route, the public claim and wallet
 // routes, and the plugin-delivery admin routes. taritools is built on it;
 // scripts can use it too.

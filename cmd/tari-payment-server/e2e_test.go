@@ -504,7 +504,7 @@ func TestStartupWithoutConfiguration(t *testing.T) {
 			t.Errorf("%v: %v", extra, err)
 		}
 	}
-	// Any argument prints the help and exits cleanly.
+	// --help prints the help and exits cleanly.
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"--help"}, func(string) string { return "" }, &out, &out); err != nil || !strings.Contains(out.String(), "TPG_DATABASE_URL") {
 		t.Fatalf("%v %s", err, out.String())

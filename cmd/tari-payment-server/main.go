@@ -53,8 +53,7 @@ const shutdownGrace = 30 * time.Second
 // graceful shutdown) or on a startup error, which says what to fix.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
-		printHelp(stdout, getenv)
-		return nil
+		return command(ctx, args, getenv, stdout)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel(getenv("TPG_LOG_LEVEL"))}))
 
@@ -179,25 +178,4 @@ func logLevel(s string) slog.Level {
 		return slog.LevelInfo
 	}
 	return l
-}
-
-func printHelp(w io.Writer, getenv func(string) string) {
-	fmt.Fprint(w, `tari-payment-server: accept Tari payments for a Shopify store.
-
-It takes no arguments: configure it with TPG_* environment variables (or a .env
-file in the working directory). See README.md. Current non-secret settings:
-
-`)
-	for _, k := range []string{"TPG_HOST", "TPG_PORT", "TPG_DATABASE_URL", "TPG_PAYMENT_WALLET_ADDRESS", "TPG_STRICT_MODE",
-		"TPG_SHOPIFY_SHOP", "TPG_SHOPIFY_API_URL", "TPG_SHOPIFY_HMAC_CHECKS", "TPG_SHOPIFY_IP_WHITELIST",
-		"TPG_SHOPIFY_ORDER_ID_FIELD", "TPG_SHOPIFY_PRICE_FIELD", "TPG_UNCLAIMED_ORDER_TIMEOUT", "TPG_UNPAID_ORDER_TIMEOUT",
-		"TPG_EXPIRY_CHECK_INTERVAL", "TPG_USE_X_FORWARDED_FOR", "TPG_USE_FORWARDED", "TPG_DISABLE_WALLET_WHITELIST",
-		"TPG_PLUGINS_DIR", "TPG_METRICS_ENABLED", "TPG_RATE_LIMIT_PER_SECOND", "TPG_RATE_LIMIT_BURST",
-		"TPG_RATE_LIMIT_WALLET_FAILURES_PER_SECOND", "TPG_RATE_LIMIT_WALLET_FAILURES_BURST", "TPG_RATE_LIMIT_EXEMPT_LOOPBACK"} {
-		v := getenv(k)
-		if k == "TPG_DATABASE_URL" {
-			v = config.RedactURL(v)
-		}
-		fmt.Fprintf(w, "  %-30s %s\n", k, v)
-	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -76,20 +75,7 @@ func init() {
 	_ = addUser.MarkFlagRequired("address")
 	_ = addUser.MarkFlagRequired("roles")
 	setup.AddCommand(addUser)
-	// The reference spells the migration "taritools setup migrate": an
-	// alias that runs `taritools db migrate` itself, so the two cannot
-	// drift apart.
-	setup.AddCommand(&cobra.Command{
-		Use:   "migrate",
-		Short: "Alias of 'taritools db migrate'",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			db, _, err := cmd.Root().Find([]string{"db", "migrate"})
-			if err != nil || db.RunE == nil || db.Name() != "migrate" {
-				return errors.New("taritools db migrate is missing from this build")
-			}
-			return db.RunE(cmd, args)
-		},
-	})
+	// The reference spells the migration "taritools setup migrate".
+	setup.AddCommand(migrateCommand())
 	rootCmd.AddCommand(setup)
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/tari-payment/tps/core/tari/seedwords"
 )
 
-// The official Tari test phrase (shared/vectors/tari-seed-vectors.json,
+// The official Tari test phrase (core/tari/seedwords/testdata/tari-seed-vectors.json,
 // e2e#tari-wallet-official): its wallet's one-sided address is 12JVm6AR…,
 // taritools' profile address 14JVm6AR….
 const officialPhrase = "scare harsh invite normal satisfy subject similar excite dragon gap fence machine monster flavor spoon tape rice require risk sting health nurse orange stick"

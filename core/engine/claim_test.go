@@ -130,7 +130,7 @@ func TestClaimAltIDOnlyWhenNotStrict(t *testing.T) {
 	}
 }
 
-// An order_id match wins over another order's alt_id (reference bug §8 #11).
+// An order_id match wins over another order's alt_id (reference bug, engine.md §8 #11).
 func TestLookupOrderIDWinsOverAltID(t *testing.T) {
 	forEachDB(t, func(t *testing.T, x *env) {
 		x.e.NewOrder(x.ctx, engine.NewOrder{OrderID: "b", AltID: ptr("a"), CustomerID: "c1", TotalPrice: 1, Currency: "XTR"})

@@ -7,7 +7,7 @@ import (
 )
 
 // D4: an account linked to the customer that also paid naming the order is
-// counted once and never driven below zero (reference bug §8 #1).
+// counted once and never driven below zero (reference bug, engine.md §8 #1).
 func TestSettleCountsEachAccountOnce(t *testing.T) {
 	forEachDB(t, func(t *testing.T, x *env) {
 		w := newWallet()

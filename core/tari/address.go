@@ -80,7 +80,7 @@ const (
 	FeatureOneSided    byte = 0x01
 	FeatureInteractive byte = 0x02
 	// FeaturePaymentID marks a dual address that carries a payment id after
-	// its keys (tari-crypto.md §5.7).
+	// its keys (tari-formats.md §5.7).
 	FeaturePaymentID byte = 0x04
 	DefaultFeatures       = FeatureOneSided | FeatureInteractive
 	knownFeatures         = FeatureOneSided | FeatureInteractive
@@ -132,7 +132,7 @@ func NewDualAddress(n Network, view, spend PublicKey) Address {
 func (a Address) IsDual() bool { return a.ViewKey != nil }
 
 // WithPaymentID returns the dual address a carrying pid as its payment id
-// (tari-crypto.md §5.7): the FeaturePaymentID bit is set, or cleared for an
+// (tari-formats.md §5.7): the FeaturePaymentID bit is set, or cleared for an
 // empty pid, which means "no payment id". Only dual addresses carry one, of
 // at most MaxPaymentIDLen bytes.
 func (a Address) WithPaymentID(pid []byte) (Address, error) {
@@ -465,7 +465,7 @@ func base58Decode(s string) ([]byte, bool) {
 }
 
 // DummyAddress is the server's placeholder address for a customer id
-// (gumbo.rs; tari-crypto.md §5.8): a mainnet single address with features
+// (gumbo.rs; tari-formats.md §5.8): a mainnet single address with features
 // 0x02 whose key nobody holds.
 func DummyAddress(customerID string) Address {
 	h := blake2b.Sum512([]byte(customerID))

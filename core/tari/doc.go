@@ -5,7 +5,7 @@
 // checksum), the credit-note dummy addresses, order-claim ("memo")
 // signatures, hot-wallet notification signatures and the Ristretto256 JWTs
 // used for login and access tokens. The byte layouts are specified in
-// spec/tari-crypto.md of the project specs; testdata/tari-vectors.json holds the
+// docs/tari-formats.md; testdata/tari-vectors.json holds the
 // vectors every change must keep passing.
 //
 // It is pure Go (gtank/ristretto255 and x/crypto/blake2b, no cgo) and has no

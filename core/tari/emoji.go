@@ -1,7 +1,7 @@
 package tari
 
 // emojiTable is the current (tari_common_types v1.3.1) byte → emoji map,
-// one code point per byte value (tari-crypto.md §5.5). Entry 0x00 is 🐢 and
+// one code point per byte value (tari-formats.md §5.5). Entry 0x00 is 🐢 and
 // 0x7D is 🦋; older tables swap those two.
 var emojiTable = [256]rune{
 	0x1F422, 0x1F4DF, 0x1F308, 0x1F30A, 0x1F3AF, 0x1F40B, 0x1F319, 0x1F914,

@@ -178,7 +178,7 @@ func TestParseSignature(t *testing.T) {
 }
 
 func TestDomainHashLayout(t *testing.T) {
-	// Length prefix on the tag and each chunk, u64 little-endian (§1.2),
+	// Length prefix on the tag and each chunk, u64 little-endian (tari-formats.md §1.2),
 	// checked against the preimage of the worked memo example in the spec.
 	R := mustHex(t, "74236918f5815383ad7a889fa2c26037418b217f983575b5b5cfde21c7bcf309")
 	P := mustHex(t, "a8d523755de41b9c14de709ca59d52bc1772658258962ef5bbefa8c59082e547")

@@ -11,7 +11,7 @@ import (
 )
 
 // paymentIDVectors mirrors testdata/tari-payment-id-vectors.json (a copy of
-// ../shared/vectors/tari-payment-id-vectors.json, tari-crypto.md §5.7).
+// testdata/tari-payment-id-vectors.json, docs/tari-formats.md §5.7).
 type paymentIDVectors struct {
 	Vectors []struct {
 		Network       string `json:"network"`

@@ -15,8 +15,8 @@ import (
 	"golang.org/x/crypto/blake2b"
 )
 
-// vectorFile mirrors testdata/tari-vectors.json (a copy of
-// /work/shared/vectors/tari-vectors.json). Every top-level section, vector
+// vectorFile mirrors testdata/tari-vectors.json (the reference vectors of
+// docs/tari-formats.md). Every top-level section, vector
 // kind and expected field must be understood by this test: anything new
 // fails it instead of being skipped.
 type vector struct {

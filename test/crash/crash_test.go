@@ -15,7 +15,7 @@ import (
 // process, SIGKILLs it at random points TPG_CRASH_ROUNDS times (default 3,
 // each round lasting up to TPG_CRASH_ROUND_MAX, default 3s), restarting it
 // each time on the same database, then checks that every acknowledged order
-// and payment exists (database and API), the §7.3 invariants hold and every
+// and payment exists (database and API), the engine.md §7.3 invariants hold and every
 // committed event reached the webhook plugin at least once, none invented.
 func TestCrashSafety(t *testing.T) {
 	if testing.Short() {

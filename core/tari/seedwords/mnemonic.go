@@ -3,7 +3,7 @@
 // (tari_key_manager / tari_common_types v1.3.1-pre.1): word lists and language
 // detection, the CipherSeed v2 format (CRC-32, Argon2d, ChaCha20, MAC) and the
 // key manager's domain-separated key derivation. See
-// shared/spec/tari-seed-words.md; the vectors in testdata are that spec's.
+// docs/tari-formats.md §7; the vectors in testdata come from the reference.
 //
 // taritools uses it for profiles created from seed words: the spend key
 // (branch "comms", index 0) signs everything; the view key only appears in the

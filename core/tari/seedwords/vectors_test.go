@@ -17,8 +17,8 @@ import (
 	"github.com/tari-payment/tps/core/tari/seedwords/internal/argon2d"
 )
 
-// vector is one entry of testdata/tari-seed-vectors.json (a copy of
-// shared/vectors/tari-seed-vectors.json).
+// vector is one entry of testdata/tari-seed-vectors.json (the reference's
+// seed-word vectors, docs/tari-formats.md §7).
 type vector struct {
 	ID       string         `json:"id"`
 	Kind     string         `json:"kind"`
@@ -170,7 +170,7 @@ func checkArgon2d(t *testing.T, v vector) {
 
 func checkDomainHash(t *testing.T, v vector) {
 	// The tari-crypto challenge vector names its R and P chunks; their values
-	// are in that test (and in shared/vectors/tari-vectors.json).
+	// are in that test (and in core/tari/testdata/tari-vectors.json).
 	named := map[string]string{
 		"R": "fa14cb581ce5717248444721242e6b195a482d503a853dea4acb513074d8d803",
 		"P": "74896a30c89186b8194e25f8c1382f8d3081c5a182fb8f8a6d34f27fbefbfc70",

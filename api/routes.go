@@ -132,6 +132,7 @@ func (s *Server) buildRouter(accessLogW io.Writer) *gin.Engine {
 		chain = append(chain, rt.handler)
 		g.Handle(rt.method, rt.path, chain...)
 	}
+	s.mountConsole(g) // the web console, /console (api/console)
 	g.NoRoute(s.noRoute)
 	return g
 }

@@ -1,0 +1,256 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/tari-payment/tps/core"
+	"github.com/tari-payment/tps/core/tari"
+)
+
+// The web console's reads and sessions (api/console). Sessions live in the
+// database so a logout or a revocation holds on every instance.
+
+// ErrSessionNotFound: no live console session has that token.
+var ErrSessionNotFound = errors.New("console session not found or expired")
+
+// ConsoleSession is a signed-in console user. TokenHash is the SHA-256 (hex)
+// of the cookie's secret; the secret itself is never stored.
+type ConsoleSession struct {
+	TokenHash string
+	Address   tari.Address
+	CSRFToken string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// CreateConsoleSession stores a session.
+func (e *Engine) CreateConsoleSession(ctx context.Context, s ConsoleSession) error {
+	_, err := e.write(ctx, func(t *txn) error {
+		// Expired sessions of the same account go with each new login, so the
+		// table does not grow with logins that were never logged out.
+		if err := t.exec("DELETE FROM console_sessions WHERE account = ? AND expires_ms <= ?", s.Address.AccountKey(), t.now.UnixMilli()); err != nil {
+			return err
+		}
+		return t.exec("INSERT INTO console_sessions (token_hash, account, address, csrf_token, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?, ?)",
+			s.TokenHash, s.Address.AccountKey(), s.Address.Base58(), s.CSRFToken, s.CreatedAt.UnixMilli(), s.ExpiresAt.UnixMilli())
+	})
+	return err
+}
+
+// ConsoleSessionByHash returns the live session with that token hash, else
+// ErrSessionNotFound.
+func (e *Engine) ConsoleSessionByHash(ctx context.Context, tokenHash string, now time.Time) (ConsoleSession, error) {
+	var addr, csrf string
+	var created, expires int64
+	err := e.db.QueryRowContext(ctx, "SELECT address, csrf_token, created_ms, expires_ms FROM console_sessions WHERE token_hash = ? AND expires_ms > ?",
+		tokenHash, now.UnixMilli()).Scan(&addr, &csrf, &created, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ConsoleSession{}, ErrSessionNotFound
+	}
+	if err != nil {
+		return ConsoleSession{}, err
+	}
+	a, err := tari.ParseAddress(addr)
+	if err != nil {
+		return ConsoleSession{}, err
+	}
+	return ConsoleSession{TokenHash: tokenHash, Address: a, CSRFToken: csrf,
+		CreatedAt: time.UnixMilli(created).UTC(), ExpiresAt: time.UnixMilli(expires).UTC()}, nil
+}
+
+// DeleteConsoleSession ends one session (logout); unknown hashes are fine.
+func (e *Engine) DeleteConsoleSession(ctx context.Context, tokenHash string) error {
+	_, err := e.write(ctx, func(t *txn) error {
+		return t.exec("DELETE FROM console_sessions WHERE token_hash = ?", tokenHash)
+	})
+	return err
+}
+
+// DeleteConsoleSessionsFor ends every session of addr's account and says how
+// many there were.
+func (e *Engine) DeleteConsoleSessionsFor(ctx context.Context, addr tari.Address) (int64, error) {
+	var n int64
+	_, err := e.write(ctx, func(t *txn) error {
+		res, err := t.execResult("DELETE FROM console_sessions WHERE account = ?", addr.AccountKey())
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return n, err
+}
+
+// AuditEntry is one row of an order's or payment's audit history: the
+// operation and the row as it stood after it (JSON).
+type AuditEntry struct {
+	ID        int64     `bun:"id"`
+	Operation string    `bun:"operation"`
+	ChangedAt time.Time `bun:"changed_at"`
+	Snapshot  string    `bun:"snapshot"`
+}
+
+// OrderAudit lists an order's audit history, oldest first. The audit log has
+// no index of its own (it is written on every change and read rarely), so
+// this scans it: it serves the console's order page only.
+func (e *Engine) OrderAudit(ctx context.Context, orderID string) ([]AuditEntry, error) {
+	return e.audit(ctx, "order", orderID)
+}
+
+// PaymentAudit lists a payment's audit history, oldest first.
+func (e *Engine) PaymentAudit(ctx context.Context, txid string) ([]AuditEntry, error) {
+	return e.audit(ctx, "payment", txid)
+}
+
+func (e *Engine) audit(ctx context.Context, entity, key string) ([]AuditEntry, error) {
+	out := []AuditEntry{}
+	if err := e.db.NewRaw("SELECT id, operation, changed_at, snapshot FROM audit_log WHERE entity = ? AND entity_key = ? ORDER BY id", entity, key).Scan(ctx, &out); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	for i := range out {
+		out[i].ChangedAt = utc(out[i].ChangedAt)
+	}
+	return out, nil
+}
+
+// PaymentQuery filters SearchPayments; every given filter applies.
+type PaymentQuery struct {
+	Statuses []core.PaymentStatus
+	Type     *core.PaymentType
+	Sender   *string    // exact address as received (base58)
+	Since    *time.Time // created_at >= Since
+	Until    *time.Time // created_at < Until
+	core.Page
+}
+
+// SearchPayments lists payments, newest first.
+func (e *Engine) SearchPayments(ctx context.Context, q PaymentQuery) ([]core.Payment, error) {
+	sqlq := "SELECT " + paymentCols + " FROM payments WHERE 1 = 1"
+	var args []any
+	if len(q.Statuses) > 0 {
+		sqlq += " AND status IN (?)"
+		args = append(args, bun.In(q.Statuses))
+	}
+	if q.Type != nil {
+		sqlq += " AND payment_type = ?"
+		args = append(args, *q.Type)
+	}
+	if q.Sender != nil {
+		sqlq += " AND sender = ?"
+		args = append(args, *q.Sender)
+	}
+	if q.Since != nil {
+		sqlq += " AND created_at >= ?"
+		args = append(args, q.Since.UTC())
+	}
+	if q.Until != nil {
+		sqlq += " AND created_at < ?"
+		args = append(args, q.Until.UTC())
+	}
+	sqlq += " ORDER BY created_at DESC, txid" + e.page(q.Page, &args)
+	return selectPayments(ctx, e.db, sqlq, args...)
+}
+
+// ExchangeRates lists the latest rate of every currency, by currency.
+func (e *Engine) ExchangeRates(ctx context.Context) ([]core.ExchangeRate, error) {
+	out := []core.ExchangeRate{}
+	var rows []struct {
+		Currency  string         `bun:"base_currency"`
+		Rate      core.MicroTari `bun:"rate"`
+		UpdatedAt time.Time      `bun:"updated_at"`
+	}
+	if err := e.db.NewRaw("SELECT r.base_currency, r.rate, r.updated_at FROM exchange_rates r WHERE r.id = (SELECT MAX(id) FROM exchange_rates x WHERE x.base_currency = r.base_currency) ORDER BY r.base_currency").Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	for _, r := range rows {
+		out = append(out, core.ExchangeRate{Currency: r.Currency, Rate: r.Rate, UpdatedAt: utc(r.UpdatedAt)})
+	}
+	return out, nil
+}
+
+// RoleHolder is an address and the roles assigned to its account (user is
+// implicit and not listed).
+type RoleHolder struct {
+	Address string
+	Roles   []core.Role
+}
+
+// RoleHolders lists every account with an assigned role, by address.
+func (e *Engine) RoleHolders(ctx context.Context) ([]RoleHolder, error) {
+	var rows []struct {
+		Address string `bun:"address"`
+		Role    string `bun:"name"`
+	}
+	if err := e.db.NewRaw("SELECT a.address, r.name FROM role_assignments a JOIN roles r ON r.id = a.role_id ORDER BY a.address, r.id").Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	out := []RoleHolder{}
+	for _, r := range rows {
+		if n := len(out); n > 0 && out[n-1].Address == r.Address {
+			out[n-1].Roles = append(out[n-1].Roles, core.Role(r.Role))
+			continue
+		}
+		out = append(out, RoleHolder{Address: r.Address, Roles: []core.Role{core.Role(r.Role)}})
+	}
+	return out, nil
+}
+
+// DayVolume is one UTC day of the console's overview: orders created and
+// the total price of orders that became Paid that day.
+type DayVolume struct {
+	Day        time.Time
+	Orders     int
+	Paid       int
+	PaidVolume core.MicroTari
+}
+
+// DailyVolume returns one entry per UTC day from since's day to now's,
+// oldest first.
+func (e *Engine) DailyVolume(ctx context.Context, since, now time.Time) ([]DayVolume, error) {
+	day := func(t time.Time) time.Time { return t.UTC().Truncate(24 * time.Hour) }
+	start := day(since)
+	var out []DayVolume
+	for d := start; !d.After(day(now)); d = d.Add(24 * time.Hour) {
+		out = append(out, DayVolume{Day: d})
+	}
+	idx := func(t time.Time) int {
+		i := int(day(t).Sub(start) / (24 * time.Hour))
+		if i < 0 || i >= len(out) {
+			return -1
+		}
+		return i
+	}
+	var created []time.Time
+	if err := e.db.NewRaw("SELECT created_at FROM orders WHERE created_at >= ?", start).Scan(ctx, &created); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	for _, t := range created {
+		if i := idx(t); i >= 0 {
+			out[i].Orders++
+		}
+	}
+	var paid []struct {
+		At    time.Time      `bun:"status_changed_at"`
+		Price core.MicroTari `bun:"total_price"`
+	}
+	if err := e.db.NewRaw("SELECT status_changed_at, total_price FROM orders WHERE status = 'Paid' AND status_changed_at >= ?", start).Scan(ctx, &paid); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	for _, p := range paid {
+		if i := idx(p.At); i >= 0 {
+			out[i].Paid++
+			out[i].PaidVolume += p.Price
+		}
+	}
+	return out, nil
+}
+
+// SettlementsForOrder lists the settlements that paid an order, oldest first.
+func (e *Engine) SettlementsForOrder(ctx context.Context, orderID string) ([]core.SettlementJournalEntry, error) {
+	return selectSettlements(ctx, e.db, "SELECT "+settlementCols+" FROM settlement_journal WHERE order_id = ? ORDER BY id", orderID)
+}

@@ -15,7 +15,7 @@ func money(m core.MicroTari) string {
 	sign := ""
 	u := uint64(n)
 	if n < 0 {
-		sign, u = "-", uint64(-(n + 1))+1
+		sign, u = "-", uint64(-(n+1))+1
 	}
 	return sign + strconv.FormatUint(u/1_000_000, 10) + "." + leftPad(strconv.FormatUint(u%1_000_000, 10), 6) + " T"
 }

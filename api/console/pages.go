@@ -296,7 +296,7 @@ func (c *Console) orderPage(ctx *gin.Context) {
 		c.internal(ctx, err)
 		return
 	}
-	audit, err := c.eng.OrderAudit(rc, o.OrderID)
+	audit, err := c.eng.OrderAudit(rc, *o)
 	if err != nil {
 		c.internal(ctx, err)
 		return

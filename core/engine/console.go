@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -95,11 +96,12 @@ type AuditEntry struct {
 	Snapshot  string    `bun:"snapshot"`
 }
 
-// OrderAudit lists an order's audit history, oldest first. The audit log has
-// no index of its own (it is written on every change and read rarely), so
-// this scans it: it serves the console's order page only.
-func (e *Engine) OrderAudit(ctx context.Context, orderID string) ([]AuditEntry, error) {
-	return e.audit(ctx, "order", orderID)
+// OrderAudit lists an order's audit history, oldest first (the log keys
+// orders by their row id). The audit log has no index of its own (it is
+// written on every change and read rarely), so this scans it: it serves the
+// console's order page only.
+func (e *Engine) OrderAudit(ctx context.Context, o core.Order) ([]AuditEntry, error) {
+	return e.audit(ctx, "order", strconv.FormatInt(o.ID, 10))
 }
 
 // PaymentAudit lists a payment's audit history, oldest first.

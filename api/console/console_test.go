@@ -1,0 +1,448 @@
+package console_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/tari-payment/tps/api"
+	"github.com/tari-payment/tps/client"
+	"github.com/tari-payment/tps/core"
+	"github.com/tari-payment/tps/core/config"
+	"github.com/tari-payment/tps/core/engine"
+	"github.com/tari-payment/tps/core/outbox"
+	"github.com/tari-payment/tps/core/store"
+	"github.com/tari-payment/tps/core/store/storetest"
+	"github.com/tari-payment/tps/core/tari"
+	"github.com/tari-payment/tps/test/browser"
+)
+
+// flakySubscriber fails the first delivery of every event permanently (it is
+// parked at once) and accepts every later one: what a plugin whose mail
+// server was down looks like to the outbox.
+type flakySubscriber struct {
+	mu        sync.Mutex
+	seen      map[string]bool
+	delivered map[string]bool
+}
+
+func (f *flakySubscriber) ID() string                   { return "mailer" }
+func (f *flakySubscriber) EventTypes() []core.EventType { return []core.EventType{core.EventNewOrder} }
+func (f *flakySubscriber) Deliver(_ context.Context, ev core.Event) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.seen[ev.ID] {
+		f.seen[ev.ID] = true
+		return outbox.Permanent(errors.New("smtp: connection refused"))
+	}
+	f.delivered[ev.ID] = true
+	return nil
+}
+
+func (f *flakySubscriber) deliveredCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.delivered)
+}
+
+// outboxAdmin serves the console's plugin page from the real outbox, as the
+// plugin manager does for its plugins.
+type outboxAdmin struct{ d *outbox.Dispatcher }
+
+func (a outboxAdmin) Plugins(ctx context.Context) (any, error) {
+	subs, err := a.d.Subscribers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []map[string]any{}
+	for _, s := range subs {
+		state := "running"
+		if s.Disabled {
+			state = "disabled"
+		}
+		out = append(out, map[string]any{"id": s.ID, "state": state, "events": s.EventTypes, "pending": s.Pending,
+			"failed": s.Failed, "attempts": s.Attempts, "last_error": s.LastError})
+	}
+	return out, nil
+}
+
+func (a outboxAdmin) FailedDeliveries(ctx context.Context) (any, error) {
+	fs, err := a.d.Failed(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	out := []map[string]any{}
+	for _, f := range fs {
+		out = append(out, map[string]any{"id": f.ID, "plugin_id": f.SubscriberID, "event_id": f.EventID, "event_type": f.EventType,
+			"event_seq": f.EventSeq, "attempts": f.Attempts, "last_error": f.LastError, "state": f.State, "failed_at": f.FailedAt})
+	}
+	return out, nil
+}
+
+func (a outboxAdmin) Redeliver(ctx context.Context, id int64) error { return a.d.Redeliver(ctx, id) }
+func (a outboxAdmin) RedeliverAll(ctx context.Context) (int, error) { return a.d.RedeliverAll(ctx, "") }
+
+type env struct {
+	t     *testing.T
+	eng   *engine.Engine
+	disp  *outbox.Dispatcher
+	sub   *flakySubscriber
+	url   string
+	admin apitest
+}
+
+type apitest struct {
+	key  tari.SecretKey
+	addr tari.Address
+}
+
+func newWallet() apitest {
+	k := tari.GenerateSecretKey()
+	return apitest{k, tari.NewAddress(tari.Mainnet, k.PublicKey())}
+}
+
+func newEnv(t *testing.T, db *store.DB) *env {
+	t.Helper()
+	e := &env{t: t, sub: &flakySubscriber{seen: map[string]bool{}, delivered: map[string]bool{}}, admin: newWallet()}
+	e.disp = outbox.New(db, outbox.Options{PollInterval: 100 * time.Millisecond})
+	ecfg := engine.DefaultConfig()
+	ecfg.AfterCommit = e.disp.Notify
+	e.eng = engine.New(db, ecfg)
+	ctx := context.Background()
+	if err := e.disp.Register(ctx, e.sub); err != nil {
+		t.Fatal(err)
+	}
+	e.disp.Start()
+	t.Cleanup(e.disp.Close)
+	cfg, err := config.Load(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := api.New(api.Options{Config: cfg, Engine: e.eng, ServerKey: tari.GenerateSecretKey(), Plugins: outboxAdmin{e.disp},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), AccessLog: io.Discard})
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	e.url = ts.URL
+	if err := e.eng.AssignRoles(ctx, e.admin.addr, []core.Role{core.RoleReadAll, core.RoleWrite}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// link is what `taritools console` prints for a profile with these roles.
+func (e *env) link(w apitest, roles ...string) string {
+	e.t.Helper()
+	c := client.New(e.url, w.key, w.addr, roles)
+	u, err := c.ConsoleLoginURL()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return u
+}
+
+func (e *env) order(id, customer string, price core.MicroTari) {
+	e.t.Helper()
+	alt := "#" + id
+	if _, err := e.eng.NewOrder(context.Background(), engine.NewOrder{OrderID: id, AltID: &alt, CustomerID: customer,
+		TotalPrice: price, Currency: "XTR", CreatedAt: time.Now().UTC()}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// waitFor polls cond (bounded), for state that changes in the background.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (e *env) failures() []outbox.FailedDelivery {
+	fs, err := e.disp.Failed(context.Background(), "")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return fs
+}
+
+func (e *env) orderStatus(id string) core.OrderStatus {
+	o, err := e.eng.OrderByID(context.Background(), id)
+	if err != nil || o == nil {
+		e.t.Fatalf("order %s: %v", id, err)
+	}
+	return o.Status
+}
+
+// The merchant's path through the console in a real browser: sign in with
+// the taritools link, search, open an order, cancel it (reason and
+// confirmation), redeliver a failed plugin delivery, sign out. Any console
+// error or CSP violation fails the test.
+func TestConsoleInBrowser(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		e.order("1001", "alice", core.Tari(12))
+		e.order("1002", "bob", core.Tari(5))
+		waitFor(t, "two parked deliveries", func() bool { return len(e.failures()) == 2 })
+
+		b := browser.Open(t, 1280, 900)
+		var text string
+		b.Run(30*time.Second,
+			chromedp.Navigate(e.link(e.admin, "user", "read_all", "write")),
+			chromedp.Text("#signin-address", &text, chromedp.ByQuery),
+		)
+		if text != e.admin.addr.Base58() {
+			t.Fatalf("sign-in page shows %q", text)
+		}
+		b.Run(30*time.Second, chromedp.Click("#signin", chromedp.ByQuery), chromedp.WaitVisible("svg.chart", chromedp.ByQuery),
+			chromedp.Text("h1", &text, chromedp.ByQuery))
+		if text != "Overview" {
+			t.Fatalf("after sign-in: %q", text)
+		}
+		b.Screenshot("overview")
+
+		// Search by alt id.
+		b.Run(30*time.Second, chromedp.Navigate(e.url+"/console/orders"),
+			chromedp.SendKeys("#q-id", "#1002", chromedp.ByQuery),
+			chromedp.Click("#search", chromedp.ByQuery),
+			chromedp.WaitVisible(`#q-id[value="#1002"]`, chromedp.ByQuery), // the results page
+			chromedp.Text("table.orders tbody", &text, chromedp.ByQuery))
+		if strings.Contains(text, "1001") || !strings.Contains(text, "bob") {
+			t.Fatalf("search for #1002 found %q", text)
+		}
+
+		// The order's page, then cancel with a reason and a confirmation.
+		b.Run(30*time.Second, chromedp.Click(`table.orders a[href="/console/orders/1002"]`, chromedp.ByQuery),
+			chromedp.WaitVisible("#order-status", chromedp.ByQuery), chromedp.Text("#order-status", &text, chromedp.ByQuery))
+		if text != "Unclaimed" {
+			t.Fatalf("order status shown %q", text)
+		}
+		b.Run(30*time.Second, chromedp.Text("#history", &text, chromedp.ByQuery))
+		if !strings.Contains(text, "status=Unclaimed") {
+			t.Fatalf("history: %q", text)
+		}
+		b.Screenshot("order")
+		b.Run(30*time.Second,
+			chromedp.SendKeys(`#cancel-form input[name="reason"]`, "customer asked", chromedp.ByQuery),
+			chromedp.Submit(`#cancel-form`, chromedp.ByQuery),
+			chromedp.WaitVisible("#confirm", chromedp.ByQuery),
+			chromedp.Text("#confirm-what", &text, chromedp.ByQuery))
+		if !strings.Contains(text, "Cancel order 1002") || !strings.Contains(text, "customer asked") {
+			t.Fatalf("confirmation says %q", text)
+		}
+		if s := e.orderStatus("1002"); s != core.OrderUnclaimed {
+			t.Fatalf("order changed before confirmation: %s", s)
+		}
+		b.Run(30*time.Second, chromedp.Click("#confirm", chromedp.ByQuery), chromedp.WaitVisible("#message", chromedp.ByQuery))
+		if s := e.orderStatus("1002"); s != core.OrderCancelled {
+			t.Fatalf("order status after cancel: %s", s)
+		}
+		b.Run(30*time.Second, chromedp.Click("#back", chromedp.ByQuery), chromedp.WaitVisible("#order-status", chromedp.ByQuery),
+			chromedp.Text("#order-status", &text, chromedp.ByQuery))
+		if text != "Cancelled" {
+			t.Fatalf("order page after cancel shows %q", text)
+		}
+
+		// Redeliver one failed delivery.
+		first := e.failures()[0]
+		b.Run(30*time.Second, chromedp.Navigate(e.url+"/console/plugins"),
+			chromedp.WaitVisible("#failures", chromedp.ByQuery), chromedp.Text("#failures", &text, chromedp.ByQuery))
+		if !strings.Contains(text, "smtp: connection refused") {
+			t.Fatalf("failures table: %q", text)
+		}
+		b.Screenshot("plugins")
+		b.Run(30*time.Second, chromedp.Click(fmt.Sprintf("#failure-%d button.redeliver", first.ID), chromedp.ByQuery),
+			chromedp.WaitVisible("p.flash.ok", chromedp.ByQuery), chromedp.Text("p.flash.ok", &text, chromedp.ByQuery))
+		if !strings.Contains(text, "queued for redelivery") {
+			t.Fatalf("after redeliver: %q", text)
+		}
+		waitFor(t, "the redelivery", func() bool { return e.sub.deliveredCount() == 1 && len(e.failures()) == 1 })
+
+		// Sign out: the session is gone from the database.
+		b.Run(30*time.Second, chromedp.Click("#logout", chromedp.ByQuery), chromedp.WaitVisible("#signedout", chromedp.ByQuery))
+		b.RequireNoProblems()
+		var n int
+		if err := db.QueryRowContext(context.Background(), "SELECT COUNT(*) FROM console_sessions").Scan(&n); err != nil || n != 0 {
+			t.Fatalf("sessions after logout: %d (%v)", n, err)
+		}
+	})
+}
+
+// The console on a phone-sized screen renders without problems.
+func TestConsoleOnPhone(t *testing.T) {
+	db := storetest.SQLite(t)
+	e := newEnv(t, db)
+	e.order("2001", "carol", core.Tari(3))
+	b := browser.Open(t, 390, 844)
+	var h1 string
+	b.Run(30*time.Second, chromedp.Navigate(e.link(e.admin, "user", "read_all", "write")), chromedp.Click("#signin", chromedp.ByQuery),
+		chromedp.WaitVisible("svg.chart", chromedp.ByQuery), chromedp.Navigate(e.url+"/console/orders/2001"),
+		chromedp.WaitVisible("#order-status", chromedp.ByQuery), chromedp.Text("h1", &h1, chromedp.ByQuery))
+	if h1 != "Order 2001" {
+		t.Fatalf("h1 = %q", h1)
+	}
+	var scrollW, clientW int
+	b.Run(10*time.Second, chromedp.Evaluate(`document.documentElement.scrollWidth`, &scrollW), chromedp.Evaluate(`document.documentElement.clientWidth`, &clientW))
+	if scrollW > clientW+1 {
+		t.Fatalf("page is wider than the phone: %d > %d", scrollW, clientW)
+	}
+	b.Screenshot("order-phone")
+	b.RequireNoProblems()
+}
+
+// httpSession signs in over plain HTTP (the same link and form as the
+// browser) and returns a client holding the session cookie.
+func (e *env) httpSession(w apitest, roles ...string) (*http.Client, *http.Response) {
+	e.t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	resp, err := c.Get(e.link(w, roles...))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	body := readBody(e.t, resp)
+	if resp.StatusCode != http.StatusOK {
+		e.t.Fatalf("login page: %d %s", resp.StatusCode, body)
+	}
+	form := url.Values{"token": {field(e.t, body, "token")}, "csrf": {field(e.t, body, "csrf")}}
+	resp, err = c.PostForm(e.url+"/console/login", form)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c, resp
+}
+
+func readBody(t *testing.T, r *http.Response) string {
+	t.Helper()
+	defer r.Body.Close()
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func field(t *testing.T, body, name string) string {
+	t.Helper()
+	m := regexp.MustCompile(`name="` + name + `" value="([^"]*)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no %s field in %s", name, body)
+	}
+	return m[1]
+}
+
+// Refusals: a form without its CSRF token, a plain user, a revoked role, a
+// reused link, and the security headers on every page.
+func TestConsoleRefuses(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		e.order("3001", "dave", core.Tari(7))
+		c, resp := e.httpSession(e.admin, "user", "read_all", "write")
+		body := readBody(t, resp)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, "<h1>Overview</h1>") {
+			t.Fatalf("sign-in: %d %s", resp.StatusCode, body)
+		}
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || strings.Contains(csp, "unsafe-inline") {
+			t.Fatalf("CSP = %q", csp)
+		}
+		u, _ := url.Parse(e.url + "/console")
+		ck := c.Jar.Cookies(u)
+		if len(ck) != 1 || ck[0].Name != "tps_console" {
+			t.Fatalf("cookies %v", ck)
+		}
+
+		// No CSRF token: refused, nothing changed.
+		post := func(path string, v url.Values) (int, string) {
+			r, err := c.PostForm(e.url+path, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r.StatusCode, readBody(t, r)
+		}
+		st, body := post("/console/orders/3001/cancel", url.Values{"reason": {"x"}, "confirm": {"yes"}})
+		if st != http.StatusForbidden || e.orderStatus("3001") != core.OrderUnclaimed {
+			t.Fatalf("without CSRF: %d, order %s", st, e.orderStatus("3001"))
+		}
+		st, _ = post("/console/orders/3001/cancel", url.Values{"reason": {"x"}, "confirm": {"yes"}, "csrf": {"forged"}})
+		if st != http.StatusForbidden || e.orderStatus("3001") != core.OrderUnclaimed {
+			t.Fatalf("with a wrong CSRF token: %d", st)
+		}
+		// With it, but without confirming: a confirmation page, nothing changed.
+		r, _ := c.Get(e.url + "/console/orders/3001")
+		csrf := field(t, readBody(t, r), "csrf")
+		st, body = post("/console/orders/3001/cancel", url.Values{"reason": {"x"}, "csrf": {csrf}})
+		if st != http.StatusOK || !strings.Contains(body, `id="confirm"`) || e.orderStatus("3001") != core.OrderUnclaimed {
+			t.Fatalf("unconfirmed: %d %s", st, e.orderStatus("3001"))
+		}
+		// The admin lacks super_admin: the roles page is refused.
+		r, _ = c.Get(e.url + "/console/roles")
+		if readBody(t, r); r.StatusCode != http.StatusForbidden {
+			t.Fatalf("roles page without super_admin: %d", r.StatusCode)
+		}
+
+		// A plain user cannot open a session.
+		plain := newWallet()
+		_, resp = e.httpSession(plain, "user")
+		if body := readBody(t, resp); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "no console roles") {
+			t.Fatalf("plain user sign-in: %d %s", resp.StatusCode, body)
+		}
+
+		// A session whose address loses its roles is refused on its next request.
+		ctx := context.Background()
+		if err := e.eng.AssignRoles(ctx, e.admin.addr, nil, []core.Role{core.RoleReadAll, core.RoleWrite}); err != nil {
+			t.Fatal(err)
+		}
+		r, _ = c.Get(e.url + "/console/orders")
+		if readBody(t, r); r.StatusCode != http.StatusForbidden {
+			t.Fatalf("revoked session: %d", r.StatusCode)
+		}
+		st, _ = post("/console/orders/3001/cancel", url.Values{"reason": {"x"}, "csrf": {csrf}, "confirm": {"yes"}})
+		if st != http.StatusForbidden || e.orderStatus("3001") != core.OrderUnclaimed {
+			t.Fatalf("revoked session action: %d", st)
+		}
+
+		// A link works once.
+		w := newWallet()
+		if err := e.eng.AssignRoles(ctx, w.addr, []core.Role{core.RoleReadAll}, nil); err != nil {
+			t.Fatal(err)
+		}
+		link := e.link(w, "user")
+		jar, _ := cookiejar.New(nil)
+		hc := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+		for i, want := range []int{http.StatusOK, http.StatusForbidden} {
+			r, err := hc.Get(link)
+			if err != nil {
+				t.Fatal(err)
+			}
+			page := readBody(t, r)
+			r, err = hc.PostForm(e.url+"/console/login", url.Values{"token": {field(t, page, "token")}, "csrf": {field(t, page, "csrf")}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if body := readBody(t, r); r.StatusCode != want {
+				t.Fatalf("use %d of a link: %d %s", i+1, r.StatusCode, body)
+			}
+		}
+		// Without a session: the sign-in help, 401.
+		r, _ = http.Get(e.url + "/console/orders")
+		if body := readBody(t, r); r.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "taritools console") {
+			t.Fatalf("no session: %d", r.StatusCode)
+		}
+	})
+}

@@ -446,3 +446,213 @@ func TestConsoleRefuses(t *testing.T) {
 		}
 	})
 }
+
+// admin is a signed-in HTTP session with its CSRF token.
+type admin struct {
+	e    *env
+	c    *http.Client
+	csrf string
+}
+
+func (e *env) superAdmin() *admin {
+	e.t.Helper()
+	w := newWallet()
+	if err := e.eng.AssignRoles(context.Background(), w.addr, []core.Role{core.RoleSuperAdmin}, nil); err != nil {
+		e.t.Fatal(err)
+	}
+	c, resp := e.httpSession(w, "user", "super_admin")
+	body := readBody(e.t, resp)
+	if resp.StatusCode != http.StatusOK {
+		e.t.Fatalf("sign-in: %d %s", resp.StatusCode, body)
+	}
+	return &admin{e: e, c: c, csrf: field(e.t, body, "csrf")}
+}
+
+func (a *admin) get(path string, want int) string {
+	a.e.t.Helper()
+	r, err := a.c.Get(a.e.url + path)
+	if err != nil {
+		a.e.t.Fatal(err)
+	}
+	body := readBody(a.e.t, r)
+	if r.StatusCode != want {
+		a.e.t.Fatalf("GET %s: %d, want %d: %s", path, r.StatusCode, want, body)
+	}
+	return body
+}
+
+// act posts a form with the CSRF token and the confirmation and expects want.
+func (a *admin) act(path string, want int, kv ...string) string {
+	a.e.t.Helper()
+	v := url.Values{"csrf": {a.csrf}, "confirm": {"yes"}}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Add(kv[i], kv[i+1])
+	}
+	r, err := a.c.PostForm(a.e.url+path, v)
+	if err != nil {
+		a.e.t.Fatal(err)
+	}
+	body := readBody(a.e.t, r)
+	if r.StatusCode != want {
+		a.e.t.Fatalf("POST %s: %d, want %d: %s", path, r.StatusCode, want, body)
+	}
+	return body
+}
+
+// Every taritools admin operation (but key management) through the console,
+// checked in the database: the mapping in docs/operations.md.
+func TestConsoleAdminActions(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		a := e.superAdmin()
+		payer := newWallet()
+		e.order("4001", "erin", core.Tari(10))
+		e.order("4002", "erin", core.Tari(4))
+		e.order("4003", "frank", core.Tari(6))
+		memo := "for 4001"
+		orderID := "4001"
+		if _, err := e.eng.ReceivePayment(ctx, engine.IncomingPayment{Sender: payer.addr, Amount: core.Tari(3), TxID: "tx-1", Memo: &memo, OrderID: &orderID}); err != nil {
+			t.Fatal(err)
+		}
+
+		// Reads: every page renders.
+		for _, p := range []string{"/console/", "/console/orders?status=Unclaimed&from=2000-01-01&to=2999-12-31", "/console/orders/4001",
+			"/console/orders?address=" + url.QueryEscape(payer.addr.Base58()), "/console/payments", "/console/payments?status=received",
+			"/console/payments?type=manual", "/console/customers", "/console/customers/erin", "/console/addresses/" + payer.addr.Base58(),
+			"/console/rates", "/console/wallets", "/console/roles", "/console/roles?address=" + payer.addr.Base58(), "/console/plugins", "/console/export"} {
+			a.get(p, http.StatusOK)
+		}
+		if body := a.get("/console/", http.StatusOK); !strings.Contains(body, "tx-1") && !strings.Contains(body, "3.000000 T") {
+			t.Fatalf("overview does not list the payment awaiting confirmation: %s", body)
+		}
+		a.get("/console/orders?from=yesterday", http.StatusBadRequest)
+		a.get("/console/orders/nope", http.StatusNotFound)
+
+		// Orders: price, memo, reassign, fulfil, cancel, reset.
+		a.act("/console/orders/4001/price", http.StatusOK, "price", "4.5 T", "reason", "discount")
+		if o, _ := e.eng.OrderByID(ctx, "4001"); o.TotalPrice != 4_500_000 {
+			t.Fatalf("price: %d", o.TotalPrice)
+		}
+		a.act("/console/orders/4001/memo", http.StatusOK, "memo", "gift wrap", "reason", "asked")
+		if o, _ := e.eng.OrderByID(ctx, "4001"); deref(o.Memo) != "gift wrap" {
+			t.Fatalf("memo: %v", o.Memo)
+		}
+		a.act("/console/orders/4003/reassign", http.StatusOK, "customer_id", "erin", "reason", "same person")
+		if o, _ := e.eng.OrderByID(ctx, "4003"); o.CustomerID != "erin" {
+			t.Fatalf("reassign: %s", o.CustomerID)
+		}
+		a.act("/console/orders/4003/fulfil", http.StatusOK, "reason", "paid in cash")
+		if s := e.orderStatus("4003"); s != core.OrderPaid {
+			t.Fatalf("fulfil: %s", s)
+		}
+		a.act("/console/orders/4002/cancel", http.StatusOK, "reason", "out of stock")
+		a.act("/console/orders/4002/reset", http.StatusOK, "reason", "back in stock")
+		if s := e.orderStatus("4002"); s == core.OrderCancelled {
+			t.Fatalf("reset: %s", s)
+		}
+		a.act("/console/orders/4002/fulfil", http.StatusBadRequest, "reason", "")
+		a.act("/console/orders/4001/price", http.StatusBadRequest, "price", "-1", "reason", "x")
+		a.act("/console/orders/4003/cancel", http.StatusUnprocessableEntity, "reason", "paid orders stay paid")
+		a.act("/console/orders/4003/explode", http.StatusNotFound, "reason", "x")
+
+		// Credit note, then settle the customer and the address.
+		a.act("/console/credit", http.StatusOK, "customer_id", "frank", "amount", "2 T", "reason", "goodwill")
+		ps, err := e.eng.SearchPayments(ctx, engine.PaymentQuery{Type: ptr(core.PaymentManual)})
+		if err != nil || len(ps) == 0 {
+			t.Fatalf("credit notes: %v %v", ps, err)
+		}
+		if body := a.get("/console/payments?type=manual", http.StatusOK); !strings.Contains(body, "2.000000 T") {
+			t.Fatal("credit note not listed")
+		}
+		a.act("/console/customers/erin/settle", http.StatusOK)
+		a.act("/console/addresses/"+payer.addr.Base58()+"/settle", http.StatusOK)
+
+		// Rates.
+		a.act("/console/rates", http.StatusOK, "currency", "usd", "rate", "250000")
+		if r, err := e.eng.ExchangeRate(ctx, "USD"); err != nil || r.Rate != 250_000 {
+			t.Fatalf("rate: %v %v", r, err)
+		}
+		if body := a.get("/console/rates", http.StatusOK); !strings.Contains(body, "USD") {
+			t.Fatal("rate not listed")
+		}
+		a.act("/console/rates", http.StatusBadRequest, "currency", "U$", "rate", "1")
+
+		// Hot wallets.
+		hot := newWallet()
+		a.act("/console/wallets", http.StatusOK, "address", hot.addr.Base58(), "ip", "10.0.0.7", "nonce", "5")
+		a.act("/console/wallets", http.StatusUnprocessableEntity, "address", hot.addr.Base58(), "ip", "10.0.0.7")
+		if ws, _ := e.eng.Wallets(ctx); len(ws) != 1 || ws[0].IPAddress != "10.0.0.7" || ws[0].LastNonce != 5 {
+			t.Fatalf("wallets: %v", ws)
+		}
+		a.act("/console/wallets/remove", http.StatusOK, "address", hot.addr.Base58())
+		if ws, _ := e.eng.Wallets(ctx); len(ws) != 0 {
+			t.Fatalf("wallets after remove: %v", ws)
+		}
+
+		// Roles.
+		a.act("/console/roles", http.StatusOK, "address", payer.addr.Base58(), "role", "write", "op", "grant")
+		if rs, _ := e.eng.RolesForAddress(ctx, payer.addr); !containsRole(rs, core.RoleWrite) {
+			t.Fatalf("grant: %v", rs)
+		}
+		if body := a.get("/console/roles", http.StatusOK); !strings.Contains(body, payer.addr.Base58()) {
+			t.Fatal("role holder not listed")
+		}
+		a.act("/console/roles", http.StatusOK, "address", payer.addr.Base58(), "role", "write", "op", "revoke")
+		if rs, _ := e.eng.RolesForAddress(ctx, payer.addr); containsRole(rs, core.RoleWrite) {
+			t.Fatalf("revoke: %v", rs)
+		}
+		a.act("/console/roles", http.StatusBadRequest, "address", payer.addr.Base58(), "role", "user", "op", "grant")
+
+		// Plugins: redeliver all.
+		// Every NewOrder event so far was parked once (the orders and the reset).
+		var parked int
+		waitFor(t, "parked deliveries", func() bool {
+			var pending int64
+			if subs, err := e.disp.Subscribers(ctx); err == nil && len(subs) == 1 {
+				pending = subs[0].Pending
+			}
+			parked = len(e.failures())
+			return parked >= 3 && pending == 0
+		})
+		if body := a.get("/console/plugins", http.StatusOK); strings.Count(body, "smtp: connection refused") < parked {
+			t.Fatalf("plugins page does not list %d failures", parked)
+		}
+		a.act("/console/plugins/deliveries/redeliver", http.StatusOK)
+		waitFor(t, "redeliveries", func() bool { return len(e.failures()) == 0 && e.sub.deliveredCount() == parked })
+		a.act("/console/plugins/deliveries/999999/redeliver", http.StatusNotFound)
+
+		// CSV exports.
+		today := time.Now().UTC().Format("2006-01-02")
+		csvOrders := a.get("/console/export/orders.csv?from="+today+"&to="+today, http.StatusOK)
+		if lines := strings.Split(strings.TrimSpace(csvOrders), "\n"); len(lines) != 4 || !strings.HasPrefix(lines[0], "order_id,") {
+			t.Fatalf("orders.csv: %q", csvOrders)
+		}
+		csvPays := a.get("/console/export/payments.csv?from="+today+"&to="+today, http.StatusOK)
+		if !strings.Contains(csvPays, "tx-1,") || !strings.HasPrefix(csvPays, "txid,") {
+			t.Fatalf("payments.csv: %q", csvPays)
+		}
+		if csv := a.get("/console/export/orders.csv?from=2000-01-01&to=2000-01-02", http.StatusOK); strings.Count(csv, "\n") != 1 {
+			t.Fatalf("empty range: %q", csv)
+		}
+		a.get("/console/export/orders.csv?from="+today, http.StatusBadRequest)
+	})
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func containsRole(rs []core.Role, r core.Role) bool {
+	for _, x := range rs {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}

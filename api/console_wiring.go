@@ -18,11 +18,12 @@ func (s *Server) mountConsole(g *gin.Engine) {
 		return
 	}
 	o := console.Options{
-		Engine: s.eng,
-		Rescan: s.consoleRescan,
-		Secure: s.requestIsTLS,
-		Logger: s.log,
-		Now:    s.now,
+		Engine:     s.eng,
+		Rescan:     s.consoleRescan,
+		Secure:     s.requestIsTLS,
+		LoginLimit: s.limitPublic,
+		Logger:     s.log,
+		Now:        s.now,
 	}
 	if s.plugins != nil {
 		o.Plugins = s.plugins

@@ -66,8 +66,11 @@ type Options struct {
 	// a trusted proxy): the session cookie is then marked Secure. nil: TLS on
 	// the connection itself.
 	Secure func(r *http.Request) bool
-	Logger *slog.Logger
-	Now    func() time.Time
+	// LoginLimit, when set, runs before the sign-in routes (the API's
+	// per-IP rate limit, as on POST /auth: each checks a signature).
+	LoginLimit gin.HandlerFunc
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
 
 const (
@@ -102,11 +105,15 @@ type Console struct {
 	log     *slog.Logger
 	now     func() time.Time
 	pages   map[string]*template.Template
+	limit   gin.HandlerFunc
 }
 
 // New builds the console.
 func New(o Options) *Console {
-	c := &Console{eng: o.Engine, plugins: o.Plugins, rescan: o.Rescan, secure: o.Secure, log: o.Logger, now: o.Now}
+	c := &Console{eng: o.Engine, plugins: o.Plugins, rescan: o.Rescan, secure: o.Secure, log: o.Logger, now: o.Now, limit: o.LoginLimit}
+	if c.limit == nil {
+		c.limit = func(*gin.Context) {}
+	}
 	if c.secure == nil {
 		c.secure = func(r *http.Request) bool { return r.TLS != nil }
 	}
@@ -149,8 +156,8 @@ func (c *Console) Register(r gin.IRouter) {
 		ctx.Header("Cache-Control", "public, max-age=3600")
 		fileServer.ServeHTTP(ctx.Writer, ctx.Request)
 	})
-	g.GET("/login", c.loginPage)
-	g.POST("/login", c.loginSubmit)
+	g.GET("/login", c.limit, c.loginPage)
+	g.POST("/login", c.limit, c.loginSubmit)
 
 	read := g.Group("", c.requireSession(core.RoleReadAll))
 	read.GET("", c.overview)

@@ -507,7 +507,7 @@ func (c *Console) confirmed(ctx *gin.Context, v viewer, what string) bool {
 		}
 	}
 	slices.SortFunc(fields, func(a, b field) int { return strings.Compare(a.Name, b.Name) })
-	c.render(ctx, "confirm", v, gin.H{"Title": "Confirm", "What": what, "Action": ctx.Request.URL.Path, "Fields": fields, "Back": backLink(ctx)})
+	c.render(ctx, "confirm", v, gin.H{"Title": "Confirm", "What": what, "Action": ctx.Request.URL.EscapedPath(), "Fields": fields, "Back": backLink(ctx)})
 	return false
 }
 

@@ -527,6 +527,19 @@ func TestConsoleAdminActions(t *testing.T) {
 			t.Fatalf("overview does not list the payment awaiting confirmation: %s", body)
 		}
 		a.get("/console/orders?from=yesterday", http.StatusBadRequest)
+
+		// Ids with "/", "#" and spaces stay one path segment in links and forms.
+		odd := "A/7#1 x"
+		e.order(odd, "g/h i", core.Tari(1))
+		page := a.get("/console/orders/"+url.PathEscape(odd), http.StatusOK)
+		if !strings.Contains(page, `action="/console/orders/A%2F7%231%20x/cancel"`) || !strings.Contains(page, `href="/console/customers/g%2Fh%20i"`) {
+			t.Fatalf("escaped links missing: %s", page)
+		}
+		a.get("/console/customers/"+url.PathEscape("g/h i"), http.StatusOK)
+		a.act("/console/orders/"+url.PathEscape(odd)+"/cancel", http.StatusOK, "reason", "test")
+		if s := e.orderStatus(odd); s != core.OrderCancelled {
+			t.Fatalf("odd id cancel: %s", s)
+		}
 		a.get("/console/orders/nope", http.StatusNotFound)
 
 		// Orders: price, memo, reassign, fulfil, cancel, reset.
@@ -625,7 +638,7 @@ func TestConsoleAdminActions(t *testing.T) {
 		// CSV exports.
 		today := time.Now().UTC().Format("2006-01-02")
 		csvOrders := a.get("/console/export/orders.csv?from="+today+"&to="+today, http.StatusOK)
-		if lines := strings.Split(strings.TrimSpace(csvOrders), "\n"); len(lines) != 4 || !strings.HasPrefix(lines[0], "order_id,") {
+		if lines := strings.Split(strings.TrimSpace(csvOrders), "\n"); len(lines) != 5 || !strings.HasPrefix(lines[0], "order_id,") {
 			t.Fatalf("orders.csv: %q", csvOrders)
 		}
 		csvPays := a.get("/console/export/payments.csv?from="+today+"&to="+today, http.StatusOK)

@@ -2,6 +2,7 @@ package console
 
 import (
 	"html/template"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,8 @@ func leftPad(s string, n int) string {
 
 var funcs = template.FuncMap{
 	"money": money,
+	// pathEsc keeps an id one path segment ("/" and "#" are valid in ids).
+	"pathEsc": url.PathEscape,
 	"when": func(t time.Time) string {
 		if t.IsZero() {
 			return ""

@@ -115,7 +115,8 @@ func (c *Console) overview(ctx *gin.Context) {
 	slices.SortFunc(soon, func(a, b expiring) int { return a.ExpiresAt.Compare(b.ExpiresAt) })
 	soon = soon[:min(len(soon), 10)]
 	data := gin.H{"Title": "Overview", "Periods": periods, "Chart": overviewChart(chartDays),
-		"ChartFrom": chartDays[0].Day, "ChartTo": chartDays[len(chartDays)-1].Day,
+		"ChartEmpty": !slices.ContainsFunc(chartDays, func(d engine.DayVolume) bool { return d.PaidVolume != 0 }),
+		"ChartFrom":  chartDays[0].Day, "ChartTo": chartDays[len(chartDays)-1].Day,
 		"Awaiting": awaiting, "Expiring": soon, "OpenCount": len(open)}
 	if v.CanWrite() && c.plugins != nil {
 		ps, _, err := c.pluginState(ctx)
@@ -309,7 +310,8 @@ func (c *Console) orderPage(ctx *gin.Context) {
 	c.render(ctx, "order", v, gin.H{"Title": "Order " + o.OrderID, "O": o, "Payments": pays, "Settlements": sets,
 		"History": hist, "Open": open, "ExpiresAt": c.eng.OrderExpiresAt(*o),
 		"Resettable": o.Status == core.OrderExpired || o.Status == core.OrderCancelled,
-		"Self":       ctx.Request.URL.Path})
+		"Priceable":  o.Status == core.OrderNew, // the engine reprices New orders only
+		"Self":       ctx.Request.URL.EscapedPath()})
 }
 
 type auditRow struct {
@@ -556,7 +558,7 @@ func (c *Console) customerPage(ctx *gin.Context) {
 		c.fail(ctx, v, err)
 		return
 	}
-	c.render(ctx, "customer", v, gin.H{"Title": "Customer " + id, "H": h, "Self": ctx.Request.URL.Path})
+	c.render(ctx, "customer", v, gin.H{"Title": "Customer " + id, "H": h, "Self": ctx.Request.URL.EscapedPath()})
 }
 
 func (c *Console) addressPage(ctx *gin.Context) {

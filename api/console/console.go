@@ -438,9 +438,11 @@ func (c *Console) renderStatus(ctx *gin.Context, status int, page string, v view
 	data["V"] = v
 	data["SignedIn"] = v.Session.TokenHash != ""
 	data["Path"] = ctx.Request.URL.Path
-	// The result of a post/redirect/get action; shown as text, bounded.
-	if d := ctx.Query("done"); d != "" && ctx.Request.Method == http.MethodGet && v.Session.TokenHash != "" {
-		data["Done"] = d[:min(len(d), 200)]
+	// The result of a post/redirect/get action.
+	if ctx.Request.Method == http.MethodGet && v.Session.TokenHash != "" {
+		if d := doneMessage(ctx.Request.URL.Query()); d != "" {
+			data["Done"] = d
+		}
 	}
 	var b strings.Builder
 	if err := t.ExecuteTemplate(&b, "layout", data); err != nil {

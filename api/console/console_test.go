@@ -95,6 +95,10 @@ func (a outboxAdmin) FailedDeliveries(ctx context.Context) (any, error) {
 func (a outboxAdmin) Redeliver(ctx context.Context, id int64) error { return a.d.Redeliver(ctx, id) }
 func (a outboxAdmin) RedeliverAll(ctx context.Context) (int, error) { return a.d.RedeliverAll(ctx, "") }
 
+func (a outboxAdmin) EnablePlugin(ctx context.Context, id string) (any, error) {
+	return nil, a.d.SetDisabled(ctx, id, false, "")
+}
+
 type env struct {
 	t     *testing.T
 	eng   *engine.Engine
@@ -634,6 +638,24 @@ func TestConsoleAdminActions(t *testing.T) {
 		a.act("/console/plugins/deliveries/redeliver", http.StatusOK)
 		waitFor(t, "redeliveries", func() bool { return len(e.failures()) == 0 && e.sub.deliveredCount() == parked })
 		a.act("/console/plugins/deliveries/999999/redeliver", http.StatusNotFound)
+
+		// A plugin disabled for crashing is enabled again.
+		if err := e.disp.SetDisabled(ctx, "mailer", true, "crashed 10 times"); err != nil {
+			t.Fatal(err)
+		}
+		if body := a.get("/console/plugins", http.StatusOK); !strings.Contains(body, `action="/console/plugins/mailer/enable"`) || !strings.Contains(body, "disabled") {
+			t.Fatalf("disabled plugin not offered for enabling: %s", body)
+		}
+		if body := a.act("/console/plugins/mailer/enable", http.StatusOK); !strings.Contains(body, "Plugin mailer enabled.") {
+			t.Fatalf("enable: %s", body)
+		}
+		if st, err := e.disp.Subscriber(ctx, "mailer"); err != nil || st.Disabled {
+			t.Fatalf("still disabled: %+v %v", st, err)
+		}
+		a.act("/console/plugins/Bad_ID/enable", http.StatusBadRequest)
+		if body := a.get("/console/plugins?done=pwned&id=x", http.StatusOK); strings.Contains(body, "pwned") {
+			t.Fatal("a crafted done message is shown")
+		}
 
 		// CSV exports.
 		today := time.Now().UTC().Format("2006-01-02")

@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -899,7 +900,7 @@ func (c *Console) redeliver(ctx *gin.Context) {
 		c.internal(ctx, err)
 		return
 	}
-	c.redirectWith(ctx, Prefix+"/plugins", "Delivery "+ctx.Param("id")+" queued for redelivery.")
+	c.redirectWith(ctx, Prefix+"/plugins", url.Values{"done": {"redeliver"}, "id": {strconv.FormatInt(id, 10)}})
 }
 
 func (c *Console) redeliverAll(ctx *gin.Context) {
@@ -915,12 +916,16 @@ func (c *Console) redeliverAll(ctx *gin.Context) {
 		c.internal(ctx, err)
 		return
 	}
-	c.redirectWith(ctx, Prefix+"/plugins", strconv.Itoa(n)+" deliveries queued for redelivery.")
+	c.redirectWith(ctx, Prefix+"/plugins", url.Values{"done": {"redeliver-all"}, "n": {strconv.Itoa(n)}})
 }
 
 func (c *Console) enablePlugin(ctx *gin.Context) {
 	v := viewerOf(ctx)
 	id := ctx.Param("id")
+	if !pluginIDPattern.MatchString(id) {
+		c.bad(ctx, v, "A plugin id is lower-case letters, digits and '-'.")
+		return
+	}
 	if !c.needPlugins(ctx, v) {
 		return
 	}
@@ -937,11 +942,38 @@ func (c *Console) enablePlugin(ctx *gin.Context) {
 		c.internal(ctx, err)
 		return
 	}
-	c.redirectWith(ctx, Prefix+"/plugins", "Plugin "+id+" enabled.")
+	c.redirectWith(ctx, Prefix+"/plugins", url.Values{"done": {"enable"}, "id": {id}})
 }
 
-// redirectWith answers a POST with 303 to a page that shows msg (the
-// post/redirect/get pattern, so a reload does not repeat the action).
-func (c *Console) redirectWith(ctx *gin.Context, path, msg string) {
-	ctx.Redirect(http.StatusSeeOther, path+"?done="+url.QueryEscape(msg))
+// redirectWith answers a POST with 303 to a page that says what was done
+// (post/redirect/get, so a reload does not repeat the action). The page
+// builds the sentence from a known code and numbers (doneMessage), so a
+// crafted link cannot put words in the console's mouth.
+func (c *Console) redirectWith(ctx *gin.Context, path string, q url.Values) {
+	ctx.Redirect(http.StatusSeeOther, path+"?"+q.Encode())
+}
+
+var pluginIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// doneMessage is the sentence for a redirectWith code, or "".
+func doneMessage(q url.Values) string {
+	num := func(k string) (string, bool) {
+		n, err := strconv.ParseInt(q.Get(k), 10, 64)
+		return strconv.FormatInt(n, 10), err == nil && n >= 0
+	}
+	switch q.Get("done") {
+	case "redeliver":
+		if id, ok := num("id"); ok {
+			return "Delivery " + id + " queued for redelivery."
+		}
+	case "redeliver-all":
+		if n, ok := num("n"); ok {
+			return n + " deliveries queued for redelivery."
+		}
+	case "enable":
+		if id := q.Get("id"); pluginIDPattern.MatchString(id) {
+			return "Plugin " + id + " enabled."
+		}
+	}
+	return ""
 }

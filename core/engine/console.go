@@ -32,9 +32,9 @@ type ConsoleSession struct {
 // CreateConsoleSession stores a session.
 func (e *Engine) CreateConsoleSession(ctx context.Context, s ConsoleSession) error {
 	_, err := e.write(ctx, func(t *txn) error {
-		// Expired sessions of the same account go with each new login, so the
-		// table does not grow with logins that were never logged out.
-		if err := t.exec("DELETE FROM console_sessions WHERE account = ? AND expires_ms <= ?", s.Address.AccountKey(), t.now.UnixMilli()); err != nil {
+		// Expired sessions go with each new sign-in, so the table does not
+		// grow with sessions that were never signed out (it holds a few rows).
+		if err := t.exec("DELETE FROM console_sessions WHERE expires_ms <= ?", t.now.UnixMilli()); err != nil {
 			return err
 		}
 		return t.exec("INSERT INTO console_sessions (token_hash, account, address, csrf_token, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?, ?)",

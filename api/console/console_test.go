@@ -131,19 +131,27 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	}
 	e.disp.Start()
 	t.Cleanup(e.disp.Close)
-	cfg, err := config.Load(func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := api.New(api.Options{Config: cfg, Engine: e.eng, ServerKey: tari.GenerateSecretKey(), Plugins: outboxAdmin{e.disp},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), AccessLog: io.Discard})
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
-	e.url = ts.URL
+	e.url = e.newServer()
 	if err := e.eng.AssignRoles(ctx, e.admin.addr, []core.Role{core.RoleReadAll, core.RoleWrite}, nil); err != nil {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// newServer starts another instance of the server on the same database (its
+// own engine, as a second process would have) and returns its URL.
+func (e *env) newServer() string {
+	e.t.Helper()
+	cfg, err := config.Load(func(string) string { return "" })
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	eng := engine.New(e.eng.DB(), e.eng.Config())
+	srv := api.New(api.Options{Config: cfg, Engine: eng, ServerKey: tari.GenerateSecretKey(), Plugins: outboxAdmin{e.disp},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), AccessLog: io.Discard})
+	ts := httptest.NewServer(srv.Handler())
+	e.t.Cleanup(ts.Close)
+	return ts.URL
 }
 
 // link is what `taritools console` prints for a profile with these roles.
@@ -690,4 +698,51 @@ func containsRole(rs []core.Role, r core.Role) bool {
 		}
 	}
 	return false
+}
+
+// A session opened on one instance works on another and a sign-out on either
+// ends it on both (sessions live in the database); lists are paginated.
+func TestConsoleSessionsAcrossInstancesAndPaging(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		for i := range 51 { // a page holds 50
+			e.order(fmt.Sprintf("p%03d", i), "pat", core.Tari(1))
+		}
+		a := e.superAdmin() // signed in on the first instance
+		other := e.newServer()
+		get := func(base, path string) (int, string) {
+			r, err := a.c.Get(base + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r.StatusCode, readBody(t, r)
+		}
+		st, body := get(other, "/console/orders")
+		if st != http.StatusOK || !strings.Contains(body, `id="next-page"`) || !strings.Contains(body, "p049") || strings.Contains(body, "p050") {
+			t.Fatalf("first page on the other instance: %d", st)
+		}
+		st, body = get(other, "/console/orders?page=2")
+		if st != http.StatusOK || !strings.Contains(body, "p050") || strings.Contains(body, "p049") || strings.Contains(body, `id="next-page"`) {
+			t.Fatalf("second page: %d", st)
+		}
+		u, _ := url.Parse(e.url + "/console")
+		stolen := a.c.Jar.Cookies(u)[0]
+		r, err := a.c.PostForm(other+"/console/logout", url.Values{"csrf": {a.csrf}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if readBody(t, r); r.StatusCode != http.StatusOK {
+			t.Fatalf("logout on the other instance: %d", r.StatusCode)
+		}
+		// The browser forgets the cookie; a copy of it is refused too.
+		req, _ := http.NewRequest(http.MethodGet, e.url+"/console/orders", nil)
+		req.AddCookie(&http.Cookie{Name: stolen.Name, Value: stolen.Value})
+		r, err = http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if readBody(t, r); r.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("the old cookie after logout, first instance: %d", r.StatusCode)
+		}
+	})
 }

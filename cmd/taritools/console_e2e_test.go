@@ -69,7 +69,7 @@ func TestConsoleCommandSignsIn(t *testing.T) {
 
 		link := consoleLink(t, c, "admin")
 		b := browser.Open(t, 1024, 768)
-		var who, orders string
+		var who, orders, plugins string
 		b.Run(60*time.Second,
 			chromedp.Navigate(link),
 			chromedp.Click("#signin", chromedp.ByQuery),
@@ -78,6 +78,10 @@ func TestConsoleCommandSignsIn(t *testing.T) {
 			chromedp.Navigate(srv.URL+"/console/orders"),
 			chromedp.WaitVisible("table.orders", chromedp.ByQuery),
 			chromedp.Text("table.orders", &orders, chromedp.ByQuery),
+			// The plugin page reads the real plugin host.
+			chromedp.Navigate(srv.URL+"/console/plugins"),
+			chromedp.WaitVisible("#plugins", chromedp.ByQuery),
+			chromedp.Text("#plugins", &plugins, chromedp.ByQuery),
 			chromedp.Click("#logout", chromedp.ByQuery),
 			chromedp.WaitVisible("#signedout", chromedp.ByQuery),
 		)
@@ -86,6 +90,9 @@ func TestConsoleCommandSignsIn(t *testing.T) {
 		}
 		if !strings.Contains(orders, "7001") {
 			t.Fatalf("orders page: %q", orders)
+		}
+		if !strings.Contains(plugins, "shopify") {
+			t.Fatalf("plugins page: %q", plugins)
 		}
 		b.RequireNoProblems()
 

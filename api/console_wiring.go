@@ -9,10 +9,11 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tari-payment/tps/api/console"
+	"github.com/tari-payment/tps/core"
 )
 
 // mountConsole serves the web console (api/console) at /console with the
-// same engine, plugin host and Shopify rescan as the admin API.
+// same engine, plugin host, Shopify rescan and repricing as the admin API.
 func (s *Server) mountConsole(g *gin.Engine) {
 	if s.eng == nil {
 		return
@@ -20,6 +21,7 @@ func (s *Server) mountConsole(g *gin.Engine) {
 	o := console.Options{
 		Engine:     s.eng,
 		Rescan:     s.consoleRescan,
+		SetRate:    s.consoleSetRate,
 		Secure:     s.requestIsTLS,
 		LoginLimit: s.limitPublic,
 		Logger:     s.log,
@@ -66,4 +68,36 @@ func (s *Server) consoleRescan(ctx context.Context) (string, error) {
 		}
 	}
 	return fmt.Sprintf("%d open order(s) in the store: %d processed, %d refused or already known.", len(orders), added, refused), nil
+}
+
+// consoleSetRate is POST /api/exchange_rate for the console: store the rate,
+// then, when it is the shop's currency, reprice the store's product variants
+// (the same steps as setExchangeRate).
+func (s *Server) consoleSetRate(ctx context.Context, currency string, rate core.MicroTari) (string, error) {
+	r, err := s.eng.SetExchangeRate(ctx, currency, rate)
+	if err != nil {
+		return "", err
+	}
+	if !s.shopifyConfigured() {
+		return "", nil
+	}
+	sctx, cancel := context.WithTimeout(ctx, shopifyCallTimeout)
+	defer cancel()
+	shopCur, err := s.shopCurrency(sctx)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", console.ErrRepricing, err)
+	}
+	if !strings.EqualFold(shopCur, r.Currency) {
+		return "", nil
+	}
+	vs, err := s.shop.AllProductVariants(sctx)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", console.ErrRepricing, err)
+	}
+	n, err := s.shop.RepriceVariants(sctx, vs, int64(r.Rate))
+	s.log.Info("repriced product variants", "currency", r.Currency, "updated", n)
+	if err != nil {
+		return "", fmt.Errorf("%w after %d: %v", console.ErrRepricing, n, err)
+	}
+	return fmt.Sprintf("%d product variant(s) repriced in the store.", n), nil
 }

@@ -62,6 +62,10 @@ type Options struct {
 	// Rescan fetches the store's open orders the server missed and says what
 	// it did; nil hides the action.
 	Rescan func(ctx context.Context) (string, error)
+	// SetRate stores an exchange rate and reprices the store's products as
+	// POST /api/exchange_rate does, saying what it did; nil stores the rate
+	// only. A repricing error comes after the rate was stored.
+	SetRate func(ctx context.Context, currency string, rate core.MicroTari) (string, error)
 	// Secure reports whether a request arrived over TLS (directly or through
 	// a trusted proxy): the session cookie is then marked Secure. nil: TLS on
 	// the connection itself.
@@ -98,19 +102,20 @@ var staticFS embed.FS
 
 // Console holds the handlers.
 type Console struct {
-	eng     *engine.Engine
-	plugins PluginAdmin
-	rescan  func(ctx context.Context) (string, error)
-	secure  func(r *http.Request) bool
-	log     *slog.Logger
-	now     func() time.Time
-	pages   map[string]*template.Template
-	limit   gin.HandlerFunc
+	eng       *engine.Engine
+	plugins   PluginAdmin
+	rescan    func(ctx context.Context) (string, error)
+	storeRate func(ctx context.Context, currency string, rate core.MicroTari) (string, error)
+	secure    func(r *http.Request) bool
+	log       *slog.Logger
+	now       func() time.Time
+	pages     map[string]*template.Template
+	limit     gin.HandlerFunc
 }
 
 // New builds the console.
 func New(o Options) *Console {
-	c := &Console{eng: o.Engine, plugins: o.Plugins, rescan: o.Rescan, secure: o.Secure, log: o.Logger, now: o.Now, limit: o.LoginLimit}
+	c := &Console{eng: o.Engine, plugins: o.Plugins, rescan: o.Rescan, storeRate: o.SetRate, secure: o.Secure, log: o.Logger, now: o.Now, limit: o.LoginLimit}
 	if c.limit == nil {
 		c.limit = func(*gin.Context) {}
 	}

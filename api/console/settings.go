@@ -1,6 +1,7 @@
 package console
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -40,11 +41,26 @@ func (c *Console) setRate(ctx *gin.Context) {
 	if !c.confirmed(ctx, v, fmt.Sprintf("Set 1 %s = %s (new orders are priced with it).", cur, money(rate))) {
 		return
 	}
-	if _, err := c.eng.SetExchangeRate(ctx.Request.Context(), cur, rate); err != nil {
-		c.fail(ctx, v, err)
-		return
+	msg := fmt.Sprintf("1 %s = %s from now on.", cur, money(rate))
+	if c.storeRate == nil {
+		if _, err := c.eng.SetExchangeRate(ctx.Request.Context(), cur, rate); err != nil {
+			c.fail(ctx, v, err)
+			return
+		}
+	} else {
+		more, err := c.storeRate(ctx.Request.Context(), cur, rate)
+		if errors.Is(err, ErrRepricing) {
+			c.renderStatus(ctx, http.StatusBadGateway, "message", v, gin.H{"Title": "Rate stored, products not repriced", "Message": msg + " " + err.Error()})
+			return
+		}
+		if err != nil {
+			c.fail(ctx, v, err)
+			return
+		}
+		msg += " " + more
 	}
-	c.done(ctx, v, fmt.Sprintf("1 %s = %s from now on.", cur, money(rate)))
+	c.log.Info("console: admin action", "action", "rate_set", "currency", cur, "rate", int64(rate), "by", v.Address())
+	c.done(ctx, v, msg)
 }
 
 func (c *Console) rescanOrders(ctx *gin.Context) {
@@ -187,3 +203,7 @@ func (c *Console) changeRoles(ctx *gin.Context) {
 	c.log.Info("console: admin action", "action", "roles_"+op, "role", string(role), "address", a.Base58(), "by", v.Address())
 	c.done(ctx, v, "Role "+string(role)+" "+op+"ed for "+a.Base58()+". It takes effect on the address's next request.")
 }
+
+// ErrRepricing is wrapped by an Options.SetRate error that came after the
+// rate was stored (the store's products could not be repriced).
+var ErrRepricing = errors.New("the store's products could not be repriced")

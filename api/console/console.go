@@ -195,6 +195,7 @@ func (c *Console) Register(r gin.IRouter) {
 	sa := g.Group("", c.requireSession(core.RoleSuperAdmin))
 	sa.GET("/roles", c.roles)
 	sa.POST("/roles", c.changeRoles)
+	sa.POST("/roles/sessions", c.endSessions)
 	sa.POST("/wallets", c.addWallet)
 	sa.POST("/wallets/remove", c.removeWallet)
 }

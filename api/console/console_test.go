@@ -629,6 +629,22 @@ func TestConsoleAdminActions(t *testing.T) {
 		}
 		a.act("/console/roles", http.StatusBadRequest, "address", payer.addr.Base58(), "role", "user", "op", "grant")
 
+		// Sign an address out everywhere: its session is refused at once.
+		other := newWallet()
+		if err := e.eng.AssignRoles(ctx, other.addr, []core.Role{core.RoleReadAll}, nil); err != nil {
+			t.Fatal(err)
+		}
+		oc, resp := e.httpSession(other, "user")
+		if readBody(t, resp); resp.StatusCode != http.StatusOK {
+			t.Fatalf("second admin sign-in: %d", resp.StatusCode)
+		}
+		if body := a.act("/console/roles/sessions", http.StatusOK, "address", other.addr.Base58()); !strings.Contains(body, "1 console session(s)") {
+			t.Fatalf("end sessions: %s", body)
+		}
+		if r, err := oc.Get(e.url + "/console/"); err != nil || r.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("ended session still works: %v %v", r, err)
+		}
+
 		// Plugins: redeliver all.
 		// Every NewOrder event so far was parked once (the orders and the reset).
 		var parked int

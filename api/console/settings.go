@@ -207,3 +207,24 @@ func (c *Console) changeRoles(ctx *gin.Context) {
 // ErrRepricing is wrapped by an Options.SetRate error that came after the
 // rate was stored (the store's products could not be repriced).
 var ErrRepricing = errors.New("the store's products could not be repriced")
+
+// POST /console/roles/sessions: end every console session of an address at
+// once (a lost laptop), wherever it was opened.
+func (c *Console) endSessions(ctx *gin.Context) {
+	v := viewerOf(ctx)
+	a, err := tari.ParseAddress(strings.TrimSpace(ctx.PostForm("address")))
+	if err != nil {
+		c.bad(ctx, v, "That is not a Tari address: "+err.Error())
+		return
+	}
+	if !c.confirmed(ctx, v, "Sign "+a.Base58()+" out of every console session.") {
+		return
+	}
+	n, err := c.eng.DeleteConsoleSessionsFor(ctx.Request.Context(), a)
+	if err != nil {
+		c.internal(ctx, err)
+		return
+	}
+	c.log.Info("console: admin action", "action", "end_sessions", "address", a.Base58(), "sessions", n, "by", v.Address())
+	c.done(ctx, v, fmt.Sprintf("%d console session(s) of %s ended.", n, a.Base58()))
+}

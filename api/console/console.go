@@ -170,6 +170,7 @@ func (c *Console) Register(r gin.IRouter) {
 	read.GET("/orders", c.orders)
 	read.GET("/orders/:order_id", c.orderPage)
 	read.GET("/payments", c.payments)
+	read.GET("/payments/:txid", c.paymentPage)
 	read.GET("/customers", c.customers)
 	read.GET("/customers/:customer_id", c.customerPage)
 	read.GET("/addresses/:address", c.addressPage)

@@ -539,6 +539,10 @@ func TestConsoleAdminActions(t *testing.T) {
 			t.Fatalf("overview does not list the payment awaiting confirmation: %s", body)
 		}
 		a.get("/console/orders?from=yesterday", http.StatusBadRequest)
+		if body := a.get("/console/payments/tx-1", http.StatusOK); !strings.Contains(body, `id="payment-status">received<`) || !strings.Contains(body, "insert") {
+			t.Fatalf("payment page: %s", body)
+		}
+		a.get("/console/payments/nope", http.StatusNotFound)
 
 		// Ids with "/", "#" and spaces stay one path segment in links and forms.
 		odd := "A/7#1 x"

@@ -2,6 +2,7 @@ package console
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -103,4 +104,30 @@ func (c *Console) credit(ctx *gin.Context) {
 	}
 	c.log.Info("console: admin action", "action", "credit", "customer_id", cust, "amount", int64(amt), "by", v.Address(), "reason", reason)
 	c.done(ctx, v, fmt.Sprintf("Credited %s to customer %s; %d order(s) paid from it.", money(amt), cust, len(res.OrdersPaid)))
+}
+
+// GET /console/payments/:txid: one payment and its audit history.
+func (c *Console) paymentPage(ctx *gin.Context) {
+	v := viewerOf(ctx)
+	rc := ctx.Request.Context()
+	txid := ctx.Param("txid")
+	ps, err := c.eng.SearchPayments(rc, engine.PaymentQuery{TxID: &txid})
+	if err != nil {
+		c.internal(ctx, err)
+		return
+	}
+	if len(ps) == 0 {
+		c.renderStatus(ctx, http.StatusNotFound, "message", v, gin.H{"Title": "No such payment", "Message": "There is no payment " + txid + "."})
+		return
+	}
+	audit, err := c.eng.PaymentAudit(rc, txid)
+	if err != nil {
+		c.internal(ctx, err)
+		return
+	}
+	hist := make([]auditRow, len(audit))
+	for i, a := range audit {
+		hist[i] = auditRow{a, auditSummary(a.Snapshot)}
+	}
+	c.render(ctx, "payment", v, gin.H{"Title": "Payment", "P": ps[0], "History": hist})
 }

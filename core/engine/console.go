@@ -122,6 +122,7 @@ func (e *Engine) audit(ctx context.Context, entity, key string) ([]AuditEntry, e
 
 // PaymentQuery filters SearchPayments; every given filter applies.
 type PaymentQuery struct {
+	TxID     *string
 	Statuses []core.PaymentStatus
 	Type     *core.PaymentType
 	Sender   *string    // exact address as received (base58)
@@ -134,6 +135,10 @@ type PaymentQuery struct {
 func (e *Engine) SearchPayments(ctx context.Context, q PaymentQuery) ([]core.Payment, error) {
 	sqlq := "SELECT " + paymentCols + " FROM payments WHERE 1 = 1"
 	var args []any
+	if q.TxID != nil {
+		sqlq += " AND txid = ?"
+		args = append(args, *q.TxID)
+	}
 	if len(q.Statuses) > 0 {
 		sqlq += " AND status IN (?)"
 		args = append(args, bun.In(q.Statuses))

@@ -87,26 +87,26 @@ func (c *Console) overview(ctx *gin.Context) {
 		c.internal(ctx, err)
 		return
 	}
-	open, err := c.eng.OpenOrders(rc)
+	openCount, err := c.eng.OpenOrderCount(rc)
 	if err != nil {
 		c.internal(ctx, err)
 		return
 	}
-	var soon []expiring
-	for _, o := range open {
-		at := c.eng.OrderExpiresAt(o)
-		if at.Before(now.Add(24 * time.Hour)) {
-			soon = append(soon, expiring{o, at})
-		}
+	expiringOrders, err := c.eng.ExpiringOrders(rc, now.Add(24*time.Hour), 10)
+	if err != nil {
+		c.internal(ctx, err)
+		return
 	}
-	slices.SortFunc(soon, func(a, b expiring) int { return a.ExpiresAt.Compare(b.ExpiresAt) })
-	soon = soon[:min(len(soon), 10)]
+	soon := make([]expiring, len(expiringOrders))
+	for i, o := range expiringOrders {
+		soon[i] = expiring{o, c.eng.OrderExpiresAt(o)}
+	}
 	data := gin.H{"Title": "Overview", "Periods": periods, "Chart": overviewChart(chartDays),
 		"ChartEmpty": !slices.ContainsFunc(chartDays, func(d engine.DayVolume) bool { return d.PaidVolume != 0 }),
 		"ChartFrom":  chartDays[0].Day, "ChartTo": chartDays[len(chartDays)-1].Day,
-		"Awaiting": awaiting, "Expiring": soon, "OpenCount": len(open)}
+		"Awaiting": awaiting, "Expiring": soon, "OpenCount": openCount}
 	if v.CanWrite() && c.plugins != nil {
-		ps, _, err := c.pluginState(ctx)
+		ps, err := c.pluginList(ctx)
 		if err != nil {
 			c.internal(ctx, err)
 			return

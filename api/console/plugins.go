@@ -54,26 +54,34 @@ func reshape(v any, out any) error {
 	return json.Unmarshal(b, out)
 }
 
-func (c *Console) pluginState(ctx *gin.Context) ([]pluginView, []failureView, error) {
-	rc := ctx.Request.Context()
-	raw, err := c.plugins.Plugins(rc)
+// pluginList reads the plugins as the plugin host reports them, by id.
+func (c *Console) pluginList(ctx *gin.Context) ([]pluginView, error) {
+	raw, err := c.plugins.Plugins(ctx.Request.Context())
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var ps []pluginView
 	if err := reshape(raw, &ps); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	raw, err = c.plugins.FailedDeliveries(rc)
+	slices.SortFunc(ps, func(a, b pluginView) int { return cmp.Compare(a.ID, b.ID) })
+	return ps, nil
+}
+
+// maxFailuresShown bounds the failed-deliveries table; "redeliver all"
+// covers the rest.
+const maxFailuresShown = 200
+
+func (c *Console) failedList(ctx *gin.Context) ([]failureView, error) {
+	raw, err := c.plugins.FailedDeliveries(ctx.Request.Context())
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var fs []failureView
 	if err := reshape(raw, &fs); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	slices.SortFunc(ps, func(a, b pluginView) int { return cmp.Compare(a.ID, b.ID) })
-	return ps, fs, nil
+	return fs, nil
 }
 
 func (c *Console) pluginsPage(ctx *gin.Context) {
@@ -82,13 +90,20 @@ func (c *Console) pluginsPage(ctx *gin.Context) {
 		c.render(ctx, "plugins", v, gin.H{"Title": "Plugins"})
 		return
 	}
-	ps, fs, err := c.pluginState(ctx)
+	ps, err := c.pluginList(ctx)
 	if err != nil {
 		c.internal(ctx, err)
 		return
 	}
+	fs, err := c.failedList(ctx)
+	if err != nil {
+		c.internal(ctx, err)
+		return
+	}
+	total := len(fs)
+	fs = fs[:min(total, maxFailuresShown)]
 	_, canEnable := c.plugins.(PluginEnabler)
-	c.render(ctx, "plugins", v, gin.H{"Title": "Plugins", "On": true, "Plugins": ps, "Failures": fs, "CanEnable": canEnable})
+	c.render(ctx, "plugins", v, gin.H{"Title": "Plugins", "On": true, "Plugins": ps, "Failures": fs, "FailureTotal": total, "CanEnable": canEnable})
 }
 
 func (c *Console) needPlugins(ctx *gin.Context, v viewer) bool {

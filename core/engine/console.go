@@ -10,6 +10,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/tari-payment/tps/core"
+	"github.com/tari-payment/tps/core/store"
 	"github.com/tari-payment/tps/core/tari"
 )
 
@@ -216,45 +217,70 @@ type DayVolume struct {
 	PaidVolume core.MicroTari
 }
 
+// dayExpr is the UTC calendar day of a timestamp column, as YYYY-MM-DD text
+// (SQLite keeps bun's UTC text form, so its first ten characters).
+func (e *Engine) dayExpr(col string) string {
+	if e.db.Kind == store.Postgres {
+		return "to_char(" + col + " AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+	}
+	return "substr(" + col + ", 1, 10)"
+}
+
 // DailyVolume returns one entry per UTC day from since's day to now's,
-// oldest first.
+// oldest first. It reads every order created or paid since then (orders have
+// no time index: each index is one more page written per order), grouped by
+// the database.
 func (e *Engine) DailyVolume(ctx context.Context, since, now time.Time) ([]DayVolume, error) {
 	day := func(t time.Time) time.Time { return t.UTC().Truncate(24 * time.Hour) }
 	start := day(since)
 	var out []DayVolume
+	byDay := map[string]int{}
 	for d := start; !d.After(day(now)); d = d.Add(24 * time.Hour) {
+		byDay[d.Format("2006-01-02")] = len(out)
 		out = append(out, DayVolume{Day: d})
 	}
-	idx := func(t time.Time) int {
-		i := int(day(t).Sub(start) / (24 * time.Hour))
-		if i < 0 || i >= len(out) {
-			return -1
-		}
-		return i
+	var created []struct {
+		Day string `bun:"day"`
+		N   int    `bun:"n"`
 	}
-	var created []time.Time
-	if err := e.db.NewRaw("SELECT created_at FROM orders WHERE created_at >= ?", start).Scan(ctx, &created); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := e.db.NewRaw("SELECT "+e.dayExpr("created_at")+" AS day, COUNT(*) AS n FROM orders WHERE created_at >= ? GROUP BY 1", start).Scan(ctx, &created); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
-	for _, t := range created {
-		if i := idx(t); i >= 0 {
-			out[i].Orders++
+	for _, c := range created {
+		if i, ok := byDay[c.Day]; ok {
+			out[i].Orders = c.N
 		}
 	}
 	var paid []struct {
-		At    time.Time      `bun:"status_changed_at"`
-		Price core.MicroTari `bun:"total_price"`
+		Day   string         `bun:"day"`
+		N     int            `bun:"n"`
+		Total core.MicroTari `bun:"total"`
 	}
-	if err := e.db.NewRaw("SELECT status_changed_at, total_price FROM orders WHERE status = 'Paid' AND status_changed_at >= ?", start).Scan(ctx, &paid); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := e.db.NewRaw("SELECT "+e.dayExpr("status_changed_at")+" AS day, COUNT(*) AS n, SUM(total_price) AS total FROM orders WHERE status = 'Paid' AND status_changed_at >= ? GROUP BY 1", start).Scan(ctx, &paid); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
 	for _, p := range paid {
-		if i := idx(p.At); i >= 0 {
-			out[i].Paid++
-			out[i].PaidVolume += p.Price
+		if i, ok := byDay[p.Day]; ok {
+			out[i].Paid, out[i].PaidVolume = p.N, p.Total
 		}
 	}
 	return out, nil
+}
+
+// OpenOrderCount counts the New and Unclaimed orders.
+func (e *Engine) OpenOrderCount(ctx context.Context) (int, error) {
+	var n int
+	err := e.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM orders WHERE "+openStatus).Scan(&n)
+	return n, err
+}
+
+// ExpiringOrders lists up to limit open orders that expire before cutoff,
+// soonest first (expiry measures from status_changed_at, D14).
+func (e *Engine) ExpiringOrders(ctx context.Context, cutoff time.Time, limit int) ([]core.Order, error) {
+	return selectOrders(ctx, e.db, "SELECT "+orderCols+" FROM orders WHERE "+openStatus+
+		" AND ((status = 'Unclaimed' AND status_changed_at < ?) OR (status = 'New' AND status_changed_at < ?))"+
+		" ORDER BY status_changed_at, id LIMIT ?",
+		cutoff.Add(-e.cfg.UnclaimedTimeout).UTC(), cutoff.Add(-e.cfg.UnpaidTimeout).UTC(), limit)
 }
 
 // SettlementsForOrder lists the settlements that paid an order, oldest first.

@@ -67,6 +67,17 @@ func TestConsoleReads(t *testing.T) {
 			t.Fatalf("daily volume: %+v", days)
 		}
 
+		// o2 is Unclaimed since day 2 (expires 2 h later by default), o1 Paid.
+		if n, err := x.e.OpenOrderCount(x.ctx); err != nil || n != 1 {
+			t.Fatalf("open orders: %d %v", n, err)
+		}
+		if soon, err := x.e.ExpiringOrders(x.ctx, x.clock().Add(3*time.Hour), 10); err != nil || len(soon) != 1 || soon[0].OrderID != "o2" {
+			t.Fatalf("expiring within 3 h: %v %v", soon, err)
+		}
+		if soon, err := x.e.ExpiringOrders(x.ctx, x.clock().Add(time.Hour), 10); err != nil || len(soon) != 0 {
+			t.Fatalf("expiring within 1 h: %v %v", soon, err)
+		}
+
 		got, err := x.e.SearchPayments(x.ctx, engine.PaymentQuery{Statuses: []core.PaymentStatus{core.PaymentReceived}})
 		if err != nil || len(got) != 1 || got[0].TxID != "tx-b" {
 			t.Fatalf("received payments: %v %v", got, err)

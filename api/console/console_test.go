@@ -766,3 +766,47 @@ func TestConsoleSessionsAcrossInstancesAndPaging(t *testing.T) {
 		}
 	})
 }
+
+// Every page of a super_admin renders in Chromium without a console error or
+// a CSP violation, on a desktop and a phone.
+func TestConsoleEveryPageInBrowser(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		boss := newWallet()
+		if err := e.eng.AssignRoles(ctx, boss.addr, []core.Role{core.RoleSuperAdmin}, nil); err != nil {
+			t.Fatal(err)
+		}
+		e.order("5001", "gina", core.Tari(2))
+		payer := newWallet()
+		oid := "5001"
+		if _, err := e.eng.ReceivePayment(ctx, engine.IncomingPayment{Sender: payer.addr, Amount: core.Tari(2), TxID: "tx-5", OrderID: &oid}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.eng.SetExchangeRate(ctx, "USD", 250_000); err != nil {
+			t.Fatal(err)
+		}
+		pages := []string{"/console/", "/console/orders", "/console/orders/5001", "/console/payments", "/console/payments/tx-5",
+			"/console/payments?type=manual", "/console/customers", "/console/customers/gina", "/console/addresses/" + payer.addr.Base58(),
+			"/console/rates", "/console/wallets", "/console/roles", "/console/plugins", "/console/export"}
+		for _, size := range [][2]int{{1280, 900}, {390, 844}} {
+			b := browser.Open(t, size[0], size[1])
+			b.Run(30*time.Second, chromedp.Navigate(e.link(boss, "user", "super_admin")), chromedp.Click("#signin", chromedp.ByQuery),
+				chromedp.WaitVisible("svg.chart", chromedp.ByQuery))
+			for _, p := range pages {
+				var h1 string
+				b.Run(30*time.Second, chromedp.Navigate(e.url+p), chromedp.WaitVisible("main h1", chromedp.ByQuery), chromedp.Text("main h1", &h1, chromedp.ByQuery))
+				if h1 == "" || strings.Contains(h1, "wrong") || strings.Contains(h1, "Not allowed") {
+					t.Fatalf("%s: h1 %q", p, h1)
+				}
+				var scrollW, clientW int
+				b.Run(10*time.Second, chromedp.Evaluate(`document.documentElement.scrollWidth`, &scrollW),
+					chromedp.Evaluate(`document.documentElement.clientWidth`, &clientW))
+				if scrollW > clientW+1 {
+					t.Fatalf("%s at %dx%d is wider than the screen: %d > %d", p, size[0], size[1], scrollW, clientW)
+				}
+			}
+			b.RequireNoProblems()
+		}
+	})
+}

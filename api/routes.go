@@ -144,7 +144,8 @@ func (s *Server) buildRouter(accessLogW io.Writer) *gin.Engine {
 		chain = append(chain, rt.handler)
 		g.Handle(rt.method, rt.path, chain...)
 	}
-	s.payRoutes(g) // only with TPG_PAY_LINK_SECRET (paypage.go)
+	s.payRoutes(g)    // only with TPG_PAY_LINK_SECRET (paypage.go)
+	s.mountConsole(g) // the web console, /console (api/console)
 	g.NoRoute(s.noRoute)
 	return g
 }

@@ -55,9 +55,16 @@ func Open(t testing.TB, width, height int) *Browser {
 		}
 		t.Skip("chromium not found: apt-get install chromium (or set TPG_CHROMIUM) to run the browser tests")
 	}
+	// Not t.TempDir: Chromium's helper processes can still be writing the
+	// profile for a moment after the browser exits, and t.TempDir fails the
+	// test when its removal meets a file created meanwhile.
+	profile, err := os.MkdirTemp("", "tps-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.Headless,
 		chromedp.NoSandbox, // tests run as root in CI
 		chromedp.DisableGPU,
@@ -79,13 +86,24 @@ func Open(t testing.TB, width, height int) *Browser {
 	if err := chromedp.Run(ctx, log.Enable(), chromedp.EmulateViewport(int64(width), int64(height))); err != nil {
 		cancelCtx()
 		cancelAlloc()
+		removeProfile(profile)
 		t.Fatalf("start chromium: %v", err)
 	}
 	t.Cleanup(func() {
 		cancelCtx()
 		cancelAlloc()
+		removeProfile(profile)
 	})
 	return b
+}
+
+// removeProfile deletes Chromium's profile directory, retrying for a short
+// while as its last writers exit; a leftover is not the page's fault.
+func removeProfile(dir string) {
+	deadline := time.Now().Add(5 * time.Second)
+	for os.RemoveAll(dir) != nil && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func (b *Browser) listen(ev any) {

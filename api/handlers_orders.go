@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -185,10 +186,27 @@ func (s *Server) resetOrder(c *gin.Context) {
 
 // POST /api/settle (the caller's own address).
 func (s *Server) mySettle(c *gin.Context) {
-	res, err := s.eng.SettleAddress(c.Request.Context(), claims(c).Address)
+	cl := claims(c)
+	res, err := s.eng.SettleAddress(c.Request.Context(), cl.Address)
 	if err != nil {
 		s.fail(c, err)
 		return
+	}
+	if res != nil && !readsAll(cl) {
+		// Settling pays every open order of the linked customers (who pays
+		// what is unchanged), but a plain user is told only about the orders
+		// it may see (D26).
+		own, err := s.eng.OwnOrders(c.Request.Context(), cl.Address, false)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		visible := map[string]bool{}
+		for _, o := range own.Orders {
+			visible[o.OrderID] = true
+		}
+		res.OrdersPaid = slices.DeleteFunc(res.OrdersPaid, func(o core.Order) bool { return !visible[o.OrderID] })
+		res.Settlements = slices.DeleteFunc(res.Settlements, func(st core.SettlementJournalEntry) bool { return !visible[st.OrderID] })
 	}
 	jsonOrNull(c, res)
 }

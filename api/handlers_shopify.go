@@ -69,6 +69,10 @@ func (s *Server) processOrder(ctx context.Context, p parsedOrder) jsonResponse {
 	switch {
 	case errors.Is(err, core.ErrOrderAlreadyExists):
 		return jsonResponse{true, "Order already exists."}
+	case errors.Is(err, core.ErrInvalidAmount):
+		// D27: a zero, negative or absurd total is refused and stores nothing.
+		s.log.Warn("shopify order refused: its total is not a valid amount", "order_id", p.OrderID, "total_price", int64(price))
+		return jsonResponse{false, "Invalid order total: " + err.Error()}
 	case err != nil:
 		s.log.Error("storing shopify order", "order_id", p.OrderID, "err", err)
 		return jsonResponse{false, "Unexpected error handling order."}
@@ -255,8 +259,8 @@ func (s *Server) setExchangeRate(c *gin.Context) {
 		return
 	}
 	cur := strings.TrimSpace(*req.Currency)
-	if cur == "" || len(cur) > 10 || *req.Rate < 0 {
-		e := errInvalidBody("Json deserialize error: currency must be a code and rate a non-negative integer")
+	if cur == "" || len(cur) > 10 || !core.ValidAmount(core.MicroTari(*req.Rate)) {
+		e := errInvalidBody("Json deserialize error: currency must be a code and rate a positive integer of µT at most the total supply")
 		abortJSON(c, e.Status, e.Msg)
 		return
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -44,6 +45,30 @@ type claimRequest struct {
 	Address   *string `json:"address" required:"true"`
 	OrderID   *string `json:"order_id" required:"true"`
 	Signature *string `json:"signature" required:"true"`
+}
+
+// checkField validates address and signature where the body gives them
+// (fieldChecker): a claim with a malformed signature and a misspelt order_id
+// is told about the signature, as the reference does.
+func (r *claimRequest) checkField(name string) error {
+	switch name {
+	case "address":
+		if r.Address != nil {
+			if _, err := tari.ParseAddress(*r.Address); err != nil {
+				return fmt.Errorf("Invalid Tari address: %v", err)
+			}
+		}
+	case "signature":
+		if r.Signature != nil {
+			if n := len(*r.Signature); n != 128 {
+				return fmt.Errorf("Invalid signature length: expected 128 hex characters, got %d", n)
+			}
+			if _, err := tari.ParseSignature(*r.Signature); err != nil {
+				return fmt.Errorf("Invalid signature: %v", err)
+			}
+		}
+	}
+	return nil
 }
 
 type claimedOrder struct {

@@ -13,6 +13,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -161,9 +162,10 @@ func (m *Metrics) OrderWithoutRate(currency string) {
 	if m == nil {
 		return
 	}
-	if len(currency) > 10 { // a label value from a webhook body: bounded
-		currency = currency[:10]
+	if len(currency) > 10 { // a label value from a webhook body: bounded,
+		currency = currency[:10] // and kept valid UTF-8 (WithLabelValues panics otherwise)
 	}
+	currency = strings.ToValidUTF8(currency, "?")
 	m.noRate.WithLabelValues(currency).Inc()
 }
 

@@ -159,8 +159,19 @@ func (t *txn) link(addr tari.Address, customerID string) error {
 // clock starts now), remembers its claimant (the account that may see it,
 // D26) and the account is linked to the customer. Any other status is refused
 // (D2, D26: an order someone already claimed is moved only by an admin's
-// reassign).
+// reassign). Its own claimant may claim a New order again: nothing changes.
 func (t *txn) claim(o *core.Order, addr tari.Address) error {
+	if o.Status == core.OrderNew {
+		// Its own claimant claiming again (an order auto-claimed for it, a
+		// retried claim) changes nothing and succeeds; anyone else is refused.
+		var by *string
+		if err := t.queryRow("SELECT claimed_by FROM orders WHERE id = ?", []any{o.ID}, &by); err != nil {
+			return err
+		}
+		if by != nil && *by == addr.AccountKey() {
+			return nil
+		}
+	}
 	if o.Status != core.OrderUnclaimed {
 		return core.ErrForbiddenChange
 	}

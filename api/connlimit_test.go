@@ -207,7 +207,7 @@ func TestHelperSlowClients(t *testing.T) {
 	var failed atomic.Int64
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for w := 0; w < 8; w++ {
+	for w := 0; w < 2; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

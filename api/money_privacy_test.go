@@ -203,6 +203,12 @@ func TestAmountsAreMoneyThroughTheServer(t *testing.T) {
 		if r := h.c.Do("POST", "/auth", nil, map[string]string{"tpg_auth_token": apitest.LoginToken(t, u, 0)}); r.Status != 200 {
 			t.Fatalf("nonce 0 after refused ones: %d %s", r.Status, r.Body)
 		}
+		// A wallet nonce above 2^63-1 is refused before anything else.
+		body := apitest.WalletPaymentBody(h.hot, 1, apitest.NewPayment{Sender: w.Addr, Amount: 5, TxID: "wrap"})
+		raw := strings.Replace(string(mustJSON(t, body)), `"nonce":1,`, `"nonce":18446744073709551615,`, 1)
+		if r := h.c.Do("POST", "/wallet/incoming_payment", []byte(raw), nil); r.Status != 400 || h.count("SELECT COUNT(*) FROM payments WHERE txid = 'wrap'") != 0 {
+			t.Fatalf("wallet nonce 2^64-1: %d %s", r.Status, r.Body)
+		}
 		h.invariantsHold()
 	})
 }

@@ -72,8 +72,30 @@ func (s *Server) accessClaims(c *gin.Context) (tari.AccessClaims, *Error) {
 	if err != nil {
 		return tari.AccessClaims{}, &Error{Status: http.StatusUnauthorized, Msg: msgBadJWT}
 	}
+	if cl.Roles, err = s.heldRoles(c, cl); err != nil {
+		s.log.Error("reading the roles of a token's address", "request_id", requestID(c), "err", err)
+		return tari.AccessClaims{}, &Error{Status: http.StatusServiceUnavailable, Msg: "The database is unreachable."}
+	}
 	c.Set(claimsKey, cl)
 	return cl, nil
+}
+
+// heldRoles is the token's roles that its address still holds (D28): a
+// revoked role stops working at once, for tokens already issued too. A token
+// naming only user (every address holds it) costs nothing; any other token
+// costs one indexed read of its account's assignments (role_assignments by
+// account, on a read connection: no write lock). Every instance reads the
+// same database, so a revocation through any instance is seen by all of them
+// on the next request, with no cache to invalidate.
+func (s *Server) heldRoles(c *gin.Context, cl tari.AccessClaims) ([]string, error) {
+	if s.eng == nil || !slices.ContainsFunc(cl.Roles, func(r string) bool { return r != string(core.RoleUser) }) {
+		return cl.Roles, nil
+	}
+	have, err := s.eng.RolesForAddress(c.Request.Context(), cl.Address)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(slices.Clone(cl.Roles), func(r string) bool { return !slices.Contains(have, core.Role(r)) }), nil
 }
 
 func (s *Server) requireJWT(c *gin.Context) {

@@ -49,6 +49,13 @@ func decodeJSON(body []byte, dst any) *Error {
 	if dec.More() {
 		return &Error{Status: http.StatusBadRequest, Msg: "Json deserialize error: trailing characters"}
 	}
+	if fc, ok := dst.(fieldChecker); ok {
+		for _, k := range topLevelKeys(body) {
+			if err := fc.checkField(k); err != nil {
+				return &Error{Status: http.StatusBadRequest, Msg: "Json deserialize error: " + err.Error()}
+			}
+		}
+	}
 	if missing := missingRequired(dst); missing != "" {
 		return &Error{Status: http.StatusBadRequest, Msg: fmt.Sprintf("Json deserialize error: missing field `%s`", missing)}
 	}
@@ -56,6 +63,40 @@ func decodeJSON(body []byte, dst any) *Error {
 		return &Error{Status: http.StatusBadRequest, Msg: msgNULInBody}
 	}
 	return nil
+}
+
+// fieldChecker is a request body whose field values have checks beyond
+// their JSON type (an address that must parse, a signature of 128 hex
+// characters). decodeJSON runs them in the order the body gives its fields,
+// before it looks for missing ones, so the error names the first offending
+// field in document order, as the reference's serde derive does.
+type fieldChecker interface {
+	// checkField checks the value decoded for the JSON key name (a no-op
+	// for keys it does not know).
+	checkField(name string) error
+}
+
+// topLevelKeys lists the keys of a JSON object in document order (none
+// for anything else; the body already decoded, so it is valid JSON).
+func topLevelKeys(body []byte) []string {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil
+	}
+	var keys []string
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return keys
+		}
+		k, _ := t.(string)
+		keys = append(keys, k)
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return keys
+		}
+	}
+	return keys
 }
 
 // msgNULInBody: neither database can store a NUL character in text (SQLite

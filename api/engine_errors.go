@@ -16,7 +16,7 @@ func (s *Server) mapEngineError(err error) *Error {
 	case errors.Is(err, core.ErrOrderNotFound):
 		return errNotFound(err.Error())
 	case errors.Is(err, core.ErrForbiddenChange), errors.Is(err, core.ErrNoOpChange),
-		errors.Is(err, core.ErrUnsupportedAction), errors.Is(err, core.ErrInvalidAmount),
+		errors.Is(err, core.ErrUnsupportedAction), errors.Is(err, core.ErrInvalidAmount), errors.Is(err, core.ErrAmountOverflow),
 		errors.Is(err, core.ErrInvalidPrice), errors.Is(err, core.ErrWalletExists):
 		return errCannotComplete(err.Error())
 	case errors.Is(err, core.ErrInvalidSignature):

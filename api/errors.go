@@ -78,8 +78,8 @@ func abortJSON(c *gin.Context, status int, msg string) {
 }
 
 // fail answers err: an *Error as itself, anything else as a 500 backend error.
-// Internal details of unexpected errors are logged, and the message keeps the
-// reference's wording.
+// Internal details of unexpected errors are logged under the request id, and
+// the body keeps the reference's prefix with the id as its only detail.
 func (s *Server) fail(c *gin.Context, err error) {
 	var e *Error
 	if errors.As(err, &e) {
@@ -91,9 +91,8 @@ func (s *Server) fail(c *gin.Context, err error) {
 		abortJSON(c, mapped.Status, mapped.Msg)
 		return
 	}
-	s.log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "err", err)
-	e = errBackend(err.Error())
-	abortJSON(c, e.Status, e.Msg)
+	s.log.Error("request failed", "request_id", requestID(c), "method", c.Request.Method, "path", c.FullPath(), "err", err)
+	internalError(c)
 }
 
 // marshal is JSON like serde_json writes it: no HTML escaping of <, > and &.

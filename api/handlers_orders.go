@@ -1,7 +1,9 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -43,6 +45,30 @@ type claimRequest struct {
 	Address   *string `json:"address" required:"true"`
 	OrderID   *string `json:"order_id" required:"true"`
 	Signature *string `json:"signature" required:"true"`
+}
+
+// checkField validates address and signature where the body gives them
+// (fieldChecker): a claim with a malformed signature and a misspelt order_id
+// is told about the signature, as the reference does.
+func (r *claimRequest) checkField(name string) error {
+	switch name {
+	case "address":
+		if r.Address != nil {
+			if _, err := tari.ParseAddress(*r.Address); err != nil {
+				return fmt.Errorf("Invalid Tari address: %v", err)
+			}
+		}
+	case "signature":
+		if r.Signature != nil {
+			if n := len(*r.Signature); n != 128 {
+				return fmt.Errorf("Invalid signature length: expected 128 hex characters, got %d", n)
+			}
+			if _, err := tari.ParseSignature(*r.Signature); err != nil {
+				return fmt.Errorf("Invalid signature: %v", err)
+			}
+		}
+	}
+	return nil
 }
 
 type claimedOrder struct {
@@ -185,10 +211,27 @@ func (s *Server) resetOrder(c *gin.Context) {
 
 // POST /api/settle (the caller's own address).
 func (s *Server) mySettle(c *gin.Context) {
-	res, err := s.eng.SettleAddress(c.Request.Context(), claims(c).Address)
+	cl := claims(c)
+	res, err := s.eng.SettleAddress(c.Request.Context(), cl.Address)
 	if err != nil {
 		s.fail(c, err)
 		return
+	}
+	if res != nil && !readsAll(cl) {
+		// Settling pays every open order of the linked customers (who pays
+		// what is unchanged), but a plain user is told only about the orders
+		// it may see (D26).
+		own, err := s.eng.OwnOrders(c.Request.Context(), cl.Address, false)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		visible := map[string]bool{}
+		for _, o := range own.Orders {
+			visible[o.OrderID] = true
+		}
+		res.OrdersPaid = slices.DeleteFunc(res.OrdersPaid, func(o core.Order) bool { return !visible[o.OrderID] })
+		res.Settlements = slices.DeleteFunc(res.Settlements, func(st core.SettlementJournalEntry) bool { return !visible[st.OrderID] })
 	}
 	jsonOrNull(c, res)
 }

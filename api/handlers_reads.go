@@ -30,35 +30,56 @@ func (s *Server) myBalance(c *gin.Context) {
 	ok(s, c, v, err)
 }
 
+// readsAll reports whether the caller holds read_all (or super_admin): its own
+// views are then the admin's (every order of its linked customers); a plain
+// user sees only the orders it claimed, paid or named in a payment (D26).
+func readsAll(cl tari.AccessClaims) bool {
+	return hasRole(cl, core.RoleReadAll) || hasRole(cl, core.RoleSuperAdmin)
+}
+
 func (s *Server) myHistory(c *gin.Context) {
-	v, err := s.eng.AddressHistory(c.Request.Context(), claims(c).Address)
+	cl := claims(c)
+	var v core.AddressHistory
+	var err error
+	if readsAll(cl) {
+		v, err = s.eng.AddressHistory(c.Request.Context(), cl.Address)
+	} else {
+		v, err = s.eng.OwnHistory(c.Request.Context(), cl.Address)
+	}
 	ok(s, c, nonNilHistory(v), err)
 }
 
-func (s *Server) myOrders(c *gin.Context) {
-	v, err := s.eng.OrdersForAddress(c.Request.Context(), claims(c).Address, false)
+func (s *Server) myOrderList(c *gin.Context, unfulfilledOnly bool) {
+	cl := claims(c)
+	var v core.OrderResult
+	var err error
+	if readsAll(cl) {
+		v, err = s.eng.OrdersForAddress(c.Request.Context(), cl.Address, unfulfilledOnly)
+	} else {
+		v, err = s.eng.OwnOrders(c.Request.Context(), cl.Address, unfulfilledOnly)
+	}
 	ok(s, c, nonNilOrders(v), err)
 }
 
-func (s *Server) myUnfulfilledOrders(c *gin.Context) {
-	v, err := s.eng.OrdersForAddress(c.Request.Context(), claims(c).Address, true)
-	ok(s, c, nonNilOrders(v), err)
-}
+func (s *Server) myOrders(c *gin.Context) { s.myOrderList(c, false) }
+
+func (s *Server) myUnfulfilledOrders(c *gin.Context) { s.myOrderList(c, true) }
 
 func (s *Server) myPayments(c *gin.Context) {
 	v, err := s.eng.PaymentsForAddress(c.Request.Context(), claims(c).Address)
 	ok(s, c, nonNilPayments(v), err)
 }
 
-// GET /api/order/id/{order_id}: admins (read_all) see any order by order_id
-// or alt_id; others only their own, by exact order_id; otherwise null (D12).
+// GET /api/order/id/{order_id}: admins (read_all) see any order by order_id,
+// or by alt_id when strict mode is off (D5); others only their own (D26), by
+// exact order_id; otherwise null (D12).
 func (s *Server) orderByID(c *gin.Context) {
 	cl := claims(c)
 	id := c.Param("order_id")
 	var o *core.Order
 	var err error
-	if hasRole(cl, core.RoleReadAll) || hasRole(cl, core.RoleSuperAdmin) {
-		o, err = s.eng.OrderByID(c.Request.Context(), id)
+	if readsAll(cl) {
+		o, err = s.eng.OrderByIDStrict(c.Request.Context(), id)
 	} else {
 		o, err = s.eng.OrderForAddress(c.Request.Context(), cl.Address, id)
 	}

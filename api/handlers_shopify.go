@@ -21,41 +21,19 @@ import (
 // shopifyCallTimeout bounds the outgoing Admin API work of one request.
 const shopifyCallTimeout = 60 * time.Second
 
-// duplicateDelivery reports (D20) whether this X-Shopify-Event-Id was already
-// handled. It only reads: markDelivered records the id once the delivery's
-// work has committed, so a failed delivery is processed again on Shopify's
-// retry instead of being dropped as a duplicate.
-func (s *Server) duplicateDelivery(c *gin.Context) bool {
-	id := strings.TrimSpace(c.GetHeader("X-Shopify-Event-Id"))
-	if id == "" {
-		return false
-	}
-	seen, err := s.eng.WebhookSeen(c.Request.Context(), id)
-	if err != nil {
-		s.log.Error("reading webhook event id", "err", err)
-		return false // process it: orders and transactions are idempotent anyway
-	}
-	return seen
-}
-
-// markDelivered records this delivery's X-Shopify-Event-Id after its work
-// committed.
-func (s *Server) markDelivered(c *gin.Context) {
-	id := strings.TrimSpace(c.GetHeader("X-Shopify-Event-Id"))
-	if id == "" {
-		return
-	}
-	if _, err := s.eng.MarkWebhookSeen(c.Request.Context(), id); err != nil {
-		s.log.Error("recording webhook event id", "err", err)
-	}
-}
-
 // processOrder runs one storefront order through the engine and answers the
 // reference's JsonResponse.
 func (s *Server) processOrder(ctx context.Context, p parsedOrder) jsonResponse {
 	price, err := s.eng.PriceInMicroTari(ctx, p.Currency, p.Price)
 	if err != nil {
 		if errors.Is(err, core.ErrUnsupportedCurrency) {
+			// Acknowledged as the reference does (Shopify would not retry a
+			// 200 anyway), so say so loudly: the order exists only in Shopify
+			// until a rate is set and the open orders are rescanned
+			// (taritools admin rescan).
+			s.log.Warn("shopify order not stored: no exchange rate for its currency; set the rate, then run `taritools admin rescan`",
+				"order_id", p.OrderID, "currency", p.Currency)
+			s.metrics.OrderWithoutRate(strings.ToUpper(strings.TrimSpace(p.Currency)))
 			return jsonResponse{false, "Unsupported currency: " + strings.TrimPrefix(err.Error(), core.ErrUnsupportedCurrency.Error()+": ")}
 		}
 		return jsonResponse{false, err.Error()}
@@ -69,6 +47,10 @@ func (s *Server) processOrder(ctx context.Context, p parsedOrder) jsonResponse {
 	switch {
 	case errors.Is(err, core.ErrOrderAlreadyExists):
 		return jsonResponse{true, "Order already exists."}
+	case errors.Is(err, core.ErrInvalidAmount):
+		// D27: a zero, negative or absurd total is refused and stores nothing.
+		s.log.Warn("shopify order refused: its total is not a valid amount", "order_id", p.OrderID, "total_price", int64(price))
+		return jsonResponse{false, "Invalid order total: " + err.Error()}
 	case err != nil:
 		s.log.Error("storing shopify order", "order_id", p.OrderID, "err", err)
 		return jsonResponse{false, "Unexpected error handling order."}
@@ -90,7 +72,7 @@ func (s *Server) shopifyCheckoutCreate(c *gin.Context) {
 		writeJSON(c, http.StatusOK, jsonResponse{false, err.Error()})
 		return
 	}
-	if s.duplicateDelivery(c) {
+	if s.duplicateDelivery(c, topicCheckoutCreate, p.OrderID) {
 		writeJSON(c, http.StatusOK, jsonResponse{true, "Order already exists."})
 		return
 	}
@@ -98,7 +80,7 @@ func (s *Server) shopifyCheckoutCreate(c *gin.Context) {
 	if !res.Success {
 		engineFailed(c)
 	} else {
-		s.markDelivered(c)
+		s.markDelivered(c, topicCheckoutCreate, p.OrderID)
 	}
 	writeJSON(c, http.StatusOK, res)
 }
@@ -141,7 +123,7 @@ func (s *Server) shopifyTransactionCreate(c *gin.Context) {
 		c.Status(http.StatusOK)
 		return
 	}
-	if s.duplicateDelivery(c) {
+	if s.duplicateDelivery(c, topicTransactionCreate, string(t.ID)) {
 		c.Status(http.StatusOK)
 		return
 	}
@@ -152,7 +134,7 @@ func (s *Server) shopifyTransactionCreate(c *gin.Context) {
 		writeJSON(c, http.StatusServiceUnavailable, jsonResponse{false, "Could not record the transaction. Please retry."})
 		return
 	}
-	s.markDelivered(c)
+	s.markDelivered(c, topicTransactionCreate, string(t.ID))
 	c.Status(http.StatusOK)
 }
 
@@ -197,7 +179,7 @@ func (s *Server) shopifyProductUpdated(c *gin.Context) {
 		abortJSON(c, e.Status, e.Msg)
 		return
 	}
-	if !s.shopifyConfigured() || s.duplicateDelivery(c) {
+	if !s.shopifyConfigured() || s.duplicateDelivery(c, topicProductUpdated, string(p.ID)) {
 		c.Status(http.StatusOK)
 		return
 	}
@@ -238,7 +220,7 @@ func (s *Server) shopifyProductUpdated(c *gin.Context) {
 	if n, err := s.shop.RepriceVariants(ctx, variants, int64(rate.Rate)); err != nil {
 		s.log.Warn("product webhook: repricing", "updated", n, "err", err)
 	} else {
-		s.markDelivered(c)
+		s.markDelivered(c, topicProductUpdated, string(p.ID))
 	}
 	c.Status(http.StatusOK)
 }
@@ -255,8 +237,8 @@ func (s *Server) setExchangeRate(c *gin.Context) {
 		return
 	}
 	cur := strings.TrimSpace(*req.Currency)
-	if cur == "" || len(cur) > 10 || *req.Rate < 0 {
-		e := errInvalidBody("Json deserialize error: currency must be a code and rate a non-negative integer")
+	if cur == "" || len(cur) > 10 || !core.ValidAmount(core.MicroTari(*req.Rate)) {
+		e := errInvalidBody("Json deserialize error: currency must be a code and rate a positive integer of µT at most the total supply")
 		abortJSON(c, e.Status, e.Msg)
 		return
 	}

@@ -107,7 +107,7 @@ func (s *Server) walletIncomingPayment(c *gin.Context) {
 	switch {
 	case errors.Is(err, core.ErrPaymentAlreadyExists):
 		writeJSON(c, http.StatusOK, jsonResponse{true, "Payment already exists."})
-	case errors.Is(err, core.ErrInvalidAmount):
+	case errors.Is(err, core.ErrInvalidAmount), errors.Is(err, core.ErrAmountOverflow):
 		engineFailed(c)
 		writeJSON(c, http.StatusOK, jsonResponse{false, err.Error()})
 	case err != nil:

@@ -12,11 +12,18 @@ import (
 // one the nearest (trusted) proxy appended. Ports, quotes and brackets are
 // stripped.
 func remoteIP(r *http.Request, useXFF, useForwarded bool) net.IP {
+	ip, _ := clientIP(r, useXFF, useForwarded)
+	return ip
+}
+
+// clientIP is remoteIP, and whether the address came from a forwarding
+// header rather than the TCP peer.
+func clientIP(r *http.Request, useXFF, useForwarded bool) (ip net.IP, forwarded bool) {
 	if useXFF {
 		if v := r.Header.Values("X-Forwarded-For"); len(v) > 0 {
 			parts := strings.Split(v[len(v)-1], ",")
 			if ip := parseHostIP(parts[len(parts)-1]); ip != nil {
-				return ip
+				return ip, true
 			}
 		}
 	}
@@ -27,13 +34,13 @@ func remoteIP(r *http.Request, useXFF, useForwarded bool) net.IP {
 				k, val, ok := strings.Cut(strings.TrimSpace(pair), "=")
 				if ok && strings.EqualFold(k, "for") {
 					if ip := parseHostIP(val); ip != nil {
-						return ip
+						return ip, true
 					}
 				}
 			}
 		}
 	}
-	return peerIP(r)
+	return peerIP(r), false
 }
 
 // peerIP is the TCP peer address without the port.

@@ -32,14 +32,16 @@ func TestClaimRoute(t *testing.T) {
 		if co["expires_at"] != rfc3339(o.StatusChangedAt.Add(5*3600e9)) {
 			t.Fatalf("expires_at %v, claimed at %v", co["expires_at"], o.StatusChangedAt)
 		}
-		// Bad signature → 401; unknown order → 404; malformed → 400.
+		// Bad signature → 401; unknown order → 400 like a claimed or closed
+		// one (D26: the reference answered 404, an oracle for order ids);
+		// malformed → 400.
 		other := tari.SignMemo(apitest.NewWallet().Key, cust.Addr, "1001")
 		if r := h.c.Do("POST", "/order/claim", map[string]any{"address": cust.Addr.Base58(), "order_id": "1001", "signature": other.Signature}, nil); r.Status != 401 ||
 			r.Error() != "Authentication Error. Login token signature is invalid. Cannot claim order because the signature is invalid." {
 			t.Fatalf("bad sig: %d %s", r.Status, r.Body)
 		}
 		nf := tari.SignMemo(cust.Key, cust.Addr, "does-not-exist")
-		if r := h.c.Do("POST", "/order/claim", nf, nil); r.Status != 404 || r.Error() != "The data was not found. The requested order does-not-exist does not exist" {
+		if r := h.c.Do("POST", "/order/claim", nf, nil); r.Status != 400 || r.Error() != "Cannot complete this request. The requested order change is forbidden." {
 			t.Fatalf("not found: %d %s", r.Status, r.Body)
 		}
 		if r := h.c.Do("POST", "/order/claim", map[string]any{"address": cust.Addr.Base58(), "order_id": "1001", "signature": "abc"}, nil); r.Status != 400 {
@@ -81,8 +83,8 @@ func TestAdminOrderRoutes(t *testing.T) {
 			{"PATCH", "/api/reset_order/404", nil, 404, notFound},
 			{"POST", "/api/fulfill", map[string]any{"order_id": "1"}, 400, "Json deserialize error: missing field `reason`"},
 			{"PATCH", "/api/reassign_order", map[string]any{"order_id": "1", "new_customer_id": "x"}, 400, "Json deserialize error: missing field `reason`"},
-			{"PATCH", "/api/order_price", map[string]any{"order_id": "1", "new_price": -5}, 400, forbidden},
-			{"PATCH", "/api/order_price", map[string]any{"order_id": "1", "new_price": 7}, 400, forbidden}, // Unclaimed, not New
+			{"PATCH", "/api/order_price", map[string]any{"order_id": "1", "new_price": -5}, 400, "Cannot complete this request. " + core.ErrInvalidAmount.Error()}, // D27
+			{"PATCH", "/api/order_price", map[string]any{"order_id": "1", "new_price": 7}, 400, forbidden},                                                         // Unclaimed, not New
 			{"PATCH", "/api/order_price", map[string]any{"order_id": "1", "new_price": 1.5}, 400, ""},
 			{"PATCH", "/api/reassign_order", map[string]any{"order_id": "1", "new_customer_id": "alice", "reason": "r"}, 400, noop},
 			{"PATCH", "/api/reset_order/1", nil, 400, forbidden},
@@ -183,15 +185,22 @@ func TestReadRoutes(t *testing.T) {
 		h.payIn(custW.Addr, 15_000_000, "p1", nil, apitest.Str("11"))
 		h.confirm("p1")
 
-		// The caller's own views.
+		// The caller's own views: only the order it claimed and paid (D26;
+		// the reference also listed dave's order 12, which it never touched).
 		var or core.OrderResult
 		h.do("GET", "/api/orders", nil, custT).JSON(t, &or)
-		if or.Address != custW.Addr.Base58() || len(or.Orders) != 2 || or.TotalOrders != 30_000_000 {
+		if or.Address != custW.Addr.Base58() || len(or.Orders) != 1 || or.Orders[0].OrderID != "11" || or.TotalOrders != 10_000_000 {
 			t.Fatalf("orders %+v", or)
 		}
 		h.do("GET", "/api/unfulfilled_orders", nil, custT).JSON(t, &or)
-		if len(or.Orders) != 1 || or.Orders[0].OrderID != "12" {
+		if len(or.Orders) != 0 {
 			t.Fatalf("unfulfilled %+v", or)
+		}
+		// The admin's view of the same address is unchanged: every order of
+		// the customers it is linked to.
+		h.do("GET", "/api/orders/"+custW.Addr.Base58(), nil, ro).JSON(t, &or)
+		if len(or.Orders) != 2 || or.TotalOrders != 30_000_000 {
+			t.Fatalf("admin view %+v", or)
 		}
 		var pr core.PaymentsResult
 		h.do("GET", "/api/payments", nil, custT).JSON(t, &pr)
@@ -205,7 +214,7 @@ func TestReadRoutes(t *testing.T) {
 		}
 		var hist core.AddressHistory
 		h.do("GET", "/api/history", nil, custT).JSON(t, &hist)
-		if len(hist.Orders) != 2 || len(hist.Payments) != 1 || len(hist.Settlements) != 1 {
+		if len(hist.Orders) != 1 || len(hist.Payments) != 1 || len(hist.Settlements) != 1 {
 			t.Fatalf("history %+v", hist)
 		}
 		// Order by id: own order by order_id; others' orders are null; admins see
@@ -213,8 +222,10 @@ func TestReadRoutes(t *testing.T) {
 		if r := h.do("GET", "/api/order/id/11", nil, custT); !strings.Contains(string(r.Body), `"order_id":"11"`) {
 			t.Fatalf("own %s", r.Body)
 		}
-		if r := h.do("GET", "/api/order/id/13", nil, custT); string(r.Body) != "null" {
-			t.Fatalf("other %s", r.Body)
+		for _, other := range []string{"12", "13"} { // 12: same customer, never touched (D26)
+			if r := h.do("GET", "/api/order/id/"+other, nil, custT); string(r.Body) != "null" {
+				t.Fatalf("other %s: %s", other, r.Body)
+			}
 		}
 		if r := h.do("GET", "/api/order/id/%2311", nil, custT); string(r.Body) != "null" {
 			t.Fatalf("own by alt id %s", r.Body)

@@ -158,13 +158,16 @@ func (l *limiter) size() int {
 }
 
 // clientKey is the bucket key for the request's client IP; "" means the
-// client is exempt (loopback, unless TPG_RATE_LIMIT_EXEMPT_LOOPBACK=false).
+// client is exempt: a loopback TCP peer that sent no trusted forwarding
+// header (unless TPG_RATE_LIMIT_EXEMPT_LOOPBACK=false). A loopback address
+// named in a trusted forwarding header is limited like any other: whoever
+// reaches the proxy can write it there.
 func (s *Server) clientKey(c *gin.Context) string {
-	ip := remoteIP(c.Request, s.cfg.UseXForwardedFor, s.cfg.UseForwarded)
+	ip, forwarded := clientIP(c.Request, s.cfg.UseXForwardedFor, s.cfg.UseForwarded)
 	if ip == nil {
 		return c.Request.RemoteAddr
 	}
-	if ip.IsLoopback() && s.cfg.RateLimitExemptLoopback {
+	if ip.IsLoopback() && !forwarded && s.cfg.RateLimitExemptLoopback {
 		return ""
 	}
 	return ip.String()

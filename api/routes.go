@@ -119,7 +119,7 @@ func (s *Server) buildRouter(accessLogW io.Writer) *gin.Engine {
 	g.HandleMethodNotAllowed = false // a wrong method is 404, as the reference
 	g.UseRawPath = true              // so %2F and %23 inside ids stay inside one segment
 	g.UnescapePathValues = true
-	g.Use(accessLog(accessLogW), s.observe, s.recovery, limitBody, rejectNUL)
+	g.Use(tagRequest, accessLog(accessLogW), s.observe, s.recovery, limitBody, rejectNUL)
 	// Operational endpoints, outside the reference's route table.
 	g.GET("/livez", livez)
 	if s.cfg.MetricsEnabled {

@@ -134,9 +134,8 @@ func (s *Server) recovery(c *gin.Context) {
 			if r == http.ErrAbortHandler {
 				panic(r)
 			}
-			s.log.Error("panic in handler", "path", c.Request.URL.Path, "panic", r)
-			e := errBackend("internal error")
-			abortJSON(c, e.Status, e.Msg)
+			s.log.Error("panic in handler", "request_id", requestID(c), "path", c.Request.URL.Path, "panic", r)
+			internalError(c)
 		}
 	}()
 	c.Next()

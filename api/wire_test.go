@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"regexp"
 	"strings"
@@ -44,26 +45,62 @@ func TestWireShapes(t *testing.T) {
 	})
 }
 
-// TestDuplicateEventID: a redelivered webhook (same X-Shopify-Event-Id) is
-// acknowledged and changes nothing, even if its body differs (D20).
+// TestDuplicateEventID: a redelivered webhook is acknowledged and changes
+// nothing (D20). Deliveries are keyed on X-Shopify-Webhook-Id when present,
+// else on the topic plus X-Shopify-Event-Id, and always on the order id of
+// the signed body: a reused (unsigned) id on another order's webhook is
+// processed, where the reference dropped it.
 func TestDuplicateEventID(t *testing.T) {
 	eachDB(t, nil, func(t *testing.T, h *harness) {
-		send := func(id string) apitest.Response {
+		send := func(id string, headers map[string]string) apitest.Response {
 			b := mustJSON(t, map[string]any{"id": id, "currency": "XTR", "created_at": "2024-03-01T10:00:00Z", "total_price": "1", "customer": map[string]any{"id": 1}})
 			hdr := apitest.ShopifyHeaders(hmacSecret, b)
-			hdr["X-Shopify-Event-Id"] = "evt-42"
+			for k, v := range headers {
+				hdr[k] = v
+			}
 			return h.c.Do("POST", "/shopify/webhook/checkout_create", b, hdr)
 		}
-		if r := send("8101"); !strings.Contains(string(r.Body), "processed successfully") {
+		exists := func(id string) bool {
+			var got []core.Order
+			h.do("GET", "/api/search/orders?order_id="+id, nil, h.adminT).JSON(t, &got)
+			return len(got) == 1
+		}
+		processed := `{"success":true,"message":"Order processed successfully."}`
+		duplicate := `{"success":true,"message":"Order already exists."}`
+		evt := map[string]string{"X-Shopify-Event-Id": "evt-42"}
+		if r := send("8101", evt); string(r.Body) != processed {
 			t.Fatalf("%s", r.Body)
 		}
-		if r := send("8102"); string(r.Body) != `{"success":true,"message":"Order already exists."}` {
+		// The same delivery again: acknowledged as a duplicate.
+		if r := send("8101", evt); string(r.Body) != duplicate {
 			t.Fatalf("%s", r.Body)
 		}
-		var got []core.Order
-		h.do("GET", "/api/search/orders?order_id=8102", nil, h.adminT).JSON(t, &got)
-		if len(got) != 0 {
-			t.Fatal("duplicate delivery created an order")
+		// The same event id on another order: processed, not dropped.
+		if r := send("8102", evt); string(r.Body) != processed || !exists("8102") {
+			t.Fatalf("another order with a reused event id: %s", r.Body)
+		}
+		// The event id on another topic is another delivery.
+		tx := mustJSON(t, map[string]any{"id": 55, "order_id": 8101, "amount": "1.00", "currency": "XTR", "kind": "authorization", "status": "success"})
+		hdr := apitest.ShopifyHeaders(hmacSecret, tx)
+		hdr["X-Shopify-Event-Id"] = "evt-42"
+		if r := h.c.Do("POST", "/shopify/webhook/transaction_create", tx, hdr); r.Status != 200 {
+			t.Fatalf("transaction: %d %s", r.Status, r.Body)
+		}
+		var n int
+		if err := h.db.NewRaw("SELECT COUNT(*) FROM shopify_transactions WHERE id = 55").Scan(context.Background(), &n); err != nil || n != 1 {
+			t.Fatalf("transaction with an event id seen on another topic was dropped: %d %v", n, err)
+		}
+		// X-Shopify-Webhook-Id wins when present: a new webhook id with the
+		// old event id is a new delivery, and a repeated one is a duplicate.
+		wh := map[string]string{"X-Shopify-Event-Id": "evt-42", "X-Shopify-Webhook-Id": "wh-1"}
+		if r := send("8103", wh); string(r.Body) != processed {
+			t.Fatalf("%s", r.Body)
+		}
+		if r := send("8103", wh); string(r.Body) != duplicate {
+			t.Fatalf("%s", r.Body)
+		}
+		if r := send("8104", wh); string(r.Body) != processed || !exists("8104") {
+			t.Fatalf("another order with a reused webhook id: %s", r.Body)
 		}
 	})
 }

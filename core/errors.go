@@ -29,8 +29,12 @@ var (
 	ErrPaymentNotFound = errors.New("Payment not found.")
 	// A confirmed or cancelled payment cannot change status.
 	ErrPaymentStatusForbidden = errors.New("The requested payment status change is forbidden.")
-	// Wallet-reported amounts must not be negative.
-	ErrInvalidAmount = errors.New("Payment amount must not be negative.")
+	// An amount that cannot be real money: zero, negative or above the total
+	// supply (D27). Payments, credits, order totals and prices.
+	ErrInvalidAmount = errors.New("The amount must be more than zero and at most the total supply of 21 000 000 000 XTM.")
+	// A sum that would leave an account total out of bounds (D27): the
+	// operation is refused and changes nothing.
+	ErrAmountOverflow = errors.New("The amount would take an account total out of bounds.")
 	// Shopify conversion: no rate for the currency. Wrapped with the detail
 	// "The requested exchange rate does not exist: USD".
 	ErrUnsupportedCurrency = errors.New("Unsupported currency")

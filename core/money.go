@@ -12,6 +12,30 @@ import (
 // in JSON and may be negative (credit notes).
 type MicroTari int64
 
+// MaxSupply is Tari's total supply, 21 000 000 000 XTM, in µT. No real order
+// total, payment, credit, price or rate exceeds it (D27).
+const MaxSupply MicroTari = 21_000_000_000 * 1_000_000
+
+// MaxAccountTotal bounds each running total of an account (confirmed, paid,
+// pending, in either sign). It is far below 2^63 (so a balance, confirmed − paid, fits too), and adding one amount of at
+// most MaxSupply to a total within it can never overflow an int64, on either
+// database: the guard is checked in the same UPDATE that adds (D27).
+const MaxAccountTotal MicroTari = 1 << 61
+
+// ValidAmount reports whether m can be real money: more than zero and at most
+// the total supply (D27).
+func ValidAmount(m MicroTari) bool { return m > 0 && m <= MaxSupply }
+
+// AddMicroTari adds with an overflow check: ok is false when the exact sum
+// does not fit in an int64.
+func AddMicroTari(a, b MicroTari) (sum MicroTari, ok bool) {
+	s := a + b
+	if (b > 0 && s < a) || (b < 0 && s > a) {
+		return 0, false
+	}
+	return s, true
+}
+
 // Tari returns n whole Tari in µT.
 func Tari(n int64) MicroTari { return MicroTari(n * 1_000_000) }
 

@@ -13,6 +13,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -49,6 +50,7 @@ type Metrics struct {
 	expiryRuns  *prometheus.CounterVec
 	expired     *prometheus.CounterVec
 	rateLimited *prometheus.CounterVec
+	noRate      *prometheus.CounterVec
 }
 
 // New builds the collectors on a fresh registry.
@@ -80,6 +82,10 @@ func New(o Options) *Metrics {
 			Namespace: Namespace, Name: "rate_limited_requests_total",
 			Help: "Requests answered 429 by the per-IP rate limiter, by budget (public or wallet_failures).",
 		}, []string{"budget"}),
+		noRate: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "shopify_orders_without_rate_total",
+			Help: "Shopify orders not stored because their currency has no exchange rate, by currency (set the rate, then rescan open orders).",
+		}, []string{"currency"}),
 	}
 	// Pre-create the fixed label values so they read 0 before the first event.
 	for _, r := range []string{"ran", "skipped", "error"} {
@@ -88,7 +94,7 @@ func New(o Options) *Metrics {
 	for _, k := range []string{"unclaimed", "unpaid"} {
 		m.expired.WithLabelValues(k)
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.engineOps, m.expiryRuns, m.expired, m.rateLimited)
+	m.reg.MustRegister(m.requests, m.latency, m.engineOps, m.expiryRuns, m.expired, m.rateLimited, m.noRate)
 	if !o.NoRuntime {
 		m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
@@ -148,6 +154,19 @@ func (m *Metrics) ObserveExpiry(unclaimed, unpaid int, skipped bool, err error) 
 		m.expired.WithLabelValues("unclaimed").Add(float64(unclaimed))
 		m.expired.WithLabelValues("unpaid").Add(float64(unpaid))
 	}
+}
+
+// OrderWithoutRate records one Shopify order not stored for want of an
+// exchange rate for its currency.
+func (m *Metrics) OrderWithoutRate(currency string) {
+	if m == nil {
+		return
+	}
+	if len(currency) > 10 { // a label value from a webhook body: bounded,
+		currency = currency[:10] // and kept valid UTF-8 (WithLabelValues panics otherwise)
+	}
+	currency = strings.ToValidUTF8(currency, "?")
+	m.noRate.WithLabelValues(currency).Inc()
 }
 
 // RateLimited records one request refused by the rate limiter.

@@ -90,3 +90,24 @@ func TestOutboxCollector(t *testing.T) {
 		t.Fatal("stale outbox samples after a failed read")
 	}
 }
+
+// A currency label from a webhook body is bounded and stays valid UTF-8
+// (cutting "É" in half would make WithLabelValues panic).
+func TestOrderWithoutRateLabelIsSafe(t *testing.T) {
+	m := New(Options{NoRuntime: true})
+	m.OrderWithoutRate("ÉÉÉÉÉÉ")
+	m.OrderWithoutRate("EUR")
+	fams, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range fams {
+		if f.GetName() == "tps_shopify_orders_without_rate_total" {
+			n = len(f.GetMetric())
+		}
+	}
+	if n != 2 {
+		t.Fatalf("%d series", n)
+	}
+}

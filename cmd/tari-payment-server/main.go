@@ -108,10 +108,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Config: cfg, Engine: eng, ServerKey: pre.serverKey, Plugins: plugins,
 		Logger: log, AccessLog: stderr, Shopify: shopify.NewFromConfig(cfg, shopTokens),
 	})
+	raiseFileLimit(log)
 	ln, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w (check TPG_HOST and TPG_PORT)", cfg.Addr(), err)
 	}
+	ln = api.LimitConnsPerIP(ln, cfg.MaxConnectionsPerIP)
 	httpSrv := api.NewHTTPServer(cfg.Addr(), srv.Handler())
 	httpSrv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
 

@@ -104,6 +104,11 @@ type Config struct {
 	// address: local tools, and every client of a local proxy whose forwarded
 	// header is not trusted (limiting them would throttle all customers as one).
 	RateLimitExemptLoopback bool
+	// MaxConnectionsPerIP caps the open TCP connections of one peer IP at the
+	// listener (TPG_MAX_CONNECTIONS_PER_IP, default 256; 0 disables): one
+	// client holding thousands of idle connections cannot exhaust the
+	// process's file descriptors.
+	MaxConnectionsPerIP int
 	// MetricsEnabled serves GET /metrics (TPG_METRICS_ENABLED, default on).
 	MetricsEnabled bool
 }
@@ -307,6 +312,15 @@ func Load(getenv func(string) string) (Config, error) {
 	c.RateLimitWalletFailuresBurst = burst("TPG_RATE_LIMIT_WALLET_FAILURES_BURST", 30)
 	c.RateLimitExemptLoopback = boolean("TPG_RATE_LIMIT_EXEMPT_LOOPBACK", true)
 	c.MetricsEnabled = boolean("TPG_METRICS_ENABLED", true)
+	c.MaxConnectionsPerIP = 256
+	if v := get("TPG_MAX_CONNECTIONS_PER_IP"); v != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 0 || n > 1_000_000 {
+			errs = append(errs, fmt.Errorf("TPG_MAX_CONNECTIONS_PER_IP=%q is not a whole number from 0 (no cap) to 1000000", v))
+		} else {
+			c.MaxConnectionsPerIP = n
+		}
+	}
 
 	c.DataDir = DataDirFor(c.DatabaseURL)
 	c.PluginsDir = str("TPG_PLUGINS_DIR", filepath.Join(c.DataDir, "plugins"))
@@ -430,6 +444,7 @@ func (c Config) Summary() []any {
 		slog.Int("rate_limit_wallet_failures_burst", c.RateLimitWalletFailuresBurst),
 		slog.Bool("rate_limit_exempt_loopback", c.RateLimitExemptLoopback),
 		slog.Bool("metrics_enabled", c.MetricsEnabled),
+		slog.Int("max_connections_per_ip", c.MaxConnectionsPerIP),
 	}
 }
 

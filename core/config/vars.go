@@ -71,6 +71,7 @@ var Vars = []VarGroup{
 		{Name: "TPG_PLUGIN_WEBHOOK_SECRET", Secret: true, Help: "HMAC-SHA256 key the webhook plugin signs its requests with"},
 	}},
 	{"Abuse limits (per client IP)", []Var{
+		{Name: "TPG_MAX_CONNECTIONS_PER_IP", Default: "256", Help: "open connections one client IP may hold (0: no cap); more are closed as they are accepted"},
 		{Name: "TPG_RATE_LIMIT_PER_SECOND", Default: "10", Help: "requests per second to /auth, /order/claim and /wallet/send_to (0: no limit)"},
 		{Name: "TPG_RATE_LIMIT_BURST", Default: "40", Help: "burst for TPG_RATE_LIMIT_PER_SECOND"},
 		{Name: "TPG_RATE_LIMIT_WALLET_FAILURES_PER_SECOND", Default: "1", Help: "failed hot-wallet notifications per second (0: no limit)"},

@@ -147,16 +147,18 @@ func TestPriceUpdateErrors(t *testing.T) {
 		_, err := x.e.UpdateOrderPrice(x.ctx, "u", 4, "")
 		wantErr(t, err, core.ErrForbiddenChange) // Unclaimed
 		x.claim(w, "u")
-		_, err = x.e.UpdateOrderPrice(x.ctx, "u", -1, "")
-		wantErr(t, err, core.ErrForbiddenChange)
+		for _, bad := range []core.MicroTari{-1, 0, core.MaxSupply + 1} { // D27
+			_, err = x.e.UpdateOrderPrice(x.ctx, "u", bad, "")
+			wantErr(t, err, core.ErrInvalidAmount)
+		}
 		_, err = x.e.UpdateOrderPrice(x.ctx, "u", 5, "")
 		wantErr(t, err, core.ErrNoOpChange)
 		_, err = x.e.UpdateOrderPrice(x.ctx, "x", 5, "")
 		wantErr(t, err, core.ErrOrderNotFound)
 		// No funded account: the price changes, the order stays New, no OrderPaid.
 		seq := x.lastSeq()
-		o, err := x.e.UpdateOrderPrice(x.ctx, "u", 0, "")
-		if err != nil || o.Status != core.OrderNew || o.TotalPrice != 0 {
+		o, err := x.e.UpdateOrderPrice(x.ctx, "u", 9, "")
+		if err != nil || o.Status != core.OrderNew || o.TotalPrice != 9 {
 			t.Fatalf("%+v %v", o, err)
 		}
 		wantTypes(t, x.eventTypesAfter(seq), core.EventOrderModified)

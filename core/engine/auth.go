@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"math"
 	"slices"
 
 	"github.com/uptrace/bun"
@@ -26,6 +27,11 @@ func (e *Engine) RolesForAddress(ctx context.Context, addr tari.Address) ([]core
 // core.ErrRolesNotAllowed). The nonce is stored only when both pass (D24).
 // Returns the granted roles (the desired ones).
 func (e *Engine) Login(ctx context.Context, addr tari.Address, nonce uint64, desired []core.Role) ([]core.Role, error) {
+	if nonce > math.MaxInt64 {
+		// Stored as an int64 (as the reference): a larger nonce would wrap
+		// to a negative one and let every later nonce log in again (D27).
+		return nil, core.ErrInvalidNonce
+	}
 	var granted []core.Role
 	_, err := e.write(ctx, func(t *txn) error {
 		acct := addr.AccountKey()

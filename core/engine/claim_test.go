@@ -64,12 +64,22 @@ func TestClaimErrors(t *testing.T) {
 		bad.Address = other.addr.Base58()
 		_, err := x.e.ClaimOrder(x.ctx, bad)
 		wantErr(t, err, core.ErrInvalidSignature)
+		// D26: an unknown order gets the refusal a claimed or closed one
+		// gets, so the route tells nothing about which order ids exist.
 		_, err = x.e.ClaimOrder(x.ctx, w.sign("nope"))
-		wantErr(t, err, core.ErrOrderNotFound)
-		if err.Error() != "The requested order nope does not exist" {
-			t.Fatalf("message = %q", err)
-		}
+		wantErr(t, err, core.ErrForbiddenChange)
 		x.wantStatus("o1", core.OrderUnclaimed)
+		x.claim(w, "o1")
+		// Claimed by w: another address cannot claim it, nor is it linked
+		// to the customer; w claiming again changes nothing and succeeds.
+		_, err = x.e.ClaimOrder(x.ctx, other.sign("o1"))
+		wantErr(t, err, core.ErrForbiddenChange)
+		if r, err := x.e.ClaimOrder(x.ctx, w.sign("o1")); err != nil || r.Order.Status != core.OrderNew {
+			t.Fatalf("re-claim by its claimant: %+v %v", r, err)
+		}
+		if cids, _ := x.e.CustomerIDsForAddress(x.ctx, other.addr); len(cids) != 0 {
+			t.Fatalf("refused claimant linked to %v", cids)
+		}
 	})
 }
 
@@ -121,7 +131,7 @@ func TestClaimAltIDOnlyWhenNotStrict(t *testing.T) {
 				}
 				_, err := x.e.ClaimOrder(x.ctx, w.sign("#1009"))
 				if strict {
-					wantErr(t, err, core.ErrOrderNotFound)
+					wantErr(t, err, core.ErrForbiddenChange) // unknown order_id (D26)
 				} else if err != nil {
 					t.Fatal(err)
 				}

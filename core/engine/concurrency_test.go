@@ -74,7 +74,7 @@ func TestConcurrentWorkload(t *testing.T) {
 					switch {
 					case op < 18:
 						id := fmt.Sprintf("o%d-%d", g, i)
-						no := engine.NewOrder{OrderID: id, CustomerID: cid, TotalPrice: core.MicroTari(r.IntN(400)), Currency: "XTR"}
+						no := engine.NewOrder{OrderID: id, CustomerID: cid, TotalPrice: core.MicroTari(1 + r.IntN(400)), Currency: "XTR"}
 						if r.IntN(4) == 0 {
 							memo := w.sign(id).JSON()
 							no.Memo = &memo
@@ -94,7 +94,7 @@ func TestConcurrentWorkload(t *testing.T) {
 						if r.IntN(2) == 0 {
 							from = w.dual()
 						}
-						if _, err = x.e.ReceivePayment(x.ctx, engine.IncomingPayment{Sender: from, Amount: core.MicroTari(r.IntN(150)), TxID: txid, OrderID: oid}); err == nil {
+						if _, err = x.e.ReceivePayment(x.ctx, engine.IncomingPayment{Sender: from, Amount: core.MicroTari(1 + r.IntN(150)), TxID: txid, OrderID: oid}); err == nil {
 							mu.Lock()
 							payments[txid] = core.PaymentReceived
 							received = append(received, txid)
@@ -119,11 +119,11 @@ func TestConcurrentWorkload(t *testing.T) {
 							mu.Unlock()
 						}
 					case op < 74:
-						_, err = x.e.IssueCreditNote(x.ctx, cid, core.MicroTari(r.IntN(120)-20), nil)
+						_, err = x.e.IssueCreditNote(x.ctx, cid, core.MicroTari(1+r.IntN(120)), nil)
 					case op < 78:
 						_, err = x.e.CancelOrder(x.ctx, pickOrder(r), "test")
 					case op < 84:
-						_, err = x.e.UpdateOrderPrice(x.ctx, pickOrder(r), core.MicroTari(r.IntN(300)), "")
+						_, err = x.e.UpdateOrderPrice(x.ctx, pickOrder(r), core.MicroTari(1+r.IntN(300)), "")
 					case op < 90:
 						if r.IntN(2) == 0 {
 							_, err = x.e.SettleCustomer(x.ctx, cid)
@@ -178,7 +178,7 @@ func TestBurstOrders(t *testing.T) {
 		w := newWallet()
 		for c := range 5 {
 			id := fmt.Sprintf("seed-%d", c)
-			x.order(id, fmt.Sprint(c), 0)
+			x.order(id, fmt.Sprint(c), 1)
 			x.claim(w, id)
 		}
 		x.pay(w.addr, "fund", core.Tari(1000))

@@ -13,14 +13,23 @@ func TestCreditNotesNegativeAndUnique(t *testing.T) {
 	forEachDB(t, func(t *testing.T, x *env) {
 		T := core.Tari
 		dummy := tari.DummyAddress("c")
-		for _, a := range []core.MicroTari{T(1000), T(-900), T(-500)} {
-			x.advance(time.Second) // payments list oldest first
-			res, err := x.e.IssueCreditNote(x.ctx, "c", a, nil)
-			if err != nil || res.OrdersPaid == nil || res.Settlements == nil {
-				t.Fatalf("credit %d: %+v %v", a, res, err)
+		x.advance(time.Second) // payments list oldest first
+		if res, err := x.e.IssueCreditNote(x.ctx, "c", T(1000), nil); err != nil || res.OrdersPaid == nil || res.Settlements == nil {
+			t.Fatalf("credit: %+v %v", res, err)
+		}
+		// D27: zero, negative and above-supply credits are refused and
+		// store nothing (the reference stored debits as negative credits).
+		for _, a := range []core.MicroTari{T(-900), 0, core.MaxSupply + 1, -core.MaxSupply} {
+			_, err := x.e.IssueCreditNote(x.ctx, "c", a, nil)
+			wantErr(t, err, core.ErrInvalidAmount)
+		}
+		x.wantBalance(dummy, T(1000))
+		for range 2 { // two more notes, so the listing below keeps its shape
+			x.advance(time.Second)
+			if _, err := x.e.IssueCreditNote(x.ctx, "c", 1, nil); err != nil {
+				t.Fatal(err)
 			}
 		}
-		x.wantBalance(dummy, T(-400))
 		// D11: identical notes in the same second get distinct ids.
 		x.advance(time.Second)
 		for range 2 {

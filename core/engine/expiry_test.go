@@ -26,7 +26,7 @@ func TestExpiryTimings(t *testing.T) {
 		x.order("u", "c1", 5)
 		x.order("n", "c2", 5)
 		x.claim(w, "n")
-		x.order("paid", "c3", 0)
+		x.order("paid", "c3", 1)
 		x.e.FulfilOrder(x.ctx, "paid", "free")
 		x.advance(2600 * time.Millisecond)
 		r, err := x.e.ExpireOrders(x.ctx, x.clock())

@@ -38,6 +38,9 @@ func (e *Engine) NewOrder(ctx context.Context, o NewOrder) (*core.Order, error) 
 	if o.OrderID == "" {
 		return nil, fmt.Errorf("%w: empty order id", core.ErrInvalidOrder)
 	}
+	if !core.ValidAmount(o.TotalPrice) {
+		return nil, core.ErrInvalidAmount // D27: nothing is stored
+	}
 	// A memo holding a valid signature for this very order claims it. The
 	// signature is checked before the transaction opens: no crypto inside it.
 	var memoClaimant *tari.Address
@@ -113,9 +116,11 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 // ClaimOrder verifies a memo signature and claims its order for the signing
 // address (engine.md §2.4.2): Unclaimed → New, the address's account is linked
 // to the customer, then the order is paid from that account if it can be.
-// Events: OrderClaimed → [OrderPaid]. Errors: core.ErrInvalidSignature,
-// core.ErrOrderNotFound, core.ErrForbiddenChange for Paid/Expired/Cancelled
-// orders (D2). Route: POST /order/claim.
+// Events: OrderClaimed → [OrderPaid]. Errors: core.ErrInvalidSignature, and
+// core.ErrForbiddenChange for every order that is not Unclaimed, unknown ones
+// included: the same refusal whether the order exists, is closed (D2) or was
+// claimed by anyone (D26), so the route tells nothing about order numbers.
+// Route: POST /order/claim.
 func (e *Engine) ClaimOrder(ctx context.Context, sig tari.MemoSignature) (core.ClaimResult, error) {
 	if !sig.Verify() {
 		return core.ClaimResult{}, core.ErrInvalidSignature
@@ -123,9 +128,12 @@ func (e *Engine) ClaimOrder(ctx context.Context, sig tari.MemoSignature) (core.C
 	addr := sig.ParsedAddress()
 	var out core.Order
 	_, err := e.write(ctx, func(t *txn) error {
-		o, err := t.mustFindOrder(sig.OrderID)
+		o, err := t.findOrder(sig.OrderID, e.cfg.StrictMode)
 		if err != nil {
 			return err
+		}
+		if o == nil {
+			return core.ErrForbiddenChange // as for a claimed or closed order (D26)
 		}
 		if err := t.claim(o, addr); err != nil {
 			return err
@@ -356,14 +364,14 @@ func (e *Engine) UpdateOrderMemo(ctx context.Context, orderID, memo, reason stri
 }
 
 // UpdateOrderPrice changes the price of a New order and tries to pay it from
-// its customer's accounts (engine.md §2.4.8). A price of 0 pays it at once if
-// the customer has an account. Events: [OrderPaid, once (D6)] →
-// OrderModified("total_price"). Errors: core.ErrOrderNotFound,
-// core.ErrForbiddenChange (negative price, not New), core.ErrNoOpChange.
+// its customer's accounts (engine.md §2.4.8). Events: [OrderPaid, once (D6)]
+// → OrderModified("total_price"). Errors: core.ErrInvalidAmount (zero,
+// negative or above the supply, D27), core.ErrOrderNotFound,
+// core.ErrForbiddenChange (not New), core.ErrNoOpChange.
 // Route: PATCH /api/order_price.
 func (e *Engine) UpdateOrderPrice(ctx context.Context, orderID string, newPrice core.MicroTari, reason string) (*core.Order, error) {
-	if newPrice < 0 {
-		return nil, core.ErrForbiddenChange
+	if !core.ValidAmount(newPrice) {
+		return nil, core.ErrInvalidAmount
 	}
 	var out core.Order
 	_, err := e.write(ctx, func(t *txn) error {

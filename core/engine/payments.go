@@ -31,9 +31,11 @@ type IncomingPayment struct {
 // the wallet's OrderID stands. A named open order is claimed for the sender;
 // a closed one is left alone (D2) but the payment is still stored. Events:
 // PaymentReceived. Errors: core.ErrPaymentAlreadyExists (nothing changes, D20),
-// core.ErrInvalidAmount. Route: POST /wallet/incoming_payment.
+// core.ErrInvalidAmount (zero, negative or above the supply, D27: so a 0 µT
+// payment can never link its sender to an order), core.ErrAmountOverflow.
+// Route: POST /wallet/incoming_payment.
 func (e *Engine) ReceivePayment(ctx context.Context, p IncomingPayment) (*core.Payment, error) {
-	if p.Amount < 0 {
+	if !core.ValidAmount(p.Amount) {
 		return nil, core.ErrInvalidAmount
 	}
 	orderID := e.resolveOrderID(p)
@@ -54,9 +56,18 @@ func (e *Engine) ReceivePayment(ctx context.Context, p IncomingPayment) (*core.P
 			}
 			// An unknown order may arrive later (auto-claim then finds this
 			// payment); a closed one is never revived (D2). Either way the
-			// payment itself is kept.
-			if o != nil && o.Status.Open() {
+			// payment itself is kept. An Unclaimed order is claimed for the
+			// sender; an order someone already claimed is not taken over
+			// (D26), but the sender's account is linked to its customer so
+			// the money it sent still pays for it (who pays what is unchanged).
+			switch {
+			case o == nil || !o.Status.Open():
+			case o.Status == core.OrderUnclaimed:
 				if err := t.claim(o, p.Sender); err != nil {
+					return err
+				}
+			default:
+				if err := t.link(p.Sender, o.CustomerID); err != nil {
 					return err
 				}
 			}
@@ -156,8 +167,13 @@ func (e *Engine) CancelPayment(ctx context.Context, txid string) (*core.Payment,
 // through a confirmed manual payment from its dummy address, then tries to pay
 // the customer's open orders from its pooled balances (engine.md §3.7).
 // Transaction ids are unique even for identical notes (D11). Events:
-// PaymentReceived → OrderPaid × n → PaymentConfirmed. Route: POST /api/credit.
+// PaymentReceived → OrderPaid × n → PaymentConfirmed. Errors:
+// core.ErrInvalidAmount (zero, negative or above the supply, D27),
+// core.ErrAmountOverflow. Route: POST /api/credit.
 func (e *Engine) IssueCreditNote(ctx context.Context, customerID string, amount core.MicroTari, reason *string) (core.MultiAccountPayment, error) {
+	if !core.ValidAmount(amount) {
+		return core.MultiAccountPayment{OrdersPaid: []core.Order{}, Settlements: []core.SettlementJournalEntry{}}, core.ErrInvalidAmount
+	}
 	memo := "Credit note: No reason given"
 	if reason != nil {
 		memo = "Credit note: " + *reason

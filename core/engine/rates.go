@@ -13,7 +13,7 @@ import (
 // SetExchangeRate appends a rate (µT per whole unit) for a currency, stored
 // upper-case (D9). Route: POST /api/exchange_rate.
 func (e *Engine) SetExchangeRate(ctx context.Context, currency string, rate core.MicroTari) (core.ExchangeRate, error) {
-	if rate < 0 {
+	if !core.ValidAmount(rate) { // D27: a rate of 0 would make orders free
 		return core.ExchangeRate{}, core.ErrInvalidPrice
 	}
 	r := core.ExchangeRate{Currency: strings.ToUpper(strings.TrimSpace(currency)), Rate: rate}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -20,16 +21,91 @@ func (e *Engine) OrderByID(ctx context.Context, id string) (*core.Order, error) 
 	return selectOrder(ctx, e.db, qOrderByIDOrAlt, id, id, id)
 }
 
-// OrderForAddress returns the order with exactly this order_id if its customer
-// is linked to addr's account, else nil (ids cannot be probed, D12). Route:
-// GET /api/order/id/{id} for plain users.
+// OrderByIDStrict is OrderByID under strict mode (D5): with strict mode on only
+// order_id matches, else alt_id too. Route: GET /api/order/id/{id} for read_all.
+func (e *Engine) OrderByIDStrict(ctx context.Context, id string) (*core.Order, error) {
+	if e.cfg.StrictMode {
+		return selectOrder(ctx, e.db, qOrderByOrderID, id)
+	}
+	return e.OrderByID(ctx, id)
+}
+
+// ownOrderIDs is the set of order_ids an account may see as a plain user
+// (D26): the orders it claimed, the orders it paid (a settlement from its
+// account), and the orders its payments name (exactly, or by alt_id when not
+// strict). It takes the account key 1 to 4 times, see ownOrderArgs. Never the
+// other orders of a customer it is linked to.
+func (e *Engine) ownOrderIDs() string {
+	q := "SELECT order_id FROM orders WHERE claimed_by = ?" +
+		" UNION SELECT order_id FROM settlement_journal WHERE account = ?" +
+		" UNION SELECT order_id FROM payments WHERE sender_account = ? AND order_id IS NOT NULL"
+	if !e.cfg.StrictMode {
+		q += " UNION SELECT o.order_id FROM payments p JOIN orders o ON o.alt_id = p.order_id WHERE p.sender_account = ?"
+	}
+	return q
+}
+
+func (e *Engine) ownOrderArgs(addr tari.Address) []any {
+	a := addr.AccountKey()
+	if e.cfg.StrictMode {
+		return []any{a, a, a}
+	}
+	return []any{a, a, a, a}
+}
+
+// OrderForAddress returns the order with exactly this order_id if addr's
+// account may see it (D26: it claimed, paid or named it), else nil (ids
+// cannot be probed, D12). Route: GET /api/order/id/{id} for plain users.
 func (e *Engine) OrderForAddress(ctx context.Context, addr tari.Address, orderID string) (*core.Order, error) {
-	return selectOrder(ctx, e.db, "SELECT "+orderCols+" FROM orders WHERE order_id = ? AND customer_id IN (SELECT customer_id FROM address_links WHERE account = ?)", orderID, addr.AccountKey())
+	return selectOrder(ctx, e.db, "SELECT "+orderCols+" FROM orders WHERE order_id = ? AND order_id IN ("+e.ownOrderIDs()+")",
+		append([]any{orderID}, e.ownOrderArgs(addr)...)...)
+}
+
+// OwnOrders lists the orders addr's account may see as a plain user (D26:
+// those it claimed, paid or named in a payment; only New and Unclaimed when
+// unfulfilledOnly), with their total. Routes: GET /api/orders,
+// GET /api/unfulfilled_orders for a caller without read_all.
+func (e *Engine) OwnOrders(ctx context.Context, addr tari.Address, unfulfilledOnly bool) (core.OrderResult, error) {
+	q := "SELECT " + orderCols + " FROM orders WHERE order_id IN (" + e.ownOrderIDs() + ")"
+	if unfulfilledOnly {
+		q += " AND " + openStatus
+	}
+	orders, err := selectOrders(ctx, e.db, q+" ORDER BY created_at, id", e.ownOrderArgs(addr)...)
+	if err != nil {
+		return core.OrderResult{}, err
+	}
+	return orderResult(addr, orders)
+}
+
+func orderResult(addr tari.Address, orders []core.Order) (core.OrderResult, error) {
+	res := core.OrderResult{Address: addr.Base58(), Orders: orders}
+	for _, o := range orders {
+		if err := addTo(&res.TotalOrders, o.TotalPrice); err != nil {
+			return core.OrderResult{}, err
+		}
+	}
+	return res, nil
+}
+
+// OwnHistory is AddressHistory with only the orders addr's account may see
+// as a plain user (D26). Route: GET /api/history for a caller without read_all.
+func (e *Engine) OwnHistory(ctx context.Context, addr tari.Address) (core.AddressHistory, error) {
+	h, err := e.AddressHistory(ctx, addr)
+	if err != nil {
+		return h, err
+	}
+	own, err := e.OwnOrders(ctx, addr, false)
+	if err != nil {
+		return core.AddressHistory{}, err
+	}
+	h.Orders = own.Orders
+	return h, nil
 }
 
 // OrdersForAddress lists the orders of every customer linked to addr's
-// account (only New and Unclaimed when unfulfilledOnly), with their total.
-// Routes: GET /api/orders[/{a}], GET /api/unfulfilled_orders[/{a}].
+// account (only New and Unclaimed when unfulfilledOnly), with their total: the
+// admin's view (a plain user gets OwnOrders, D26). Routes:
+// GET /api/orders[/{a}], GET /api/unfulfilled_orders[/{a}].
 func (e *Engine) OrdersForAddress(ctx context.Context, addr tari.Address, unfulfilledOnly bool) (core.OrderResult, error) {
 	q := "SELECT " + orderCols + " FROM orders WHERE customer_id IN (SELECT customer_id FROM address_links WHERE account = ?)"
 	if unfulfilledOnly {
@@ -39,11 +115,7 @@ func (e *Engine) OrdersForAddress(ctx context.Context, addr tari.Address, unfulf
 	if err != nil {
 		return core.OrderResult{}, err
 	}
-	res := core.OrderResult{Address: addr.Base58(), Orders: orders}
-	for _, o := range orders {
-		res.TotalOrders += o.TotalPrice
-	}
-	return res, nil
+	return orderResult(addr, orders)
 }
 
 // PaymentsForAddress lists the payments sent by addr's account (any address
@@ -55,7 +127,9 @@ func (e *Engine) PaymentsForAddress(ctx context.Context, addr tari.Address) (cor
 	}
 	res := core.PaymentsResult{Address: addr.Base58(), Payments: ps}
 	for _, p := range ps {
-		res.TotalPayments += p.Amount
+		if err := addTo(&res.TotalPayments, p.Amount); err != nil {
+			return core.PaymentsResult{}, err
+		}
 	}
 	return res, nil
 }
@@ -88,9 +162,14 @@ func (e *Engine) CustomerBalance(ctx context.Context, customerID string) (core.C
 	}
 	res := core.CustomerBalance{Addresses: []core.AddressBalance{}}
 	for _, r := range rows {
-		res.TotalConfirmed += r.TotalConfirmed
-		res.TotalPaid += r.TotalPaid
-		res.CurrentBalance += r.current()
+		for _, add := range [][2]*core.MicroTari{{&res.TotalConfirmed, &r.TotalConfirmed}, {&res.TotalPaid, &r.TotalPaid}} {
+			if err := addTo(add[0], *add[1]); err != nil {
+				return core.CustomerBalance{}, err
+			}
+		}
+		if err := addTo(&res.CurrentBalance, r.current()); err != nil {
+			return core.CustomerBalance{}, err
+		}
 		res.Addresses = append(res.Addresses, r.wire(r.Address))
 	}
 	return res, nil
@@ -98,24 +177,32 @@ func (e *Engine) CustomerBalance(ctx context.Context, customerID string) (core.C
 
 // CustomerOrderBalance sums a customer's order prices by status group.
 func (e *Engine) CustomerOrderBalance(ctx context.Context, customerID string) (core.CustomerOrderBalance, error) {
+	// Summed here with overflow checks, not with SQL SUM (D27): SQLite's
+	// fails on overflow and PostgreSQL's returns a numeric no int64 holds.
 	var rows []struct {
 		Status core.OrderStatus `bun:"status"`
-		Total  core.MicroTari   `bun:"total"`
+		Total  core.MicroTari   `bun:"total_price"`
 	}
-	if err := e.db.NewRaw("SELECT status, SUM(total_price) AS total FROM orders WHERE customer_id = ? GROUP BY status", customerID).Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := e.db.NewRaw("SELECT status, total_price FROM orders WHERE customer_id = ?", customerID).Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return core.CustomerOrderBalance{}, err
 	}
 	res := core.CustomerOrderBalance{CustomerID: customerID}
 	for _, r := range rows {
+		var sum *core.MicroTari
 		switch r.Status {
 		case core.OrderNew, core.OrderUnclaimed:
-			res.TotalCurrent += r.Total
+			sum = &res.TotalCurrent
 		case core.OrderPaid:
-			res.TotalPaid += r.Total
+			sum = &res.TotalPaid
 		case core.OrderExpired:
-			res.TotalExpired += r.Total
+			sum = &res.TotalExpired
 		case core.OrderCancelled:
-			res.TotalCancelled += r.Total
+			sum = &res.TotalCancelled
+		default:
+			continue
+		}
+		if err := addTo(sum, r.Total); err != nil {
+			return core.CustomerOrderBalance{}, err
 		}
 	}
 	return res, nil
@@ -219,17 +306,23 @@ func (e *Engine) OpenOrders(ctx context.Context) ([]core.Order, error) {
 // Creditors lists customers with New orders and their total. Route: GET /api/creditors.
 func (e *Engine) Creditors(ctx context.Context) ([]core.CustomerOrders, error) {
 	out := []core.CustomerOrders{}
+	// Summed here with overflow checks (see CustomerOrderBalance).
 	var rows []struct {
 		CustomerID string         `bun:"customer_id"`
-		Total      core.MicroTari `bun:"total"`
+		Total      core.MicroTari `bun:"total_price"`
 	}
-	if err := e.db.NewRaw("SELECT customer_id, SUM(total_price) AS total FROM orders WHERE status = 'New' AND "+openStatus+" GROUP BY customer_id HAVING SUM(total_price) > 0 ORDER BY customer_id").Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := e.db.NewRaw("SELECT customer_id, total_price FROM orders WHERE status = 'New' AND "+openStatus+" ORDER BY customer_id").Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
 	for _, r := range rows {
-		out = append(out, core.CustomerOrders{CustomerID: r.CustomerID, Status: core.OrderNew, TotalOrders: r.Total})
+		if n := len(out); n == 0 || out[n-1].CustomerID != r.CustomerID {
+			out = append(out, core.CustomerOrders{CustomerID: r.CustomerID, Status: core.OrderNew})
+		}
+		if err := addTo(&out[len(out)-1].TotalOrders, r.Total); err != nil {
+			return nil, err
+		}
 	}
-	return out, nil
+	return slices.DeleteFunc(out, func(c core.CustomerOrders) bool { return c.TotalOrders <= 0 }), nil
 }
 
 // CustomerIDs lists distinct customer ids of orders, sorted. Route: GET /api/customer_ids.
@@ -278,4 +371,14 @@ func prefixed(p, cols string) string {
 		parts[i] = p + parts[i]
 	}
 	return strings.Join(parts, ", ")
+}
+
+// addTo adds v to *sum, or fails with core.ErrAmountOverflow (D27).
+func addTo(sum *core.MicroTari, v core.MicroTari) error {
+	s, ok := core.AddMicroTari(*sum, v)
+	if !ok {
+		return core.ErrAmountOverflow
+	}
+	*sum = s
+	return nil
 }

@@ -61,9 +61,23 @@ func TestBalancesAndHistories(t *testing.T) {
 		if ps, _ := x.e.PaymentsForOrder(x.ctx, "a1"); len(ps) != 0 {
 			t.Fatalf("payments for order = %+v", ps)
 		}
-		// A plain user sees only orders of customers linked to them (D12).
-		if o, err := x.e.OrderForAddress(x.ctx, w.addr, "a2"); err != nil || o == nil {
+		// A plain user sees only the orders it claimed, paid or named (D26),
+		// not every order of a customer it is linked to (the reference showed
+		// w the order v claimed, a2).
+		if o, err := x.e.OrderForAddress(x.ctx, w.addr, "a1"); err != nil || o == nil {
 			t.Fatalf("own order: %v %v", o, err)
+		}
+		if o, err := x.e.OrderForAddress(x.ctx, w.addr, "a2"); err != nil || o != nil {
+			t.Fatalf("order claimed by another address of the customer: %v %v", o, err)
+		}
+		if o, err := x.e.OrderForAddress(x.ctx, v.addr, "a2"); err != nil || o == nil {
+			t.Fatalf("v's own order: %v %v", o, err)
+		}
+		if own, err := x.e.OwnOrders(x.ctx, w.dual(), false); err != nil || len(own.Orders) != 1 || own.Orders[0].OrderID != "a1" || own.TotalOrders != 100 {
+			t.Fatalf("own orders = %+v %v", own, err)
+		}
+		if own, err := x.e.OwnHistory(x.ctx, w.addr); err != nil || len(own.Orders) != 1 || len(own.Payments) != 3 || len(own.Settlements) != 1 {
+			t.Fatalf("own history = %+v %v", own, err)
 		}
 		if o, err := x.e.OrderForAddress(x.ctx, unknown.addr, "a2"); err != nil || o != nil {
 			t.Fatalf("foreign order: %v %v", o, err)

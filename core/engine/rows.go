@@ -155,17 +155,32 @@ func (t *txn) link(addr tari.Address, customerID string) error {
 		addr.AccountKey(), addr.Base58(), customerID, t.now)
 }
 
-// claim ties an open order to addr's account: Unclaimed becomes New (its
-// unpaid clock starts now) and the account is linked to the customer. Closed
-// orders are refused (D2).
+// claim ties an Unclaimed order to addr's account: it becomes New (its unpaid
+// clock starts now), remembers its claimant (the account that may see it,
+// D26) and the account is linked to the customer. Any other status is refused
+// (D2, D26: an order someone already claimed is moved only by an admin's
+// reassign). Its own claimant may claim a New order again: nothing changes.
 func (t *txn) claim(o *core.Order, addr tari.Address) error {
-	if !o.Status.Open() {
-		return core.ErrForbiddenChange
-	}
-	if o.Status == core.OrderUnclaimed {
-		if err := t.setStatus(o, core.OrderNew, "claim"); err != nil {
+	if o.Status == core.OrderNew {
+		// Its own claimant claiming again (an order auto-claimed for it, a
+		// retried claim) changes nothing and succeeds; anyone else is refused.
+		var by *string
+		if err := t.queryRow("SELECT claimed_by FROM orders WHERE id = ?", []any{o.ID}, &by); err != nil {
 			return err
 		}
+		if by != nil && *by == addr.AccountKey() {
+			return nil
+		}
+	}
+	if o.Status != core.OrderUnclaimed {
+		return core.ErrForbiddenChange
+	}
+	if err := t.exec("UPDATE orders SET status = ?, claimed_by = ?, updated_at = ?, status_changed_at = ? WHERE id = ?", core.OrderNew, addr.AccountKey(), t.now, t.now, o.ID); err != nil {
+		return err
+	}
+	o.Status, o.UpdatedAt, o.StatusChangedAt = core.OrderNew, t.now, t.now
+	if err := t.logOrder("claim", o); err != nil {
+		return err
 	}
 	return t.link(addr, o.CustomerID)
 }
@@ -323,21 +338,51 @@ func (t *txn) payFromAccount(account, address string, orders []*core.Order, conf
 }
 
 // bumpExec adds to an account's running totals, creating its row on first use.
+// Every total stays within ±core.MaxAccountTotal (D27): the bound is checked
+// by the statement that adds, so an addition that would leave it matches no
+// row and the operation fails with core.ErrAmountOverflow, changing nothing.
+// The increments themselves are bounded first, so the SQL additions (integer
+// on both databases) can never overflow: SQLite would silently turn the
+// total into a REAL.
 func (t *txn) bumpExec(account, address string, confirmed, paid, pending core.MicroTari) error {
+	for _, d := range []core.MicroTari{confirmed, paid, pending} {
+		if d > core.MaxAccountTotal || d < -core.MaxAccountTotal {
+			return core.ErrAmountOverflow
+		}
+	}
 	k, seen := t.balanceRows[account]
 	delete(t.balanceRows, account)
+	bound := core.MaxAccountTotal
+	var res sql.Result
+	var err error
 	if seen && k != nil {
 		// Known to exist: a plain UPDATE skips the upsert's insert attempt.
-		return t.exec("UPDATE account_balances SET total_confirmed = total_confirmed + ?, total_paid = total_paid + ?, pending = pending + ?, last_update = ? WHERE account = ?",
-			confirmed, paid, pending, t.now, account)
-	}
-	return t.exec(`INSERT INTO account_balances (account, address, total_confirmed, total_paid, pending, last_update)
+		res, err = t.execResult(`UPDATE account_balances SET total_confirmed = total_confirmed + ?, total_paid = total_paid + ?, pending = pending + ?, last_update = ?
+WHERE account = ? AND total_confirmed + ? BETWEEN ? AND ? AND total_paid + ? BETWEEN ? AND ? AND pending + ? BETWEEN ? AND ?`,
+			confirmed, paid, pending, t.now, account, confirmed, -bound, bound, paid, -bound, bound, pending, -bound, bound)
+	} else {
+		res, err = t.execResult(`INSERT INTO account_balances (account, address, total_confirmed, total_paid, pending, last_update)
 VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (account) DO UPDATE SET
   total_confirmed = account_balances.total_confirmed + excluded.total_confirmed,
   total_paid = account_balances.total_paid + excluded.total_paid,
   pending = account_balances.pending + excluded.pending,
-  last_update = excluded.last_update`, account, address, confirmed, paid, pending, t.now)
+  last_update = excluded.last_update
+WHERE account_balances.total_confirmed + excluded.total_confirmed BETWEEN ? AND ?
+  AND account_balances.total_paid + excluded.total_paid BETWEEN ? AND ?
+  AND account_balances.pending + excluded.pending BETWEEN ? AND ?`, account, address, confirmed, paid, pending, t.now, -bound, bound, -bound, bound, -bound, bound)
+	}
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return core.ErrAmountOverflow
+	}
+	return nil
 }
 
 // payFromCustomer is the customer-wide attempt (engine.md §3.6.B with D4):
@@ -364,9 +409,11 @@ func (t *txn) payFromCustomer(o *core.Order, strict bool) (bool, []core.Settleme
 	if len(rows) == 0 {
 		return false, nil, nil
 	}
+	// Summing stops once the price is covered: the price is at most the
+	// supply and each balance within bounds, so the sum cannot overflow.
 	var credit core.MicroTari
 	for _, r := range rows {
-		if c := r.current(); c > 0 {
+		if c := r.current(); c > 0 && credit < o.TotalPrice {
 			credit += c
 		}
 	}

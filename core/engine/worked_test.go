@@ -104,18 +104,21 @@ func TestWorkedValues(t *testing.T) {
 			if cb.CurrentBalance != T(20) {
 				t.Fatalf("balance = %+v", cb)
 			}
-			o, err = x.e.UpdateOrderPrice(x.ctx, "3", 0, "free")
-			if err != nil || o.Status != core.OrderPaid {
-				t.Fatalf("→0: %+v %v", o, err)
+			// D27: a price of 0 is not money (the reference paid the order
+			// with a 0 µT settlement); it is refused and nothing changes.
+			seq = x.lastSeq()
+			_, err = x.e.UpdateOrderPrice(x.ctx, "3", 0, "free")
+			wantErr(t, err, core.ErrInvalidAmount)
+			if len(x.eventTypesAfter(seq)) != 0 {
+				t.Fatal("a refused price change emitted events")
 			}
 			h, _ := x.e.CustomerHistory(x.ctx, "alice")
-			var zero int
 			for _, s := range h.Settlements {
-				if s.OrderID == "3" && s.Amount == 0 {
-					zero++
+				if s.OrderID == "3" {
+					t.Fatalf("settlement for a refused price: %+v", s)
 				}
 			}
-			if zero != 1 || h.Balance.CurrentBalance != T(20) {
+			if h.Balance.CurrentBalance != T(20) {
 				t.Fatalf("history = %+v", h)
 			}
 		})

@@ -116,6 +116,40 @@ WHERE (o.status = 'Paid' AND (s.n IS NULL OR s.v <> o.total_price)) OR (o.status
 		fail("%d negative settlements", negative)
 	}
 
+	// D27: amounts are money. Order totals, on-chain payments and exchange
+	// rates are more than zero and at most the supply (manual credit notes
+	// may predate D27 and be negative, invariant 9), and every account total
+	// is an integer within its bound: SQLite would have turned an overflowed
+	// sum into a REAL that no reader can scan.
+	amountChecks := []struct{ what, q string }{
+		{"orders with a total that is not money", "SELECT COUNT(*) FROM orders WHERE total_price <= 0 OR total_price > ?"},
+		{"on-chain payments with an amount that is not money", "SELECT COUNT(*) FROM payments WHERE payment_type = 'on_chain' AND (amount <= 0 OR amount > ?)"},
+		{"exchange rates that are not money", "SELECT COUNT(*) FROM exchange_rates WHERE rate <= 0 OR rate > ?"},
+		{"account totals out of bounds", "SELECT COUNT(*) FROM account_balances WHERE ABS(total_confirmed) > ?0 OR ABS(total_paid) > ?0 OR ABS(pending) > ?0"},
+	}
+	for _, c := range amountChecks {
+		bound := int64(core.MaxSupply)
+		if strings.Contains(c.q, "?0") {
+			bound = int64(core.MaxAccountTotal)
+		}
+		var n int
+		if err := db.NewRaw(c.q, bound).Scan(ctx, &n); err != nil {
+			return nil, fmt.Errorf("D27 check: %w", err)
+		}
+		if n != 0 {
+			fail("D27: %d %s", n, c.what)
+		}
+	}
+	if db.Kind == store.SQLite {
+		var n int
+		if err := db.NewRaw("SELECT COUNT(*) FROM account_balances WHERE typeof(total_confirmed) <> 'integer' OR typeof(total_paid) <> 'integer' OR typeof(pending) <> 'integer'").Scan(ctx, &n); err != nil {
+			return nil, err
+		}
+		if n != 0 {
+			fail("D27: %d account rows hold a non-integer total", n)
+		}
+	}
+
 	// D6: exactly one OrderPaid per Paid order, none for other orders.
 	evs, err := AllEvents(ctx, db)
 	if err != nil {

@@ -295,7 +295,9 @@ func (d *Dispatcher) Close() {
 	d.wg.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, _ = d.db.ExecContext(ctx, `UPDATE outbox_subscribers SET lease_owner = '', lease_until_ms = 0 WHERE lease_owner = ?`, d.instance)
+	if _, err := d.db.ExecContext(ctx, `UPDATE outbox_subscribers SET lease_owner = '', lease_until_ms = 0 WHERE lease_owner = ?`, d.instance); err != nil {
+		d.log.Warn("outbox: releasing the leases at close failed; other instances take over when they expire", "err", err)
+	}
 }
 
 // run is one subscriber's loop: deliver what is due, then sleep until woken,
@@ -418,7 +420,15 @@ func (d *Dispatcher) round(ctx context.Context, l *loop) time.Duration {
 		}
 		delay := d.backoff(attempts)
 		d.log.Info("outbox: delivery failed, will retry", "subscriber", id, "event", ev.ID, "type", ev.Type, "attempt", attempts, "retry_in", delay, "err", derr)
-		_ = d.retryLater(ctx, id, attempts, delay, derr)
+		if ok, err := d.retryLater(ctx, id, attempts, delay, derr); err != nil || !ok {
+			// Unrecorded, the attempt would not count towards parking: log
+			// why and claim afresh; the event is retried from the database's
+			// count.
+			if err != nil && ctx.Err() == nil {
+				d.log.Warn("outbox: recording a failed attempt failed", "subscriber", id, "event", ev.ID, "err", err)
+			}
+			return lost()
+		}
 		return delay
 	}
 	if len(evs) == d.opts.BatchSize || more {
@@ -571,12 +581,18 @@ func (d *Dispatcher) advance(ctx context.Context, id string, seq int64, ls *leas
 	return n == 1, nil
 }
 
-func (d *Dispatcher) retryLater(ctx context.Context, id string, attempts int, delay time.Duration, derr error) error {
-	_, err := d.db.ExecContext(context.WithoutCancel(ctx), `UPDATE outbox_subscribers
+// retryLater records a failed attempt and when to try again; false if the
+// lease was lost meanwhile (nothing recorded).
+func (d *Dispatcher) retryLater(ctx context.Context, id string, attempts int, delay time.Duration, derr error) (bool, error) {
+	res, err := d.db.ExecContext(context.WithoutCancel(ctx), `UPDATE outbox_subscribers
 		SET attempts = ?, next_attempt_ms = ?, last_error = ?, updated_at = ?
 		WHERE id = ? AND lease_owner = ?`,
 		attempts, nowMS()+delay.Milliseconds(), truncate(derr.Error()), time.Now().UTC(), id, d.instance)
-	return err
+	if err != nil {
+		return false, fmt.Errorf("record failed attempt: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // park records the event as a failed delivery and moves the cursor past it,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -528,4 +529,58 @@ func TestRareEventsBetweenManyOthers(t *testing.T) {
 			}
 		}
 	})
+}
+
+// syncBuffer is a log sink safe for the dispatcher's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.b = append(s.b, p...)
+	return len(p), nil
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return string(s.b)
+}
+
+// A failed attempt that cannot be recorded is not silently dropped (it
+// would never count towards parking): the dispatcher says so, and once the
+// database accepts the write again the retries go on to parking as usual.
+func TestUnrecordedAttemptIsReportedAndRetried(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.SQLite(t)
+	// The database refuses to record attempts until the trigger is dropped.
+	if _, err := db.ExecContext(ctx, `CREATE TRIGGER refuse_attempts BEFORE UPDATE OF attempts ON outbox_subscribers
+		WHEN NEW.attempts > 0 BEGIN SELECT RAISE(ABORT, 'disk I/O error (test)'); END`); err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	opts := fastOpts()
+	opts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	d := outbox.New(db, opts)
+	defer d.Close()
+	r := &recorder{id: "r", fail: func(core.Event, int) error { return errors.New("receiver down") }}
+	if err := d.Register(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	d.Start()
+	appendEvents(t, db, core.EventOrderPaid, 1)
+	d.Notify()
+	waitFor(t, "the unrecorded attempt to be reported", func() bool {
+		return strings.Contains(logs.String(), "recording a failed attempt failed")
+	})
+	if f, _ := d.Failed(ctx, "r"); len(f) != 0 {
+		t.Fatalf("parked without its attempts recorded: %+v", f)
+	}
+	if _, err := db.ExecContext(ctx, `DROP TRIGGER refuse_attempts`); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the event parked after MaxAttempts", func() bool { f, _ := d.Failed(ctx, "r"); return len(f) == 1 })
 }

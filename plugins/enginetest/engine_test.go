@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -78,8 +77,6 @@ func TestEngineEventsReachShopify(t *testing.T) {
 		env := map[string]string{"TPG_SHOPIFY_API_URL": srv.URL + "/admin/api/2024-04", "TPG_SHOPIFY_ADMIN_ACCESS_TOKEN": "shpat_e2e"}
 		mgr, err := plugins.Start(ctx, plugins.Config{
 			CacheDir: filepath.Join(cacheDir, "cache"), DB: db,
-			// Shared with the plugins package's tests; keyed by source hash.
-			BuildDir: filepath.Join(os.TempDir(), "tps-test-plugin-builds"),
 			Env:      func(k string) (string, bool) { v, ok := env[k]; return v, ok },
 			Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 			Delivery: outbox.Options{BackoffMin: 20 * time.Millisecond, BackoffMax: 50 * time.Millisecond, PollInterval: time.Hour},

@@ -14,7 +14,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 
-	"github.com/tari-payment/tps/plugins/internal/wasmbuild"
+	"github.com/tari-payment/tps/internal/wasmbuild"
 
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/sdk"

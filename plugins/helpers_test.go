@@ -18,8 +18,8 @@ import (
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/outbox"
 	"github.com/tari-payment/tps/core/store"
+	"github.com/tari-payment/tps/internal/wasmbuild"
 	"github.com/tari-payment/tps/plugins"
-	"github.com/tari-payment/tps/plugins/internal/wasmbuild"
 )
 
 var (

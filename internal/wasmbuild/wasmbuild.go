@@ -24,7 +24,7 @@ func RepoRoot() string {
 	if !ok || !filepath.IsAbs(file) {
 		return ""
 	}
-	root := filepath.Join(filepath.Dir(file), "..", "..", "..")
+	root := filepath.Join(filepath.Dir(file), "..", "..")
 	b, err := os.ReadFile(filepath.Join(root, "go.mod"))
 	if err != nil || !strings.Contains(string(b), "module "+modulePath+"\n") {
 		return ""

@@ -291,3 +291,84 @@ func TestHotReload(t *testing.T) {
 		}
 	})
 }
+
+// Two instances on one PostgreSQL database, each reloading its own folder
+// while events flow: replacing the plugin on both, again and again, never
+// has two deliveries of the subscriber in flight at once, and every event
+// arrives.
+func TestReloadOnSeveralInstancesDeliversOneAtATime(t *testing.T) {
+	if os.Getenv(storetest.PostgresEnv) == "" {
+		t.Skip(storetest.PostgresEnv + " not set")
+	}
+	hostile := buildOnce(t, "plugins/testdata/hostile")
+	db := storetest.Postgres(t)
+	var mu sync.Mutex
+	inFlight, maxInFlight := 0, 0
+	seen := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		var ev struct {
+			ID string `json:"id"`
+		}
+		b, _ := io.ReadAll(req.Body)
+		json.Unmarshal(b, &ev)
+		mu.Lock()
+		inFlight++
+		maxInFlight = max(maxInFlight, inFlight)
+		mu.Unlock()
+		time.Sleep(15 * time.Millisecond) // long enough for an overlap to show
+		mu.Lock()
+		inFlight--
+		seen[ev.ID]++
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	env := envMap{"TPG_PLUGIN_SHARED_MODE": "echo", "TPG_PLUGIN_SHARED_URL": srv.URL}
+	var dirs []string
+	var mgrs []*plugins.Manager
+	for i := 0; i < 2; i++ {
+		dir := t.TempDir()
+		installPlugin(t, dir, hostile, echoManifest("shared", "1"))
+		cfg := baseConfig(db, env, &logSink{})
+		cfg.Dir, cfg.NoDefaults, cfg.ReloadInterval = dir, true, 50*time.Millisecond
+		cfg.Delivery.Lease = 3 * time.Second
+		dirs, mgrs = append(dirs, dir), append(mgrs, start(t, cfg))
+	}
+	var evs []core.Event
+	for i := 0; i < 60; i++ {
+		evs = append(evs, appendEvent(t, db, core.EventOrderPaid, core.OrderEvent{Order: order(strings.Repeat("9", 1+i%5), core.OrderPaid)}))
+		for _, m := range mgrs {
+			m.Notify()
+		}
+		if i%10 == 5 { // a new version on both instances
+			for _, dir := range dirs {
+				installPlugin(t, dir, hostile, echoManifest("shared", string(rune('a'+i/10))))
+			}
+		}
+		if i%10 == 8 {
+			mgrs[i%2].Reload(context.Background())
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	waitFor(t, "every event delivered", 60*time.Second, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, ev := range evs {
+			if seen[ev.ID] == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if maxInFlight != 1 {
+		t.Fatalf("%d deliveries of one subscriber in flight at once, want 1", maxInFlight)
+	}
+	dup := 0
+	for _, ev := range evs {
+		if seen[ev.ID] > 1 {
+			dup++
+		}
+	}
+	t.Logf("%d events, %d delivered more than once (at-least-once after a replaced version's cancelled call)", len(evs), dup)
+}

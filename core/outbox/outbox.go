@@ -262,7 +262,8 @@ func (d *Dispatcher) EnsureCursor(ctx context.Context, id string, eventTypes []c
 }
 
 // Unregister stops delivering to id in this process (its cursor stays),
-// after the delivery in flight, if any, has finished.
+// after the delivery in flight, if any, has finished, and gives up its lease
+// so another instance still running the subscriber takes over at once.
 func (d *Dispatcher) Unregister(id string) {
 	d.mu.Lock()
 	l := d.loops[id]
@@ -270,6 +271,9 @@ func (d *Dispatcher) Unregister(id string) {
 	d.mu.Unlock()
 	if l != nil && l.stop != nil {
 		l.finish()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, _ = d.db.ExecContext(ctx, `UPDATE outbox_subscribers SET lease_owner = '', lease_until_ms = 0 WHERE id = ? AND lease_owner = ?`, id, d.instance)
 	}
 }
 

@@ -253,7 +253,7 @@ func TestPluginFolderThroughServer(t *testing.T) {
 	}
 
 	dropPlugin(t, dir, "late", "1", map[string]any{})
-	waitUntil(t, "the dropped plugin to load", 20*time.Second, func() bool { return state("late") == "active" })
+	waitUntil(t, "the dropped plugin to load", 3*time.Minute /* compiling under -race on a cold cache is slow */, func() bool { return state("late") == "active" })
 	junk := make([]byte, 4096)
 	rand.Read(junk)
 	os.WriteFile(filepath.Join(dir, "x.wasm"), junk, 0o644)

@@ -70,7 +70,7 @@ func TestBrokenFolderPluginsAreReported(t *testing.T) {
 	cfg := baseConfig(db, envMap{}, sink)
 	cfg.Dir, cfg.NoDefaults = dir, true
 	mgr := start(t, cfg)
-	for id, why := range map[string]string{"junk": "compile", "x": "x.wasm has no manifest", "typo": "limitz"} {
+	for id, why := range map[string]string{"junk": "junk.wasm is not a WebAssembly module", "x": "x.wasm has no manifest", "typo": "limitz"} {
 		p := pluginInfo(t, mgr, id)
 		if p.State != plugins.StateBroken || !strings.Contains(p.Error, why) {
 			t.Errorf("%s: %+v, want broken because %q", id, p, why)

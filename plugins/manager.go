@@ -238,6 +238,9 @@ func (mgr *Manager) loadOne(ctx context.Context, sp *spec, info *PluginInfo, cfg
 			return nil, err
 		}
 	}
+	if len(wasm) < 8 || string(wasm[:4]) != "\x00asm" {
+		return nil, fmt.Errorf("%s is not a WebAssembly module (it does not start with \\0asm)", filepath.Base(sp.wasmPath))
+	}
 	if err := checkSHA256(m, wasm); err != nil {
 		return nil, err
 	}

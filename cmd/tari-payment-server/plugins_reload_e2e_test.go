@@ -293,3 +293,45 @@ func TestPluginFolderThroughServer(t *testing.T) {
 		t.Fatalf("second delete: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestConfiguredShippedPluginFailsClosed: the server does not start without
+// a shipped plugin the merchant configured (here the webhook, with a memory
+// budget too small for it); the error names the plugin and what to do. A
+// broken folder plugin beside it would not have stopped anything.
+func TestConfiguredShippedPluginFailsClosed(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "x.wasm"), []byte("not wasm at all"), 0o644)
+	vars := map[string]string{"TPG_PORT": "0", "TPG_DATABASE_URL": "sqlite://" + filepath.Join(t.TempDir(), "tari_store.db"),
+		"TPG_PLUGINS_DIR": dir, "TPG_PLUGIN_WEBHOOK_URLS": "http://127.0.0.1:1/events", "TPG_PLUGINS_DISABLE": "shopify",
+		"TPG_PLUGINS_MEMORY_BUDGET_MB": "1", "TPG_PLUGIN_CACHE_DIR": filepath.Join(t.TempDir(), "cache")}
+	runMu.Lock()
+	defer runMu.Unlock()
+	listened := false
+	onListen = func(string) { listened = true }
+	defer func() { onListen = nil }()
+	var out lockedBuf
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	err := run(ctx, nil, func(k string) string { return vars[k] }, &out, &out)
+	if err == nil || listened {
+		t.Fatalf("the server started without its configured webhook plugin (err %v)\n%s", err, out.String())
+	}
+	for _, want := range []string{"shipped plugin webhook", "memory budget", "TPG_PLUGINS_DISABLE"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if !strings.Contains(out.String(), "x.wasm") {
+		t.Errorf("the broken folder plugin was not reported:\n%s", out.String())
+	}
+
+	// Without the shipped plugin's configuration problem the same folder
+	// starts: the broken x.wasm alone never stops the server.
+	delete(vars, "TPG_PLUGINS_MEMORY_BUDGET_MB")
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	defer cancel2()
+	onListen = func(string) { listened = true; cancel2() }
+	if err := run(ctx2, nil, func(k string) string { return vars[k] }, &out, &out); err != nil || !listened {
+		t.Fatalf("with only a broken folder plugin: %v (listened %v)\n%s", err, listened, out.String())
+	}
+}

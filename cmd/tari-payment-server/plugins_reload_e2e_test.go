@@ -254,6 +254,20 @@ func TestPluginFolderThroughServer(t *testing.T) {
 
 	dropPlugin(t, dir, "late", "1", map[string]any{})
 	waitUntil(t, "the dropped plugin to load", 3*time.Minute /* compiling under -race on a cold cache is slow */, func() bool { return state("late") == "active" })
+	dropPlugin(t, dir, "late", "2", map[string]any{}) // a new version
+	waitUntil(t, "the new version", 60*time.Second, func() bool {
+		p := s.pluginStates()["late"]
+		return p["state"] == "active" && p["version"] == "2"
+	})
+	// A folder plugin with a shipped plugin's id, not listed in
+	// TPG_PLUGINS_OVERRIDE, is refused.
+	dropPlugin(t, dir, "webhook", "1", map[string]any{})
+	refused := "webhook@" + filepath.Join(dir, "webhook", "manifest.json")
+	waitUntil(t, "the override to be refused", 20*time.Second, func() bool { return state(refused) == "broken" })
+	if e := fmt.Sprint(s.pluginStates()[refused]["error"]); !strings.Contains(e, "TPG_PLUGINS_OVERRIDE") {
+		t.Fatalf("refusal: %s", e)
+	}
+	os.RemoveAll(filepath.Join(dir, "webhook"))
 	junk := make([]byte, 4096)
 	rand.Read(junk)
 	os.WriteFile(filepath.Join(dir, "x.wasm"), junk, 0o644)

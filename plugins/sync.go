@@ -76,7 +76,9 @@ func (mgr *Manager) desired() (byID map[string]*spec, order []string, extras []*
 		switch {
 		case old == nil:
 			add(sp)
-		case old.source == "default" && sp.err == nil && slices.Contains(mgr.cfg.Override, sp.id):
+		case old.source == "default" && sp.err != nil:
+			extras = append(extras, sp) // unreadable: its own error; the shipped plugin keeps running
+		case old.source == "default" && slices.Contains(mgr.cfg.Override, sp.id):
 			sp.trusted, sp.fallback = old.m, old
 			sp.err = capToShipped(sp.m, old.m)
 			add(sp)

@@ -414,8 +414,10 @@ func (mgr *Manager) Plugins(ctx context.Context) ([]PluginInfo, error) {
 	}
 	mgr.mu.Unlock()
 	for id, s := range byID {
+		// Not installed here: removed, and nothing is pending for it (the
+		// mark in the database may be a moment behind).
 		out = append(out, PluginInfo{ID: id, State: StateRemoved, Events: s.EventTypes, HTTPHosts: []string{},
-			Position: s.Position, Pending: s.Pending, Failed: s.Failed, LastError: s.LastError})
+			Position: s.Position, Failed: s.Failed, LastError: s.LastError})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil

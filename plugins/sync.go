@@ -222,6 +222,11 @@ func (mgr *Manager) sync(ctx context.Context, startup bool) error {
 	for _, id := range gone {
 		e := mgr.getEntry(id)
 		mgr.stop(id, e)
+		// Marked before the entry goes, so the plugin is never listed as
+		// removed while its events still count as pending.
+		if err := mgr.disp.MarkRemoved(ctx, id); err != nil && !errors.Is(err, outbox.ErrNotFound) {
+			mgr.log.Warn("cannot mark the cursor of a removed plugin", "plugin", id, "err", err)
+		}
 		mgr.mu.Lock()
 		delete(mgr.entries, id)
 		mgr.mu.Unlock()

@@ -207,9 +207,12 @@ func TestHotReload(t *testing.T) {
 		cfg.Dir, cfg.NoDefaults, cfg.ReloadInterval = dir, true, 100*time.Millisecond
 		mgr := start(t, cfg)
 		ctx := context.Background()
+		// The first load compiles the module (slow under -race on a cold
+		// cache); later changes reuse the compile cache.
+		timeout := 3 * time.Minute
 		within := func(what string, cond func(p plugins.PluginInfo) bool) {
 			t.Helper()
-			waitFor(t, what, 10*time.Second, func() bool {
+			waitFor(t, what, timeout, func() bool {
 				all, err := mgr.Plugins(ctx)
 				if err != nil {
 					t.Fatal(err)
@@ -230,6 +233,7 @@ func TestHotReload(t *testing.T) {
 
 		installPlugin(t, dir, hostile, echoManifest("hot", "1"))
 		within("the added plugin to load", func(p plugins.PluginInfo) bool { return p.State == plugins.StateActive && p.Version == "1" })
+		timeout = 10 * time.Second // hot reload within a few seconds
 		e1 := event("1")
 		waitFor(t, "e1 delivered", 20*time.Second, func() bool { return rec.times(e1.ID) == 1 })
 

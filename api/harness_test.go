@@ -205,7 +205,19 @@ func (f *fakePlugins) Redeliver(_ context.Context, id int64) error {
 	f.mu.Unlock()
 	return nil
 }
-func (f *fakePlugins) RedeliverAll(context.Context) (int, error) { return 1, nil }
+func (f *fakePlugins) RedeliverAll(context.Context) (int, error)      { return 1, nil }
+func (f *fakePlugins) ReloadPlugins(ctx context.Context) (any, error) { return f.Plugins(ctx) }
+
+// RemovePlugin knows "gone" (removed) and "webhook" (still installed).
+func (f *fakePlugins) RemovePlugin(_ context.Context, id string) error {
+	switch id {
+	case "gone":
+		return nil
+	case "webhook":
+		return ErrPluginInstalled
+	}
+	return ErrPluginNotFound
+}
 
 func mustJSON(t testing.TB, v any) []byte {
 	t.Helper()

@@ -24,6 +24,32 @@ type PluginEnabler interface {
 // for an unknown id; the route answers 404.
 var ErrPluginNotFound = errors.New("plugin not found")
 
+// PluginReloader is implemented by a PluginAdmin that can rescan the plugin
+// folder (POST /api/plugins/reload). Without it the route answers 501.
+type PluginReloader interface {
+	// ReloadPlugins rescans TPG_PLUGINS_DIR and returns the plugins as
+	// Plugins lists them.
+	ReloadPlugins(ctx context.Context) (any, error)
+}
+
+// PluginRemover is implemented by a PluginAdmin that can drop a removed
+// plugin's cursor for good (DELETE /api/plugins/{id}).
+type PluginRemover interface {
+	// RemovePlugin drops a removed plugin; an error wrapping
+	// ErrPluginNotFound or ErrPluginInstalled says why not.
+	RemovePlugin(ctx context.Context, id string) error
+}
+
+// PluginStater is implemented by a PluginAdmin that reports each plugin's
+// state for the tps_plugin_state metric.
+type PluginStater interface {
+	PluginStates(ctx context.Context) (map[string]string, error)
+}
+
+// ErrPluginInstalled may be returned (wrapped) by PluginRemover.RemovePlugin
+// for a plugin still installed; the route answers 409 with its message.
+var ErrPluginInstalled = errors.New("plugin is installed")
+
 // pluginIDPattern is the manifest's id rule (plugins/manifest.go).
 var pluginIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
@@ -129,4 +155,55 @@ func (s *Server) enablePlugin(c *gin.Context) {
 		return
 	}
 	writeJSON(c, http.StatusOK, v)
+}
+
+// POST /api/plugins/reload
+func (s *Server) reloadPlugins(c *gin.Context) {
+	p := s.pluginAdmin(c)
+	if p == nil {
+		return
+	}
+	r, ok := p.(PluginReloader)
+	if !ok {
+		abortJSON(c, http.StatusNotImplemented, "This endpoint is not supported on this configuration. The plugin host cannot reload plugins")
+		return
+	}
+	v, err := r.ReloadPlugins(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	writeJSON(c, http.StatusOK, v)
+}
+
+// DELETE /api/plugins/{id}
+func (s *Server) removePlugin(c *gin.Context) {
+	id := c.Param("id")
+	if !pluginIDPattern.MatchString(id) {
+		e := errInvalidPath("plugin id must be lower-case letters, digits and '-' (at most 63)")
+		abortJSON(c, e.Status, e.Msg)
+		return
+	}
+	p := s.pluginAdmin(c)
+	if p == nil {
+		return
+	}
+	r, ok := p.(PluginRemover)
+	if !ok {
+		abortJSON(c, http.StatusNotImplemented, "This endpoint is not supported on this configuration. The plugin host cannot remove plugins")
+		return
+	}
+	if err := r.RemovePlugin(c.Request.Context(), id); err != nil {
+		switch {
+		case errors.Is(err, ErrPluginNotFound):
+			e := errNotFound("The requested plugin " + id + " does not exist")
+			abortJSON(c, e.Status, e.Msg)
+		case errors.Is(err, ErrPluginInstalled):
+			abortJSON(c, http.StatusConflict, "The plugin "+id+" is still installed: delete it from TPG_PLUGINS_DIR on every instance first")
+		default:
+			s.fail(c, err)
+		}
+		return
+	}
+	writeJSON(c, http.StatusOK, gin.H{"success": true, "message": "Plugin " + id + " removed for good: its cursor and failed deliveries are deleted."})
 }

@@ -91,3 +91,37 @@ func FuzzPluginEnableID(f *testing.F) {
 		fs.check(t, path, fs.serve("POST", path, "/api/plugins/"+url.PathEscape(id)+"/enable", "", nil, http.Header{headerAccessToken: {fs.adminT}}))
 	})
 }
+
+func TestPluginRemoveAndReloadRoutes(t *testing.T) {
+	eachDB(t, nil, func(t *testing.T, h *harness) {
+		_, w := h.user("write")
+		if r := h.do("DELETE", "/api/plugins/gone", nil, w); r.Status != 200 || !strings.Contains(string(r.Body), "removed for good") {
+			t.Fatalf("removed plugin: %d %s", r.Status, r.Body)
+		}
+		if r := h.do("DELETE", "/api/plugins/webhook", nil, w); r.Status != http.StatusConflict || !strings.Contains(r.Error(), "still installed") {
+			t.Fatalf("installed plugin: %d %s", r.Status, r.Body)
+		}
+		if r := h.do("DELETE", "/api/plugins/nope", nil, w); r.Status != 404 {
+			t.Fatalf("unknown plugin: %d %s", r.Status, r.Body)
+		}
+		if r := h.c.Do("DELETE", "/api/plugins/Bad_Id", nil, map[string]string{headerAccessToken: w}); r.Status != 400 {
+			t.Fatalf("bad id: %d %s", r.Status, r.Body)
+		}
+		if r := h.do("POST", "/api/plugins/reload", nil, w); r.Status != 200 || !strings.Contains(string(r.Body), `"webhook"`) {
+			t.Fatalf("reload: %d %s", r.Status, r.Body)
+		}
+		_, ro := h.user("read_all")
+		for _, tok := range []string{"", ro} {
+			if r := h.do("POST", "/api/plugins/reload", nil, tok); r.Status != 401 && r.Status != 403 {
+				t.Errorf("reload with token %.10q: %d", tok, r.Status)
+			}
+			if r := h.do("DELETE", "/api/plugins/gone", nil, tok); r.Status != 401 && r.Status != 403 {
+				t.Errorf("remove with token %.10q: %d", tok, r.Status)
+			}
+		}
+		h.srv.plugins = notEnabler{h.plug}
+		if r := h.do("POST", "/api/plugins/reload", nil, w); r.Status != http.StatusNotImplemented {
+			t.Fatalf("without PluginReloader: %d %s", r.Status, r.Body)
+		}
+	})
+}

@@ -104,6 +104,8 @@ func (s *Server) routes() []route {
 		r(POST, "/api/plugins/deliveries/:id/redeliver", guardJWT, s.redeliver, write),
 		r(POST, "/api/plugins/deliveries/redeliver", guardJWT, s.redeliverAll, write),
 		r(POST, "/api/plugins/:id/enable", guardJWT, s.enablePlugin, write),
+		r(POST, "/api/plugins/reload", guardJWT, s.reloadPlugins, write),
+		r(DELETE, "/api/plugins/:id", guardJWT, s.removePlugin, write),
 
 		// Listings for the admin tools (this project's addition).
 		r(GET, "/api/exchange_rates", guardJWT, s.listExchangeRates, readAll),

@@ -93,6 +93,9 @@ func New(o Options) *Server {
 		if s.eng != nil {
 			mo.DB = s.eng.DB()
 		}
+		if ps, ok := o.Plugins.(PluginStater); ok {
+			mo.PluginStates = ps.PluginStates
+		}
 		s.metrics = metrics.New(mo)
 	}
 	s.publicLimit = newLimiter(s.cfg.RateLimitPerSecond, s.cfg.RateLimitBurst, s.now)

@@ -496,3 +496,19 @@ func (c *Client) EnablePlugin(ctx context.Context, id string) (json.RawMessage, 
 	err := c.call(ctx, http.MethodPost, "/api/plugins/"+esc(id)+"/enable", true, nil, &out)
 	return out, err
 }
+
+// ReloadPlugins calls POST /api/plugins/reload: the server rescans its
+// plugin folder now and returns the plugins (as Plugins shows them), raw.
+func (c *Client) ReloadPlugins(ctx context.Context) (json.RawMessage, error) {
+	var out []byte
+	err := c.call(ctx, http.MethodPost, "/api/plugins/reload", true, nil, &out)
+	return out, err
+}
+
+// RemovePlugin calls DELETE /api/plugins/{id}: drops a removed plugin's
+// cursor and failed deliveries for good.
+func (c *Client) RemovePlugin(ctx context.Context, id string) (json.RawMessage, error) {
+	var out []byte
+	err := c.call(ctx, http.MethodDelete, "/api/plugins/"+esc(id), true, nil, &out)
+	return out, err
+}

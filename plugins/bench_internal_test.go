@@ -14,6 +14,8 @@ import (
 
 	"github.com/tetratelabs/wazero"
 
+	"github.com/tari-payment/tps/internal/wasmbuild"
+
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/sdk"
 )
@@ -59,9 +61,9 @@ func benchDispatch(b *testing.B, mode termination) {
 	ensureTermination = mode
 	defer func() { ensureTermination = terminateInstrumented }()
 	if benchWasm.path == "" && benchWasm.err == nil {
-		root := FindSourceDir()
+		root := wasmbuild.RepoRoot()
 		benchWasm.path = filepath.Join(os.TempDir(), "tps-bench-hostile.wasm")
-		benchWasm.err = BuildPlugin(context.Background(), root, filepath.Join(root, "plugins/testdata/hostile"), benchWasm.path)
+		benchWasm.err = wasmbuild.Build(context.Background(), root, filepath.Join(root, "plugins/testdata/hostile"), benchWasm.path)
 	}
 	if benchWasm.err != nil {
 		b.Fatal(benchWasm.err)

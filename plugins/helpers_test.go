@@ -18,6 +18,7 @@ import (
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/outbox"
 	"github.com/tari-payment/tps/core/store"
+	"github.com/tari-payment/tps/internal/wasmbuild"
 	"github.com/tari-payment/tps/plugins"
 )
 
@@ -30,7 +31,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) != "" {
 		runChild() // never returns
 	}
-	repoRoot = plugins.FindSourceDir()
+	repoRoot = wasmbuild.RepoRoot()
 	if repoRoot == "" {
 		fmt.Fprintln(os.Stderr, "cannot find the module root")
 		os.Exit(1)
@@ -43,10 +44,6 @@ func TestMain(m *testing.M) {
 	os.RemoveAll(shared)
 	os.Exit(code)
 }
-
-// sharedBuildDir keeps shipped plugins built by tests across test binaries
-// and runs; builds are keyed by a hash of their source, so never stale.
-func sharedBuildDir() string { return filepath.Join(os.TempDir(), "tps-test-plugin-builds") }
 
 var builds sync.Map // package dir → *buildResult
 
@@ -66,7 +63,7 @@ func buildOnce(t testing.TB, pkg string) string {
 		b.path = filepath.Join(shared, "modules", strings.ReplaceAll(pkg, "/", "_")+".wasm")
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		b.err = plugins.BuildPlugin(ctx, repoRoot, filepath.Join(repoRoot, pkg), b.path)
+		b.err = wasmbuild.Build(ctx, repoRoot, filepath.Join(repoRoot, pkg), b.path)
 	})
 	if b.err != nil {
 		t.Fatal(b.err)
@@ -157,8 +154,6 @@ func baseConfig(db *store.DB, env envMap, sink *logSink) plugins.Config {
 	return plugins.Config{
 		Dir:        "",
 		CacheDir:   filepath.Join(shared, "cache"),
-		BuildDir:   sharedBuildDir(),
-		SourceDir:  repoRoot,
 		DB:         db,
 		Env:        env.lookup,
 		Logger:     slog.New(sink),

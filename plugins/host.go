@@ -121,6 +121,13 @@ func (p *plugin) compile(ctx context.Context, wasm []byte, cache wazero.Compilat
 	}
 	rc := wazero.NewRuntimeConfig().
 		WithMemoryLimitPages(p.m.Limits.MemoryPages).
+		// The instance's whole allowance up front: growing a wazero memory
+		// reallocates and copies it, and a guest allocating up to its cap
+		// (then trapping, again and again) made the host copy hundreds of MB
+		// per crash, which the GC made everyone pay for (/health p99 55-116 ms
+		// against 7-21 ms with this, TestMemoryBombContained). It also makes
+		// the memory budget (TPG_PLUGINS_MEMORY_BUDGET_MB) what is reserved.
+		WithMemoryCapacityFromMax(true).
 		WithCloseOnContextDone(p.mode == terminateGuarded).
 		WithCompilationCache(cache)
 	p.rt = wazero.NewRuntimeWithConfig(ctx, rc)

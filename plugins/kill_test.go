@@ -29,8 +29,8 @@ func runChild() {
 		panic(err)
 	}
 	mgr, err := plugins.Start(ctx, plugins.Config{
-		CacheDir: os.Getenv("TPS_CHILD_CACHE"), BuildDir: os.Getenv("TPS_CHILD_BUILD"), SourceDir: os.Getenv("TPS_CHILD_SRC"),
-		DB: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		CacheDir: os.Getenv("TPS_CHILD_CACHE"),
+		DB:       db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Delivery: outbox.Options{Lease: 2 * time.Second, PollInterval: 50 * time.Millisecond},
 	})
 	if err != nil {
@@ -74,8 +74,8 @@ func TestKilledProcessLosesNoEvents(t *testing.T) {
 			}
 
 			cmd := exec.Command(os.Args[0], "-test.run=^$")
-			cmd.Env = append(os.Environ(), childEnv+"="+url, "TPS_CHILD_CACHE="+cfg.CacheDir, "TPS_CHILD_BUILD="+cfg.BuildDir,
-				"TPS_CHILD_SRC="+repoRoot, "TPG_PLUGIN_WEBHOOK_URLS="+slow.URL, "TPG_PLUGIN_WEBHOOK_SECRET=kill-secret", "TPG_PLUGINS_DISABLE=shopify")
+			cmd.Env = append(os.Environ(), childEnv+"="+url, "TPS_CHILD_CACHE="+cfg.CacheDir,
+				"TPG_PLUGIN_WEBHOOK_URLS="+slow.URL, "TPG_PLUGIN_WEBHOOK_SECRET=kill-secret", "TPG_PLUGINS_DISABLE=shopify")
 			cmd.Stderr = os.Stderr
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)

@@ -33,8 +33,8 @@ import (
 type Config struct {
 	// Dir is the merchant's plugin folder (TPG_PLUGINS_DIR). Missing is fine.
 	Dir string
-	// CacheDir holds the wazero compilation cache (and, under "build", the
-	// default plugins built from source). Protect it: cached code is trusted.
+	// CacheDir holds the wazero compilation cache. Protect it: cached code
+	// is trusted.
 	CacheDir string
 	// DB is the database whose outbox is delivered.
 	DB *store.DB
@@ -50,12 +50,6 @@ type Config struct {
 	// Transports replaces, per plugin id, the transport under HTTPClient
 	// (e.g. one that adds a credential for one host; see clientBase).
 	Transports map[string]http.RoundTripper
-	// SourceDir is the repository root holding plugins/defaults; "" means
-	// search upward from the working directory (FindSourceDir).
-	SourceDir string
-	// BuildDir is where default plugins built from source are kept; ""
-	// means CacheDir/build.
-	BuildDir string
 	// NoDefaults skips the shipped plugins (tests of other packages).
 	NoDefaults bool
 	// CrashLimit disables a plugin after this many crashes (trap, timeout,
@@ -65,6 +59,21 @@ type Config struct {
 	CrashLimit int
 	// Delivery tunes the outbox dispatcher (retries, backoff, polling).
 	Delivery outbox.Options
+	// Override lists the shipped plugin ids that a plugin of the same id in
+	// Dir may replace (TPG_PLUGINS_OVERRIDE). The replacement reads at most
+	// the shipped manifest's env keys and reaches at most its hosts.
+	Override []string
+	// MaxMemoryMB caps one plugin instance's memory; a manifest asking for
+	// more is clamped, with a warning. Default 64.
+	MaxMemoryMB int
+	// MemoryBudgetMB caps the memory of all plugin instances together; a
+	// plugin that would pass it is not loaded (broken). Default 256.
+	MemoryBudgetMB int
+	// ReloadInterval is how often Dir is checked for added, replaced or
+	// removed plugins; a change is applied once it has stayed the same for
+	// one interval (a file still being copied is not loaded). 0 means 1 s;
+	// negative turns the watching off (Reload still works).
+	ReloadInterval time.Duration
 }
 
 // Plugin states reported by Plugins.
@@ -119,6 +128,9 @@ type FailedDelivery struct {
 type entry struct {
 	info   PluginInfo
 	plugin *plugin // nil unless loaded
+	pages  uint32  // memory granted to plugin
+	fp     string  // fingerprint of the files it came from (spec.fp)
+	extra  bool    // a refused or duplicate folder plugin, listed under id@path
 }
 
 // Manager owns the loaded plugins and their delivery loops.
@@ -128,16 +140,25 @@ type Manager struct {
 	disp  *outbox.Dispatcher
 	cache wazero.CompilationCache
 
-	mu      sync.Mutex
+	mu      sync.Mutex // guards entries and closed
 	entries map[string]*entry
 	closed  bool
+
+	// syncMu serialises loading: the startup load, the folder watcher's
+	// reloads and Reload.
+	syncMu    sync.Mutex
+	usedPages uint32 // memory granted to loaded plugins; guarded by syncMu
+	lastSeen  string // folder fingerprint at the last sync; guarded by syncMu
+	stopWatch chan struct{}
+	watchDone chan struct{}
 }
 
-// Start loads every plugin (the shipped ones, then TPG_PLUGINS_DIR, where a
-// plugin with a shipped plugin's id replaces it), compiles them (from the
-// disk cache when warm), registers them with the outbox and starts delivery.
-// A broken or unconfigured plugin is logged and reported by Plugins, never
-// fatal; Start fails only without a database.
+// Start loads every plugin (the shipped ones, embedded in the server, and
+// those in TPG_PLUGINS_DIR), compiles them (from the disk cache when warm),
+// registers them with the outbox, starts delivery and then watches the folder
+// (see Reload). A shipped plugin that is configured but cannot load fails
+// Start, saying what to fix; a broken folder plugin is logged and reported by
+// Plugins, never fatal.
 func Start(ctx context.Context, cfg Config) (*Manager, error) {
 	if cfg.DB == nil {
 		return nil, errors.New("plugins: Config.DB is required")
@@ -154,11 +175,14 @@ func Start(ctx context.Context, cfg Config) (*Manager, error) {
 	if cfg.CacheDir == "" {
 		cfg.CacheDir = filepath.Join("data", "plugin-cache")
 	}
-	if cfg.BuildDir == "" {
-		cfg.BuildDir = filepath.Join(cfg.CacheDir, "build")
+	if cfg.MaxMemoryMB <= 0 {
+		cfg.MaxMemoryMB = 64
 	}
-	if cfg.SourceDir == "" && !cfg.NoDefaults {
-		cfg.SourceDir = FindSourceDir()
+	if cfg.MemoryBudgetMB <= 0 {
+		cfg.MemoryBudgetMB = 256
+	}
+	if cfg.ReloadInterval == 0 {
+		cfg.ReloadInterval = time.Second
 	}
 	if cfg.CrashLimit <= 0 {
 		cfg.CrashLimit = 10
@@ -174,10 +198,23 @@ func Start(ctx context.Context, cfg Config) (*Manager, error) {
 		return nil, fmt.Errorf("plugins: compilation cache: %w", err)
 	}
 	mgr := &Manager{cfg: cfg, log: cfg.Logger.With("component", "plugins"), cache: cache, entries: map[string]*entry{},
-		disp: outbox.New(cfg.DB, cfg.Delivery)}
+		disp: outbox.New(cfg.DB, cfg.Delivery), stopWatch: make(chan struct{}), watchDone: make(chan struct{})}
 	start := time.Now()
-	mgr.load(ctx)
+	if err := mgr.sync(ctx, true); err != nil {
+		mgr.disp.Close()
+		mgr.closePlugins()
+		cache.Close(context.Background())
+		return nil, err
+	}
 	mgr.disp.Start()
+	mgr.log.Info("plugins ready", "active", mgr.activeIDs(), "took", time.Since(start).Round(time.Millisecond))
+	go mgr.watch()
+	return mgr, nil
+}
+
+func (mgr *Manager) activeIDs() []string {
+	mgr.mu.Lock()
+	defer mgr.mu.Unlock()
 	var active []string
 	for id, e := range mgr.entries {
 		if e.plugin != nil {
@@ -185,132 +222,7 @@ func Start(ctx context.Context, cfg Config) (*Manager, error) {
 		}
 	}
 	sort.Strings(active)
-	mgr.log.Info("plugins ready", "active", active, "took", time.Since(start).Round(time.Millisecond))
-	return mgr, nil
-}
-
-// pending is a plugin found on disk and about to be loaded.
-type pending struct {
-	e        *entry
-	m        *Manifest
-	wasmPath string // "" for a shipped plugin not yet built
-	trusted  *Manifest
-	pl       *plugin // set by the loader
-	err      error
-}
-
-func (mgr *Manager) load(ctx context.Context) {
-	off := map[string]bool{}
-	if v, ok := mgr.cfg.Env("TPG_PLUGINS_DISABLE"); ok {
-		for _, id := range strings.Split(v, ",") {
-			off[strings.TrimSpace(strings.ToLower(id))] = true
-		}
-	}
-	var list []*pending
-	byID := map[string]*pending{}
-	add := func(p *pending) {
-		if old := byID[p.m.ID]; old != nil {
-			if old.e.info.Source == "default" && p.e.info.Source == "directory" {
-				mgr.log.Info("plugin in TPG_PLUGINS_DIR replaces the shipped plugin", "plugin", p.m.ID)
-				list = slices.DeleteFunc(list, func(x *pending) bool { return x == old })
-			} else {
-				mgr.broken(&entry{info: PluginInfo{ID: p.m.ID + "@" + p.e.info.Path, Source: p.e.info.Source, Path: p.e.info.Path}},
-					fmt.Errorf("duplicate plugin id %q (already loaded from %s)", p.m.ID, old.e.info.Path))
-				return
-			}
-		}
-		byID[p.m.ID] = p
-		list = append(list, p)
-	}
-	if !mgr.cfg.NoDefaults {
-		for _, id := range DefaultPluginIDs() {
-			m, err := defaultManifest(id)
-			e := &entry{info: PluginInfo{ID: id, Source: "default", Path: filepath.Join("plugins", "defaults", id)}}
-			if err != nil {
-				mgr.broken(e, err)
-				continue
-			}
-			add(&pending{e: e, m: m, trusted: m})
-		}
-	}
-	if mgr.cfg.Dir != "" {
-		cands, err := discover(mgr.cfg.Dir)
-		if err != nil {
-			mgr.log.Error("cannot read the plugin folder", "dir", mgr.cfg.Dir, "err", err)
-		}
-		for _, c := range cands {
-			e := &entry{info: PluginInfo{ID: strings.TrimSuffix(filepath.Base(c.manifestPath), ".json"), Source: "directory", Path: c.wasmPath}}
-			if c.err != nil {
-				mgr.broken(e, c.err)
-				continue
-			}
-			e.info.ID = c.manifest.ID
-			p := &pending{e: e, m: c.manifest, wasmPath: c.wasmPath}
-			// A merchant's copy of a shipped plugin (e.g. from `make plugins`
-			// on a machine without the source) may read what the shipped one
-			// may read, and no more.
-			if dm, err := defaultManifest(c.manifest.ID); err == nil {
-				p.trusted = dm
-			}
-			add(p)
-		}
-	}
-
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 2) // compiling is CPU-bound; the host has few cores
-	for _, p := range list {
-		e, m := p.e, p.m
-		fill(&e.info, m)
-		mgr.entries[m.ID] = e
-		if err := m.validate(); err != nil {
-			mgr.broken(e, err)
-			continue
-		}
-		if off[m.ID] {
-			e.info.State, e.info.Error = StateOff, "listed in TPG_PLUGINS_DISABLE"
-			mgr.log.Info("plugin switched off", "plugin", m.ID)
-			continue
-		}
-		cfg := mgr.configFunc(m, p.trusted)
-		if missing := missingConfig(m, cfg); len(missing) > 0 {
-			e.info.State = StateUnconfigured
-			e.info.Error = "missing configuration: " + strings.Join(missing, ", ")
-			mgr.log.Warn("plugin not configured; it subscribes to nothing", "plugin", m.ID, "missing", missing)
-			continue
-		}
-		// The cursor exists before the (possibly slow) build and compile, and
-		// stays if loading fails: events committed meanwhile are kept for the
-		// plugin and delivered once it loads.
-		if err := mgr.disp.EnsureCursor(ctx, m.ID, m.eventTypes()); err != nil {
-			mgr.broken(e, err)
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			p.pl, p.err = mgr.loadOne(ctx, p, cfg)
-		}()
-	}
-	wg.Wait()
-	for _, p := range list {
-		pl := p.pl
-		if p.err != nil {
-			mgr.broken(p.e, p.err)
-		}
-		if pl == nil {
-			continue
-		}
-		p.e.plugin, p.e.info.State = pl, StateActive
-		if err := mgr.disp.Register(ctx, pl); err != nil {
-			pl.close()
-			p.e.plugin = nil
-			mgr.broken(p.e, err)
-			continue
-		}
-		mgr.maybeReenable(ctx, pl)
-	}
+	return active
 }
 
 func fill(info *PluginInfo, m *Manifest) {
@@ -319,28 +231,18 @@ func fill(info *PluginInfo, m *Manifest) {
 	info.HTTPHosts = append([]string{}, m.HTTP...)
 }
 
-func (mgr *Manager) broken(e *entry, err error) {
-	e.info.State, e.info.Error = StateBroken, err.Error()
-	if _, ok := mgr.entries[e.info.ID]; !ok || mgr.entries[e.info.ID] == e {
-		mgr.entries[e.info.ID] = e
-	}
-	mgr.log.Error("plugin not loaded", "plugin", e.info.ID, "path", e.info.Path, "err", err)
-}
-
-// loadOne resolves, verifies, compiles and warms one plugin.
-func (mgr *Manager) loadOne(ctx context.Context, p *pending, cfg func(string) (string, bool)) (*plugin, error) {
-	m := p.m
-	path := p.wasmPath
-	if path == "" {
+// loadOne verifies, compiles and warms one plugin.
+func (mgr *Manager) loadOne(ctx context.Context, sp *spec, info *PluginInfo, cfg func(string) (string, bool)) (*plugin, error) {
+	m := sp.m
+	wasm := sp.wasm
+	if wasm == nil {
 		var err error
-		if path, err = mgr.resolveDefault(ctx, m.ID); err != nil {
+		if wasm, err = os.ReadFile(sp.wasmPath); err != nil {
 			return nil, err
 		}
 	}
-	p.e.info.Path = path
-	wasm, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
+	if len(wasm) < 8 || string(wasm[:4]) != "\x00asm" {
+		return nil, fmt.Errorf("%s is not a WebAssembly module (it does not start with \\0asm)", filepath.Base(sp.wasmPath))
 	}
 	if err := checkSHA256(m, wasm); err != nil {
 		return nil, err
@@ -355,10 +257,10 @@ func (mgr *Manager) loadOne(ctx context.Context, p *pending, cfg func(string) (s
 			}
 		}
 	}
-	p.e.info.HTTPHosts = grants
-	p.e.info.SHA256 = hex.EncodeToString(sum[:])
+	info.HTTPHosts = grants
+	info.SHA256 = hex.EncodeToString(sum[:])
 	pl := &plugin{
-		m: m, source: p.e.info.Source, path: path, hash: p.e.info.SHA256[:12],
+		m: m, source: sp.source, path: sp.wasmPath, hash: info.SHA256[:12],
 		log:    mgr.cfg.Logger.With("plugin", m.ID),
 		config: cfg, grants: grants, client: newClient(mgr.cfg.clientBase(m.ID), grants),
 		timeout: time.Duration(m.Limits.TimeoutMS) * time.Millisecond, crashCap: mgr.cfg.CrashLimit,
@@ -369,9 +271,9 @@ func (mgr *Manager) loadOne(ctx context.Context, p *pending, cfg func(string) (s
 		return nil, err
 	}
 	// Instantiate now so the first event does not pay for it and a module
-	// that cannot even initialise is reported at startup.
+	// that cannot even initialise is reported when it is loaded.
 	pl.mu.Lock()
-	err = pl.instantiate(ctx)
+	err := pl.instantiate(ctx)
 	pl.mu.Unlock()
 	if err != nil {
 		pl.close()
@@ -466,13 +368,23 @@ func (mgr *Manager) Close() error {
 	}
 	mgr.closed = true
 	mgr.mu.Unlock()
+	close(mgr.stopWatch)
+	<-mgr.watchDone
+	mgr.syncMu.Lock() // a Reload in progress finishes first
+	defer mgr.syncMu.Unlock()
 	mgr.disp.Close()
+	mgr.closePlugins()
+	return mgr.cache.Close(context.Background())
+}
+
+func (mgr *Manager) closePlugins() {
+	mgr.mu.Lock()
+	defer mgr.mu.Unlock()
 	for _, e := range mgr.entries {
 		if e.plugin != nil {
 			e.plugin.close()
 		}
 	}
-	return mgr.cache.Close(context.Background())
 }
 
 // Plugins lists every plugin (loaded, disabled, unconfigured, broken or
@@ -505,8 +417,10 @@ func (mgr *Manager) Plugins(ctx context.Context) ([]PluginInfo, error) {
 	}
 	mgr.mu.Unlock()
 	for id, s := range byID {
+		// Not installed here: removed, and nothing is pending for it (the
+		// mark in the database may be a moment behind).
 		out = append(out, PluginInfo{ID: id, State: StateRemoved, Events: s.EventTypes, HTTPHosts: []string{},
-			Position: s.Position, Pending: s.Pending, Failed: s.Failed, LastError: s.LastError})
+			Position: s.Position, Failed: s.Failed, LastError: s.LastError})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil

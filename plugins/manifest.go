@@ -172,6 +172,16 @@ func discover(dir string) ([]candidate, error) {
 		case strings.HasSuffix(e.Name(), ".json"):
 			mp = filepath.Join(dir, e.Name())
 			defWasm = strings.TrimSuffix(mp, ".json") + ".wasm"
+		case strings.HasSuffix(e.Name(), ".wasm"):
+			// A module without its manifest is reported, not ignored: the
+			// merchant dropped it there to run it.
+			mp = strings.TrimSuffix(filepath.Join(dir, e.Name()), ".wasm") + ".json"
+			if _, err := os.Stat(mp); err == nil {
+				continue // listed with its manifest
+			}
+			out = append(out, candidate{manifestPath: filepath.Join(dir, e.Name()), wasmPath: filepath.Join(dir, e.Name()),
+				err: fmt.Errorf("%s has no manifest: put %s next to it (see plugins/ABI.md)", e.Name(), filepath.Base(mp))})
+			continue
 		default:
 			continue
 		}

@@ -2,8 +2,6 @@ package plugins
 
 import (
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -92,28 +90,5 @@ func TestManifestValidation(t *testing.T) {
 	m := Manifest{ID: "ok", ABI: 1, Events: []string{"OrderPaid"}}
 	if err := m.validate(); err != nil || m.Limits.MemoryPages != 256 || m.Limits.TimeoutMS != 10000 {
 		t.Fatalf("defaults: %+v %v", m.Limits, err)
-	}
-}
-
-func TestIsWasmFile(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name string, b []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	if isWasmFile(write("empty.wasm", nil)) {
-		t.Fatal("an empty cached build must be rebuilt")
-	}
-	if isWasmFile(write("junk.wasm", []byte("not wasm"))) {
-		t.Fatal("a damaged cached build must be rebuilt")
-	}
-	if !isWasmFile(write("ok.wasm", []byte{0, 'a', 's', 'm', 1, 0, 0, 0})) {
-		t.Fatal("a module is a module")
-	}
-	if isWasmFile(filepath.Join(dir, "missing.wasm")) {
-		t.Fatal("missing is not a module")
 	}
 }

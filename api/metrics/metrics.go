@@ -39,6 +39,9 @@ type Options struct {
 	Subscribers func(ctx context.Context) ([]outbox.SubscriberState, error)
 	// NoRuntime leaves out the Go runtime and process collectors.
 	NoRuntime bool
+	// PluginStates, when set, reports each plugin's state at scrape time
+	// (tps_plugin_state).
+	PluginStates func(ctx context.Context) (map[string]string, error)
 }
 
 // Metrics holds the server's collectors and their registry.
@@ -105,6 +108,9 @@ func New(o Options) *Metrics {
 	}
 	if o.DB != nil || subs != nil {
 		m.reg.MustRegister(&dbCollector{db: o.DB, subs: subs})
+	}
+	if o.PluginStates != nil {
+		m.reg.MustRegister(pluginCollector(o.PluginStates))
 	}
 	return m
 }
@@ -236,5 +242,36 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descFailed, prometheus.GaugeValue, float64(s.Failed), s.ID)
 		ch <- prometheus.MustNewConstMetric(descAttempts, prometheus.GaugeValue, float64(s.Attempts), s.ID)
 		ch <- prometheus.MustNewConstMetric(descDisabled, prometheus.GaugeValue, disabled, s.ID)
+	}
+}
+
+// PluginStateNames are the states tps_plugin_state reports, one series each
+// (1 for the plugin's current state, 0 for the others), so an alert on
+// state="broken" also sees the plugin recover.
+var PluginStateNames = []string{"active", "disabled", "unconfigured", "broken", "off", "removed"}
+
+var descPluginState = prometheus.NewDesc(Namespace+"_plugin_state",
+	"1 for the plugin's current state (active, disabled, unconfigured, broken, off, removed), 0 for the others.", []string{"plugin", "state"}, nil)
+
+// pluginCollector reads the plugin host's states at scrape time.
+type pluginCollector func(ctx context.Context) (map[string]string, error)
+
+func (pluginCollector) Describe(ch chan<- *prometheus.Desc) { ch <- descPluginState }
+
+func (f pluginCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
+	defer cancel()
+	states, err := f(ctx)
+	if err != nil {
+		return // tps_outbox_scrape_error reports an unreadable database
+	}
+	for id, state := range states {
+		for _, name := range PluginStateNames {
+			v := 0.0
+			if name == state {
+				v = 1
+			}
+			ch <- prometheus.MustNewConstMetric(descPluginState, prometheus.GaugeValue, v, id, name)
+		}
 	}
 }

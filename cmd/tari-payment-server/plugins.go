@@ -15,14 +15,16 @@ import (
 	"github.com/tari-payment/tps/plugins"
 )
 
-// startPlugins loads the shipped plugins and those in TPG_PLUGINS_DIR and
-// starts delivering the outbox to them. It returns the admin view for the API,
-// the dispatcher's wake-up (called after each commit that wrote events) and a
-// stop function, called after the HTTP server drained and before the database
-// closes. Pending events stay in the outbox across restarts.
+// startPlugins loads the shipped plugins (embedded in the binary) and those in
+// TPG_PLUGINS_DIR and starts delivering the outbox to them. It returns the
+// admin view for the API, the dispatcher's wake-up (called after each commit
+// that wrote events) and a stop function, called after the HTTP server
+// drained and before the database closes. Pending events stay in the outbox
+// across restarts. A shipped plugin that is configured but cannot load is an
+// error: the server does not start without it.
 //
 // TPG_PLUGIN_CACHE_DIR (default <data dir>/plugin-cache) holds the compiled
-// modules and the default plugins built from source.
+// modules.
 //
 // shopifyAuth, when not nil, carries the shipped shopify plugin's requests to
 // the shop and adds the server's current Admin API token to them.
@@ -35,6 +37,10 @@ func startPlugins(ctx context.Context, cfg config.Config, getenv func(string) st
 	if shopifyAuth != nil {
 		transports = map[string]http.RoundTripper{"shopify": shopifyAuth}
 	}
+	reload := cfg.PluginsReloadInterval
+	if reload == 0 {
+		reload = -1 // TPG_PLUGINS_RELOAD_INTERVAL=0: no watching
+	}
 	mgr, err := plugins.Start(ctx, plugins.Config{
 		Transports: transports,
 		Dir:        cfg.PluginsDir,
@@ -44,7 +50,11 @@ func startPlugins(ctx context.Context, cfg config.Config, getenv func(string) st
 			v := getenv(k)
 			return v, v != ""
 		},
-		Logger: log, // the manager tags its own lines component=plugins
+		Logger:         log, // the manager tags its own lines component=plugins
+		Override:       cfg.PluginsOverride,
+		MaxMemoryMB:    cfg.PluginMaxMemoryMB,
+		MemoryBudgetMB: cfg.PluginsMemoryBudgetMB,
+		ReloadInterval: reload,
 	})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("%w (plugins folder %s, cache %s)", err, cfg.PluginsDir, cacheDir)
@@ -82,4 +92,21 @@ func (a pluginAdmin) EnablePlugin(ctx context.Context, id string) (any, error) {
 		return nil, fmt.Errorf("%w: %s", api.ErrPluginNotFound, id)
 	}
 	return info, err
+}
+
+func (a pluginAdmin) ReloadPlugins(ctx context.Context) (any, error) { return a.m.Reload(ctx) }
+
+func (a pluginAdmin) RemovePlugin(ctx context.Context, id string) error {
+	err := a.m.Remove(ctx, id)
+	switch {
+	case errors.Is(err, plugins.ErrNotFound):
+		return fmt.Errorf("%w: %s", api.ErrPluginNotFound, id)
+	case errors.Is(err, plugins.ErrInstalled):
+		return fmt.Errorf("%w: %v", api.ErrPluginInstalled, err)
+	}
+	return err
+}
+
+func (a pluginAdmin) PluginStates(ctx context.Context) (map[string]string, error) {
+	return a.m.States(ctx)
 }

@@ -459,6 +459,22 @@ func init() {
 				}
 				return printRaw(s, raw, pluginCols...)
 			}),
+		adminLeaf("reload", "Rescan the server's plugin folder now (added, replaced, removed plugins)", cobra.NoArgs,
+			func(ctx context.Context, s *session, _ []string) error {
+				raw, err := s.client.ReloadPlugins(ctx)
+				if err != nil {
+					return err
+				}
+				return printRaw(s, raw, pluginCols...)
+			}),
+		adminLeaf("remove PLUGIN_ID", "Drop a removed plugin's cursor and failed deliveries for good", cobra.ExactArgs(1),
+			func(ctx context.Context, s *session, a []string) error {
+				raw, err := s.client.RemovePlugin(ctx, a[0])
+				if err != nil {
+					return err
+				}
+				return printRaw(s, raw)
+			}),
 	)
 
 	rescan := adminLeaf("rescan", "Fetch open Shopify orders the server missed", cobra.NoArgs,

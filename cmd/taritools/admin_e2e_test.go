@@ -304,6 +304,12 @@ func TestUserAndAdminCommands(t *testing.T) {
 			if e := c.fail(adm("plugins", "redeliver", "987654")...); !strings.Contains(e, "404") {
 				t.Fatalf("redeliver unknown: %s", e)
 			}
+			if table := c.ok(adm("plugins", "reload")...); !strings.Contains(table, "STATE") || !strings.Contains(table, fmt.Sprint(plugins[0]["id"])) {
+				t.Fatalf("plugins reload:\n%s", table)
+			}
+			if e := c.fail(adm("plugins", "remove", "no-such-plugin")...); !strings.Contains(e, "404") {
+				t.Fatalf("remove unknown: %s", e)
+			}
 		}
 		if out := c.ok(adm("health")...); !strings.Contains(out, "is up") {
 			t.Fatalf("health: %s", out)

@@ -111,6 +111,21 @@ type Config struct {
 	MaxConnectionsPerIP int
 	// MetricsEnabled serves GET /metrics (TPG_METRICS_ENABLED, default on).
 	MetricsEnabled bool
+
+	// Plugin host (plugins/README.md).
+	// PluginsOverride (TPG_PLUGINS_OVERRIDE, default none): shipped plugin ids
+	// a plugin of the same id in TPG_PLUGINS_DIR may replace.
+	PluginsOverride []string
+	// PluginMaxMemoryMB (TPG_PLUGIN_MAX_MEMORY_MB, default 64): the most
+	// memory one plugin instance may have; larger manifests are clamped.
+	PluginMaxMemoryMB int
+	// PluginsMemoryBudgetMB (TPG_PLUGINS_MEMORY_BUDGET_MB, default 256): the
+	// most memory all plugin instances together may have; a plugin that would
+	// pass it is not loaded.
+	PluginsMemoryBudgetMB int
+	// PluginsReloadInterval (TPG_PLUGINS_RELOAD_INTERVAL, default 2s; 0 = off):
+	// how often TPG_PLUGINS_DIR is checked for added, replaced or removed plugins.
+	PluginsReloadInterval time.Duration
 }
 
 // LoadEnv loads .env from the working directory (real environment variables
@@ -324,6 +339,37 @@ func Load(getenv func(string) string) (Config, error) {
 
 	c.DataDir = DataDirFor(c.DatabaseURL)
 	c.PluginsDir = str("TPG_PLUGINS_DIR", filepath.Join(c.DataDir, "plugins"))
+	for _, id := range strings.Split(get("TPG_PLUGINS_OVERRIDE"), ",") {
+		if id = strings.ToLower(strings.TrimSpace(id)); id != "" {
+			c.PluginsOverride = append(c.PluginsOverride, id)
+		}
+	}
+	megabytes := func(k string, def, limit int) int {
+		v := get(k)
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > limit {
+			errs = append(errs, fmt.Errorf("%s=%q is not a whole number of megabytes from 1 to %d", k, v, limit))
+			return def
+		}
+		return n
+	}
+	c.PluginMaxMemoryMB = megabytes("TPG_PLUGIN_MAX_MEMORY_MB", 64, 4096)
+	c.PluginsMemoryBudgetMB = megabytes("TPG_PLUGINS_MEMORY_BUDGET_MB", 256, 65536)
+	c.PluginsReloadInterval = 2 * time.Second
+	if v := get("TPG_PLUGINS_RELOAD_INTERVAL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if v == "0" {
+			d, err = 0, nil
+		}
+		if err != nil || d < 0 {
+			errs = append(errs, fmt.Errorf("TPG_PLUGINS_RELOAD_INTERVAL=%q is not a duration such as 2s (0 turns reloading off)", v))
+		} else {
+			c.PluginsReloadInterval = d
+		}
+	}
 
 	return c, errors.Join(errs...)
 }

@@ -169,3 +169,26 @@ func TestShopifyAppCredentials(t *testing.T) {
 		}
 	}
 }
+
+func TestPluginSettings(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PluginsOverride != nil || c.PluginMaxMemoryMB != 64 || c.PluginsMemoryBudgetMB != 256 || c.PluginsReloadInterval != 2*time.Second {
+		t.Fatalf("defaults: %v %d %d %v", c.PluginsOverride, c.PluginMaxMemoryMB, c.PluginsMemoryBudgetMB, c.PluginsReloadInterval)
+	}
+	c, err = Load(env(map[string]string{"TPG_PLUGINS_OVERRIDE": " Shopify, ,webhook", "TPG_PLUGIN_MAX_MEMORY_MB": "32",
+		"TPG_PLUGINS_MEMORY_BUDGET_MB": "100", "TPG_PLUGINS_RELOAD_INTERVAL": "0"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.PluginsOverride, ",") != "shopify,webhook" || c.PluginMaxMemoryMB != 32 || c.PluginsMemoryBudgetMB != 100 || c.PluginsReloadInterval != 0 {
+		t.Fatalf("set: %v %d %d %v", c.PluginsOverride, c.PluginMaxMemoryMB, c.PluginsMemoryBudgetMB, c.PluginsReloadInterval)
+	}
+	for k, v := range map[string]string{"TPG_PLUGIN_MAX_MEMORY_MB": "0", "TPG_PLUGINS_MEMORY_BUDGET_MB": "lots", "TPG_PLUGINS_RELOAD_INTERVAL": "-1s"} {
+		if _, err := Load(env(map[string]string{k: v})); err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%s: %v", k, v, err)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package outbox
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -23,6 +24,7 @@ type SubscriberState struct {
 	Disabled       bool       `json:"disabled"`
 	DisabledReason string     `json:"disabled_reason"`
 	LeasedBy       string     `json:"leased_by"` // instance delivering right now, if any
+	Removed        bool       `json:"removed"`   // its plugin is gone: kept for its cursor, nothing pending
 }
 
 // FailedDelivery is an event parked for one subscriber after its attempts ran
@@ -48,7 +50,7 @@ func (d *Dispatcher) Subscribers(ctx context.Context) ([]SubscriberState, error)
 // Subscribers lists every subscriber known to db.
 func Subscribers(ctx context.Context, db bun.IDB) ([]SubscriberState, error) {
 	rows, err := db.QueryContext(ctx, `SELECT id, event_types, position, attempts, next_attempt_ms, last_error,
-		disabled, disabled_reason, lease_owner, lease_until_ms FROM outbox_subscribers ORDER BY id`)
+		disabled, disabled_reason, lease_owner, lease_until_ms, removed FROM outbox_subscribers ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: list subscribers: %w", err)
 	}
@@ -57,7 +59,7 @@ func Subscribers(ctx context.Context, db bun.IDB) ([]SubscriberState, error) {
 		var s SubscriberState
 		var types, owner string
 		var next, leaseUntil int64
-		if err := rows.Scan(&s.ID, &types, &s.Position, &s.Attempts, &next, &s.LastError, &s.Disabled, &s.DisabledReason, &owner, &leaseUntil); err != nil {
+		if err := rows.Scan(&s.ID, &types, &s.Position, &s.Attempts, &next, &s.LastError, &s.Disabled, &s.DisabledReason, &owner, &leaseUntil, &s.Removed); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -81,6 +83,9 @@ func Subscribers(ctx context.Context, db bun.IDB) ([]SubscriberState, error) {
 	}
 	for i := range out {
 		s := &out[i]
+		if s.Removed {
+			continue // nothing will deliver its events: they are not pending
+		}
 		q := db.NewSelect().TableExpr("events").Where("seq > ?", s.Position)
 		if len(s.EventTypes) > 0 {
 			q = q.Where("type IN (?)", bun.In(s.EventTypes))
@@ -186,4 +191,66 @@ func (d *Dispatcher) SetDisabled(ctx context.Context, id string, disabled bool, 
 		d.Notify()
 	}
 	return nil
+}
+
+// MarkRemoved records that subscriber id's plugin is gone: its cursor stays
+// (EnsureCursor, when it comes back, clears the mark) and its events no
+// longer count as pending. ErrNotFound for an unknown id.
+func (d *Dispatcher) MarkRemoved(ctx context.Context, id string) error {
+	res, err := d.db.ExecContext(ctx, `UPDATE outbox_subscribers SET removed = TRUE, updated_at = ? WHERE id = ?`, time.Now().UTC(), id)
+	if err != nil {
+		return fmt.Errorf("outbox: mark %s removed: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// Drop deletes a removed subscriber's cursor and parked deliveries for good,
+// in one transaction. ErrNotFound for an unknown id; ErrNotRemoved when it
+// is not marked removed (a plugin still installed somewhere).
+func (d *Dispatcher) Drop(ctx context.Context, id string) error {
+	return d.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var removed bool
+		if err := tx.QueryRowContext(ctx, `SELECT removed FROM outbox_subscribers WHERE id = ?`, id).Scan(&removed); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return ErrNotFound
+			}
+			return fmt.Errorf("outbox: drop %s: %w", id, err)
+		}
+		if !removed {
+			return ErrNotRemoved
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox_failures WHERE subscriber_id = ?`, id); err != nil {
+			return fmt.Errorf("outbox: drop %s: %w", id, err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox_subscribers WHERE id = ?`, id); err != nil {
+			return fmt.Errorf("outbox: drop %s: %w", id, err)
+		}
+		return nil
+	})
+}
+
+// ErrNotRemoved is returned by Drop for a subscriber that is not removed.
+var ErrNotRemoved = errors.New("outbox: subscriber is not removed")
+
+// SubscriberIDs maps every subscriber id to whether it is marked removed: a
+// cheap listing (no pending counts).
+func (d *Dispatcher) SubscriberIDs(ctx context.Context) (map[string]bool, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT id, removed FROM outbox_subscribers`)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: list subscribers: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var id string
+		var removed bool
+		if err := rows.Scan(&id, &removed); err != nil {
+			return nil, err
+		}
+		out[id] = removed
+	}
+	return out, rows.Err()
 }

@@ -128,8 +128,11 @@ type loop struct {
 	sub   Subscriber
 	types []string
 	wake  chan struct{}
-	stop  context.CancelFunc
+	stop  context.CancelFunc // set once started; cancels deliveries too
 	done  chan struct{}
+	// quit (closed by finish) stops the loop between deliveries.
+	quit     chan struct{}
+	quitOnce sync.Once
 	// lease is when the cursor lease this loop holds runs out (zero: not
 	// held). It is kept between rounds, renewed by every acknowledgement,
 	// and given up by Close: claiming and releasing it around each round
@@ -183,21 +186,47 @@ func (d *Dispatcher) Register(ctx context.Context, sub Subscriber) error {
 	if err := d.EnsureCursor(ctx, id, sub.EventTypes()); err != nil {
 		return err
 	}
+	l := &loop{sub: sub, types: types, wake: make(chan struct{}, 1), done: make(chan struct{}), quit: make(chan struct{})}
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	if d.closed {
+		d.mu.Unlock()
 		return errors.New("outbox: dispatcher closed")
 	}
-	if old := d.loops[id]; old != nil && old.stop != nil { // running: stop it first
-		old.stop()
-		<-old.done
-	}
-	l := &loop{sub: sub, types: types, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	old := d.loops[id]
 	d.loops[id] = l
-	if d.started {
-		d.startLoop(l)
+	started := d.started
+	d.mu.Unlock()
+	// A replaced subscriber (a new version of a plugin) finishes its
+	// in-flight delivery first; the new one then continues from the cursor,
+	// taking over the lease this instance holds. Waiting happens outside
+	// d.mu, so Notify (called after every commit) never waits for a plugin.
+	if old != nil && old.stop != nil {
+		old.finish()
+	}
+	if started {
+		d.mu.Lock()
+		if !d.closed && d.loops[id] == l {
+			d.startLoop(l)
+		}
+		d.mu.Unlock()
 	}
 	return nil
+}
+
+// finish asks a running loop to stop after its in-flight delivery (without
+// cancelling it) and waits until it has.
+func (l *loop) finish() {
+	l.quitOnce.Do(func() { close(l.quit) })
+	<-l.done
+}
+
+func (l *loop) quitting() bool {
+	select {
+	case <-l.quit:
+		return true
+	default:
+		return false
+	}
 }
 
 // EnsureCursor creates subscriber id's cursor if it does not exist yet,
@@ -223,7 +252,7 @@ func (d *Dispatcher) EnsureCursor(ctx context.Context, id string, eventTypes []c
 			VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`, id, types, last, now, now); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE outbox_subscribers SET event_types = ? WHERE id = ? AND event_types <> ?`, types, id, types)
+		_, err = tx.ExecContext(ctx, `UPDATE outbox_subscribers SET event_types = ?, removed = FALSE WHERE id = ? AND (event_types <> ? OR removed)`, types, id, types)
 		return err
 	})
 	if err != nil {
@@ -232,16 +261,19 @@ func (d *Dispatcher) EnsureCursor(ctx context.Context, id string, eventTypes []c
 	return nil
 }
 
-// Unregister stops delivering to id in this process (its cursor stays).
+// Unregister stops delivering to id in this process (its cursor stays),
+// after the delivery in flight, if any, has finished, and gives up its lease
+// so another instance still running the subscriber takes over at once.
 func (d *Dispatcher) Unregister(id string) {
 	d.mu.Lock()
 	l := d.loops[id]
 	delete(d.loops, id)
-	started := d.started
 	d.mu.Unlock()
-	if l != nil && started {
-		l.stop()
-		<-l.done
+	if l != nil && l.stop != nil {
+		l.finish()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, _ = d.db.ExecContext(ctx, `UPDATE outbox_subscribers SET lease_owner = '', lease_until_ms = 0 WHERE id = ? AND lease_owner = ?`, id, d.instance)
 	}
 }
 
@@ -305,7 +337,7 @@ func (d *Dispatcher) Close() {
 func (d *Dispatcher) run(ctx context.Context, l *loop) {
 	for {
 		wait := d.round(ctx, l)
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || l.quitting() {
 			return
 		}
 		if wait <= 0 {
@@ -314,6 +346,9 @@ func (d *Dispatcher) run(ctx context.Context, l *loop) {
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-l.quit:
 			t.Stop()
 			return
 		case <-l.wake:
@@ -395,6 +430,9 @@ func (d *Dispatcher) round(ctx context.Context, l *loop) time.Duration {
 	}
 	attempts := st.attempts
 	for _, ev := range evs {
+		if l.quitting() {
+			return 0 // replaced or unregistered: the next event waits for the successor
+		}
 		derr, ok := d.deliverLeased(ctx, l.sub, ev, ls)
 		if !ok {
 			return lost()

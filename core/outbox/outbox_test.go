@@ -584,3 +584,80 @@ func TestUnrecordedAttemptIsReportedAndRetried(t *testing.T) {
 	}
 	waitFor(t, "the event parked after MaxAttempts", func() bool { f, _ := d.Failed(ctx, "r"); return len(f) == 1 })
 }
+
+// blocking is a subscriber whose deliveries wait for release; it records
+// whether its context was cancelled under it.
+type blocking struct {
+	id        string
+	started   chan core.Event
+	release   chan struct{}
+	cancelled atomic.Bool
+}
+
+func (b *blocking) ID() string                   { return b.id }
+func (b *blocking) EventTypes() []core.EventType { return nil }
+func (b *blocking) Deliver(ctx context.Context, ev core.Event) error {
+	b.started <- ev
+	select {
+	case <-b.release:
+	case <-ctx.Done():
+		b.cancelled.Store(true)
+		return ctx.Err()
+	}
+	return nil
+}
+
+// Registering a new subscriber under a running one's id (a new plugin
+// version) lets the in-flight delivery finish, uncancelled; the new one then
+// continues after it, and Notify never waits for the swap.
+func TestReplaceWaitsForInFlightDelivery(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		d := outbox.New(db, fastOpts())
+		defer d.Close()
+		old := &blocking{id: "p", started: make(chan core.Event, 10), release: make(chan struct{})}
+		if err := d.Register(ctx, old); err != nil {
+			t.Fatal(err)
+		}
+		d.Start()
+		evs := appendEvents(t, db, core.EventOrderPaid, 2)
+		d.Notify()
+		var first core.Event
+		select {
+		case first = <-old.started:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the old subscriber never started delivering")
+		}
+		next := &recorder{id: "p"}
+		replaced := make(chan error, 1)
+		go func() { replaced <- d.Register(ctx, next) }()
+		select {
+		case err := <-replaced:
+			t.Fatalf("Register returned (%v) while the old delivery was in flight", err)
+		case <-time.After(300 * time.Millisecond):
+		}
+		notified := make(chan struct{})
+		go func() { d.Notify(); close(notified) }()
+		select {
+		case <-notified:
+		case <-time.After(2 * time.Second):
+			t.Fatal("Notify waited for the replacement")
+		}
+		close(old.release)
+		if err := <-replaced; err != nil {
+			t.Fatal(err)
+		}
+		if old.cancelled.Load() || first.ID != evs[0].ID {
+			t.Fatalf("in-flight delivery cancelled=%v (event %s)", old.cancelled.Load(), first.ID)
+		}
+		waitFor(t, "the new subscriber to take the next event", func() bool { return len(next.delivered()) == 1 })
+		if got := next.delivered(); got[0].ID != evs[1].ID {
+			t.Fatalf("new subscriber got %s, want %s (the old one's event must not repeat)", got[0].ID, evs[1].ID)
+		}
+		select {
+		case ev := <-old.started:
+			t.Fatalf("the old subscriber was called again for %s", ev.ID)
+		default:
+		}
+	})
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -49,8 +48,6 @@ func TestEngineEventsReachShopify(t *testing.T) {
 		env := map[string]string{"TPG_SHOPIFY_API_URL": shop.APIURL(), "TPG_SHOPIFY_ADMIN_ACCESS_TOKEN": "shpat_e2e"}
 		mgr, err := plugins.Start(ctx, plugins.Config{
 			CacheDir: filepath.Join(cacheDir, "cache"), DB: db,
-			// Shared with the plugins package's tests; keyed by source hash.
-			BuildDir: filepath.Join(os.TempDir(), "tps-test-plugin-builds"),
 			Env:      func(k string) (string, bool) { v, ok := env[k]; return v, ok },
 			Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 			Delivery: outbox.Options{BackoffMin: 20 * time.Millisecond, BackoffMax: 50 * time.Millisecond, PollInterval: time.Hour},

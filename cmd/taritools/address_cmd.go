@@ -9,7 +9,7 @@ import (
 	"github.com/tari-payment/tps/core/tari"
 )
 
-func init() {
+func newAddressCommand() *cobra.Command {
 	var (
 		network, seckey string
 	)
@@ -61,5 +61,5 @@ emoji and hex. Keep the secret key secret: it controls the address.`,
 	}
 	addNetworkFlag(c, &network)
 	c.Flags().StringVarP(&seckey, "seckey", "s", "", `derive from this secret key instead of a new random one ("-" reads it from standard input)`)
-	rootCmd.AddCommand(c)
+	return c
 }

@@ -16,27 +16,29 @@ import (
 	"github.com/tari-payment/tps/core"
 )
 
-var adminOpts sessionOpts
+// adminCommands builds the admin group's commands over the group's session
+// flags.
+type adminCommands struct{ opts sessionOpts }
 
-var adminCmd = &cobra.Command{
-	Use:   "admin",
-	Short: "Merchant and admin commands (need the read_all, write or super_admin role)",
-	Long: `Admin commands act on any order, payment or account. The profile must ask for the
+// run adapts a session function to a cobra RunE on the admin group.
+func (a *adminCommands) run(fn func(ctx context.Context, s *session, args []string) error) func(*cobra.Command, []string) error {
+	return withSession(&a.opts, fn)
+}
+
+func (a *adminCommands) leaf(use, short string, args cobra.PositionalArgs, fn func(ctx context.Context, s *session, args []string) error) *cobra.Command {
+	return &cobra.Command{Use: use, Short: short, Args: args, RunE: a.run(fn)}
+}
+
+func newAdminCommand() *cobra.Command {
+	a := &adminCommands{}
+	adminCmd := &cobra.Command{
+		Use:   "admin",
+		Short: "Merchant and admin commands (need the read_all, write or super_admin role)",
+		Long: `Admin commands act on any order, payment or account. The profile must ask for the
 roles they need at login (taritools profile add --roles user,read_all,write ...), and
 the server must have granted them (taritools admin roles, or taritools setup add-user).`,
-}
-
-// cmdFn adapts a session function to a cobra RunE on the admin group.
-func adminRun(fn func(ctx context.Context, s *session, args []string) error) func(*cobra.Command, []string) error {
-	return withSession(&adminOpts, fn)
-}
-
-func adminLeaf(use, short string, args cobra.PositionalArgs, fn func(ctx context.Context, s *session, args []string) error) *cobra.Command {
-	return &cobra.Command{Use: use, Short: short, Args: args, RunE: adminRun(fn)}
-}
-
-func init() {
-	addSessionFlags(adminCmd, &adminOpts)
+	}
+	addSessionFlags(adminCmd, &a.opts)
 
 	var reason string
 	withReason := func(c *cobra.Command, required bool) *cobra.Command {
@@ -47,7 +49,7 @@ func init() {
 		return c
 	}
 
-	credit := withReason(adminLeaf("credit CUSTOMER_ID AMOUNT", "Issue a credit note (AMOUNT: µT, \"<decimal> T\"; negative takes money away)",
+	credit := withReason(a.leaf("credit CUSTOMER_ID AMOUNT", "Issue a credit note (AMOUNT: µT, \"<decimal> T\"; negative takes money away)",
 		cobra.ExactArgs(2), func(ctx context.Context, s *session, a []string) error {
 			amt, err := notify.ParseAmount(a[1])
 			if err != nil {
@@ -63,20 +65,20 @@ func init() {
 			return printSettlement(s, &r)
 		}), false)
 
-	fulfil := withReason(adminLeaf("fulfil ORDER_ID", "Mark an open order as paid by hand (issues a matching credit)",
+	fulfil := withReason(a.leaf("fulfil ORDER_ID", "Mark an open order as paid by hand (issues a matching credit)",
 		cobra.ExactArgs(1), func(ctx context.Context, s *session, a []string) error {
 			o, err := s.client.Fulfil(ctx, a[0], reason)
 			return printOrder(s, o, err)
 		}), true)
 	fulfil.Aliases = []string{"fulfill", "mark-paid"}
 
-	cancel := withReason(adminLeaf("cancel ORDER_ID", "Cancel an open order", cobra.ExactArgs(1),
+	cancel := withReason(a.leaf("cancel ORDER_ID", "Cancel an open order", cobra.ExactArgs(1),
 		func(ctx context.Context, s *session, a []string) error {
 			o, err := s.client.Cancel(ctx, a[0], reason)
 			return printOrder(s, o, err)
 		}), true)
 
-	reassign := withReason(adminLeaf("reassign ORDER_ID NEW_CUSTOMER_ID", "Move an order to another customer", cobra.ExactArgs(2),
+	reassign := withReason(a.leaf("reassign ORDER_ID NEW_CUSTOMER_ID", "Move an order to another customer", cobra.ExactArgs(2),
 		func(ctx context.Context, s *session, a []string) error {
 			r, err := s.client.Reassign(ctx, a[0], a[1], reason)
 			if err != nil {
@@ -94,7 +96,7 @@ func init() {
 			return nil
 		}), true)
 
-	price := withReason(adminLeaf("price ORDER_ID AMOUNT", "Change a New order's price (AMOUNT: µT or \"<decimal> T\")", cobra.ExactArgs(2),
+	price := withReason(a.leaf("price ORDER_ID AMOUNT", "Change a New order's price (AMOUNT: µT or \"<decimal> T\")", cobra.ExactArgs(2),
 		func(ctx context.Context, s *session, a []string) error {
 			amt, err := notify.ParseAmount(a[1])
 			if err != nil {
@@ -104,13 +106,13 @@ func init() {
 			return printOrder(s, o, err)
 		}), false)
 
-	memo := withReason(adminLeaf("memo ORDER_ID MEMO", "Replace an order's memo", cobra.ExactArgs(2),
+	memo := withReason(a.leaf("memo ORDER_ID MEMO", "Replace an order's memo", cobra.ExactArgs(2),
 		func(ctx context.Context, s *session, a []string) error {
 			o, err := s.client.UpdateMemo(ctx, a[0], a[1], reason)
 			return printOrder(s, o, err)
 		}), false)
 
-	reset := withReason(adminLeaf("reset ORDER_ID", "Bring an expired or cancelled order back to New", cobra.ExactArgs(1),
+	reset := withReason(a.leaf("reset ORDER_ID", "Bring an expired or cancelled order back to New", cobra.ExactArgs(1),
 		func(ctx context.Context, s *session, a []string) error {
 			raw, err := s.client.ResetOrder(ctx, a[0], reason)
 			if err != nil {
@@ -120,7 +122,7 @@ func init() {
 		}), true)
 
 	var settleAddr, settleCustomer string
-	settle := adminLeaf("settle", "Pay an account's open orders from its balances (--address or --customer)", cobra.NoArgs,
+	settle := a.leaf("settle", "Pay an account's open orders from its balances (--address or --customer)", cobra.NoArgs,
 		func(ctx context.Context, s *session, _ []string) error {
 			var r *core.MultiAccountPayment
 			var err error
@@ -143,7 +145,7 @@ func init() {
 	settle.MarkFlagsMutuallyExclusive("address", "customer")
 
 	var q client.OrderSearch
-	search := adminLeaf("search", "Search orders (filters are ANDed)", cobra.NoArgs,
+	search := a.leaf("search", "Search orders (filters are ANDed)", cobra.NoArgs,
 		func(ctx context.Context, s *session, _ []string) error {
 			orders, err := s.client.SearchOrders(ctx, q)
 			if err != nil {
@@ -165,11 +167,11 @@ func init() {
 	sf.StringVar(&q.Until, "until", "", "created at or before (RFC 3339)")
 	sf.StringSliceVar(&q.Statuses, "status", nil, "statuses: Unclaimed,New,Paid,Expired,Cancelled")
 
-	order := adminLeaf("order ORDER_ID", "Find an order by its storefront id (or name)", cobra.ExactArgs(1),
+	order := a.leaf("order ORDER_ID", "Find an order by its storefront id (or name)", cobra.ExactArgs(1),
 		func(ctx context.Context, s *session, a []string) error { return showOrder(ctx, s, a[0]) })
 
 	var openOnly bool
-	orders := adminLeaf("orders ADDRESS", "Orders linked to a wallet address", cobra.ExactArgs(1),
+	orders := a.leaf("orders ADDRESS", "Orders linked to a wallet address", cobra.ExactArgs(1),
 		func(ctx context.Context, s *session, a []string) error {
 			var r core.OrderResult
 			var err error
@@ -185,7 +187,7 @@ func init() {
 		})
 	orders.Flags().BoolVar(&openOnly, "open", false, "only New and Unclaimed orders")
 
-	payments := adminLeaf("payments ADDRESS", "Payments sent by a wallet address", cobra.ExactArgs(1),
+	payments := a.leaf("payments ADDRESS", "Payments sent by a wallet address", cobra.ExactArgs(1),
 		func(ctx context.Context, s *session, a []string) error {
 			r, err := s.client.PaymentsFor(ctx, a[0])
 			if err != nil {
@@ -194,7 +196,7 @@ func init() {
 			return printPaymentsResult(s, r)
 		})
 
-	paymentsForOrder := adminLeaf("order-payments ORDER_ID", "Payments that name an order", cobra.ExactArgs(1),
+	paymentsForOrder := a.leaf("order-payments ORDER_ID", "Payments that name an order", cobra.ExactArgs(1),
 		func(ctx context.Context, s *session, a []string) error {
 			ps, err := s.client.PaymentsForOrder(ctx, a[0])
 			if err != nil {
@@ -207,7 +209,7 @@ func init() {
 			return nil
 		})
 
-	balance := adminLeaf("balance ADDRESS", "A wallet address's balance", cobra.ExactArgs(1),
+	balance := a.leaf("balance ADDRESS", "A wallet address's balance", cobra.ExactArgs(1),
 		func(ctx context.Context, s *session, a []string) error {
 			b, err := s.client.BalanceFor(ctx, a[0])
 			if err != nil {
@@ -221,7 +223,7 @@ func init() {
 		})
 
 	var histAddr, histCustomer string
-	history := adminLeaf("history", "Account history (--address or --customer)", cobra.NoArgs,
+	history := a.leaf("history", "Account history (--address or --customer)", cobra.NoArgs,
 		func(ctx context.Context, s *session, _ []string) error {
 			switch {
 			case (histAddr == "") == (histCustomer == ""):
@@ -259,7 +261,7 @@ func init() {
 	history.MarkFlagsOneRequired("address", "customer")
 	history.MarkFlagsMutuallyExclusive("address", "customer")
 
-	creditors := adminLeaf("creditors", "Customers with unpaid New orders", cobra.NoArgs,
+	creditors := a.leaf("creditors", "Customers with unpaid New orders", cobra.NoArgs,
 		func(ctx context.Context, s *session, _ []string) error {
 			rows, err := s.client.Creditors(ctx)
 			if err != nil {
@@ -282,7 +284,7 @@ func init() {
 
 	var offset, count int
 	listStrings := func(use, short string, fetch func(*client.Client) func(context.Context, int, int) ([]string, error)) *cobra.Command {
-		c := adminLeaf(use, short, cobra.NoArgs, func(ctx context.Context, s *session, _ []string) error {
+		c := a.leaf(use, short, cobra.NoArgs, func(ctx context.Context, s *session, _ []string) error {
 			items, err := fetch(s.client)(ctx, offset, count)
 			if err != nil {
 				return err
@@ -304,7 +306,7 @@ func init() {
 
 	rate := &cobra.Command{Use: "rate", Short: "Exchange rates (µT per unit of a currency)"}
 	rate.AddCommand(
-		adminLeaf("get CURRENCY", "The current rate", cobra.ExactArgs(1), func(ctx context.Context, s *session, a []string) error {
+		a.leaf("get CURRENCY", "The current rate", cobra.ExactArgs(1), func(ctx context.Context, s *session, a []string) error {
 			r, err := s.client.ExchangeRate(ctx, a[0])
 			if err != nil {
 				return err
@@ -315,7 +317,7 @@ func init() {
 			fmt.Fprintf(s.out, "1 %s = %s (%d µT), updated %s\n", r.Currency, fmtXTR(r.Rate), int64(r.Rate), fmtTime(r.UpdatedAt))
 			return nil
 		}),
-		adminLeaf("set CURRENCY RATE", "Set the rate: RATE is µT (or \"<decimal> T\") per 1 unit; reprices Shopify products", cobra.ExactArgs(2),
+		a.leaf("set CURRENCY RATE", "Set the rate: RATE is µT (or \"<decimal> T\") per 1 unit; reprices Shopify products", cobra.ExactArgs(2),
 			func(ctx context.Context, s *session, a []string) error {
 				r, err := notify.ParseAmount(a[1])
 				if err != nil {
@@ -332,7 +334,7 @@ func init() {
 					fmt.Fprintf(w, "1 %s = %s\n", set.Currency, fmtXTR(set.Rate))
 				})
 			}),
-		adminLeaf("list", "Every currency's current rate", cobra.NoArgs, func(ctx context.Context, s *session, _ []string) error {
+		a.leaf("list", "Every currency's current rate", cobra.NoArgs, func(ctx context.Context, s *session, _ []string) error {
 			rs, err := s.client.ExchangeRates(ctx)
 			if err != nil {
 				return err
@@ -344,7 +346,7 @@ func init() {
 	var walletIP string
 	var walletNonce int64
 	wallets := &cobra.Command{Use: "wallets", Short: "Authorised hot wallets"}
-	addWallet := adminLeaf("add ADDRESS", "Authorise a hot wallet (super_admin)", cobra.ExactArgs(1),
+	addWallet := a.leaf("add ADDRESS", "Authorise a hot wallet (super_admin)", cobra.ExactArgs(1),
 		func(ctx context.Context, s *session, a []string) error {
 			w := client.NewWallet{Address: a[0], IPAddress: walletIP, InitialNonce: walletNonce}
 			if err := s.client.AddWallet(ctx, w); err != nil {
@@ -356,7 +358,7 @@ func init() {
 	addWallet.Flags().Int64Var(&walletNonce, "initial-nonce", 0, "starting nonce")
 	_ = addWallet.MarkFlagRequired("ip")
 	wallets.AddCommand(
-		adminLeaf("list", "List authorised wallets", cobra.NoArgs, func(ctx context.Context, s *session, _ []string) error {
+		a.leaf("list", "List authorised wallets", cobra.NoArgs, func(ctx context.Context, s *session, _ []string) error {
 			ws, err := s.client.Wallets(ctx)
 			if err != nil {
 				return err
@@ -376,7 +378,7 @@ func init() {
 			return nil
 		}),
 		addWallet,
-		adminLeaf("remove ADDRESS", "Remove an authorised wallet (super_admin)", cobra.ExactArgs(1),
+		a.leaf("remove ADDRESS", "Remove an authorised wallet (super_admin)", cobra.ExactArgs(1),
 			func(ctx context.Context, s *session, a []string) error {
 				if err := s.client.RemoveWallet(ctx, a[0]); err != nil {
 					return err
@@ -387,7 +389,7 @@ func init() {
 
 	var roleAddr string
 	var apply, revoke []string
-	roles := adminLeaf("roles", "Grant or revoke roles for an address (super_admin); roles show ADDRESS lists them", cobra.NoArgs,
+	roles := a.leaf("roles", "Grant or revoke roles for an address (super_admin); roles show ADDRESS lists them", cobra.NoArgs,
 		func(ctx context.Context, s *session, _ []string) error {
 			if len(apply) == 0 && len(revoke) == 0 {
 				return errors.New("give --apply and/or --revoke")
@@ -409,7 +411,7 @@ func init() {
 	roles.Flags().StringSliceVar(&apply, "apply", nil, "roles to grant: read_all,write,payment_wallet,super_admin")
 	roles.Flags().StringSliceVar(&revoke, "revoke", nil, "roles to revoke")
 	_ = roles.MarkFlagRequired("address")
-	roles.AddCommand(adminLeaf("show ADDRESS", "The roles an address holds (super_admin)", cobra.ExactArgs(1),
+	roles.AddCommand(a.leaf("show ADDRESS", "The roles an address holds (super_admin)", cobra.ExactArgs(1),
 		func(ctx context.Context, s *session, a []string) error {
 			r, err := s.client.RolesFor(ctx, a[0])
 			if err != nil {
@@ -420,21 +422,21 @@ func init() {
 
 	plugins := &cobra.Command{Use: "plugins", Short: "Plugins and their event deliveries"}
 	plugins.AddCommand(
-		adminLeaf("list", "Loaded plugins", cobra.NoArgs, func(ctx context.Context, s *session, _ []string) error {
+		a.leaf("list", "Loaded plugins", cobra.NoArgs, func(ctx context.Context, s *session, _ []string) error {
 			raw, err := s.client.Plugins(ctx)
 			if err != nil {
 				return err
 			}
 			return printRaw(s, raw, pluginCols...)
 		}),
-		adminLeaf("failed", "Deliveries parked as failed", cobra.NoArgs, func(ctx context.Context, s *session, _ []string) error {
+		a.leaf("failed", "Deliveries parked as failed", cobra.NoArgs, func(ctx context.Context, s *session, _ []string) error {
 			raw, err := s.client.FailedDeliveries(ctx)
 			if err != nil {
 				return err
 			}
 			return printRaw(s, raw, deliveryCols...)
 		}),
-		adminLeaf("redeliver [DELIVERY_ID]", "Queue one failed delivery again, or all of them without an id", cobra.MaximumNArgs(1),
+		a.leaf("redeliver [DELIVERY_ID]", "Queue one failed delivery again, or all of them without an id", cobra.MaximumNArgs(1),
 			func(ctx context.Context, s *session, a []string) error {
 				var raw json.RawMessage
 				var err error
@@ -448,7 +450,7 @@ func init() {
 				}
 				return printMessage(s, raw)
 			}),
-		adminLeaf("enable PLUGIN_ID", "Re-enable a plugin disabled for crashing", cobra.ExactArgs(1),
+		a.leaf("enable PLUGIN_ID", "Re-enable a plugin disabled for crashing", cobra.ExactArgs(1),
 			func(ctx context.Context, s *session, a []string) error {
 				raw, err := s.client.EnablePlugin(ctx, a[0])
 				if err != nil {
@@ -459,7 +461,7 @@ func init() {
 				}
 				return printRaw(s, raw, pluginCols...)
 			}),
-		adminLeaf("reload", "Rescan the server's plugin folder now (added, replaced, removed plugins)", cobra.NoArgs,
+		a.leaf("reload", "Rescan the server's plugin folder now (added, replaced, removed plugins)", cobra.NoArgs,
 			func(ctx context.Context, s *session, _ []string) error {
 				raw, err := s.client.ReloadPlugins(ctx)
 				if err != nil {
@@ -467,7 +469,7 @@ func init() {
 				}
 				return printRaw(s, raw, pluginCols...)
 			}),
-		adminLeaf("remove PLUGIN_ID", "Drop a removed plugin's cursor and failed deliveries for good", cobra.ExactArgs(1),
+		a.leaf("remove PLUGIN_ID", "Drop a removed plugin's cursor and failed deliveries for good", cobra.ExactArgs(1),
 			func(ctx context.Context, s *session, a []string) error {
 				raw, err := s.client.RemovePlugin(ctx, a[0])
 				if err != nil {
@@ -477,7 +479,7 @@ func init() {
 			}),
 	)
 
-	rescan := adminLeaf("rescan", "Fetch open Shopify orders the server missed", cobra.NoArgs,
+	rescan := a.leaf("rescan", "Fetch open Shopify orders the server missed", cobra.NoArgs,
 		func(ctx context.Context, s *session, _ []string) error {
 			rs, err := s.client.RescanOpenOrders(ctx)
 			if err != nil {
@@ -493,7 +495,7 @@ func init() {
 			return nil
 		})
 
-	health := adminLeaf("health", "Check the server is up", cobra.NoArgs, func(ctx context.Context, s *session, _ []string) error {
+	health := a.leaf("health", "Check the server is up", cobra.NoArgs, func(ctx context.Context, s *session, _ []string) error {
 		if err := s.client.Health(ctx); err != nil {
 			return err
 		}
@@ -501,8 +503,9 @@ func init() {
 	})
 
 	adminCmd.AddCommand(credit, fulfil, cancel, reassign, price, memo, reset, settle, search, order, orders, payments,
-		paymentsForOrder, balance, history, creditors, customers, addresses, rate, wallets, roles, plugins, rescan, health)
-	rootCmd.AddCommand(adminCmd)
+		paymentsForOrder, balance, history, creditors, customers, addresses, rate, wallets, roles, plugins, rescan, health,
+		newPayLinkCommand(&a.opts), newCustomerDataCommand(a))
+	return adminCmd
 }
 
 func printOrder(s *session, o core.Order, err error) error {

@@ -18,7 +18,7 @@ import (
 
 // bench drives a local server with order webhooks and full payment flows and
 // prints throughput and latency against a baseline measured in the same run.
-func init() {
+func newBenchCommand() *cobra.Command {
 	var (
 		spawn, soak, noPlugins      bool
 		urls, hotKeys               []string
@@ -164,5 +164,5 @@ after warm-up. Only loopback servers are accepted. Exit status 1 on any error.`,
 	f.Float64Var(&rate, "rate", 0, "paced flows per second (default: half of the measured maximum)")
 	f.IntVar(&sample, "sample", 50, "completed orders read back and checked Paid")
 	f.StringVar(&fixture, "fixture", "", "Shopify orders/create payload used as the order shape (default: the spec fixture)")
-	rootCmd.AddCommand(c)
+	return c
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() {
+func newConsoleCommand() *cobra.Command {
 	var (
 		opts sessionOpts
 		open bool
@@ -53,7 +53,7 @@ and hot wallets). A session lasts 8 hours or until you sign out.`,
 	}
 	addSessionFlags(c, &opts)
 	c.Flags().BoolVar(&open, "open", false, "open the link in the default browser")
-	rootCmd.AddCommand(c)
+	return c
 }
 
 // openBrowser hands url to the desktop's opener. The link is an argument of

@@ -7,8 +7,8 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() {
-	adminCmd.AddCommand(adminLeaf("customer-data CUSTOMER_ID",
+func newCustomerDataCommand(a *adminCommands) *cobra.Command {
+	return a.leaf("customer-data CUSTOMER_ID",
 		"Everything the server stores about a customer, as JSON (answer a Shopify customers/data_request)",
 		cobra.ExactArgs(1), func(ctx context.Context, s *session, a []string) error {
 			raw, err := s.client.CustomerData(ctx, a[0])
@@ -20,5 +20,5 @@ func init() {
 				return err
 			}
 			return s.printJSON(v)
-		}))
+		})
 }

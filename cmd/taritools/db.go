@@ -18,13 +18,13 @@ func databaseURL() string {
 	return store.DefaultURL
 }
 
-func init() {
+func newDBCommand() *cobra.Command {
 	db := &cobra.Command{
 		Use:   "db",
 		Short: "Database maintenance on TPG_DATABASE_URL (default " + store.DefaultURL + ")",
 	}
 	db.AddCommand(migrateCommand())
-	rootCmd.AddCommand(db)
+	return db
 }
 
 // migrateHelp says what migrate does on each kind of database: on PostgreSQL

@@ -97,7 +97,9 @@ type tui struct {
 	sess *session
 }
 
-func init() {
+// addInteractive makes root open the menus when run without a command, and
+// adds the interactive command.
+func addInteractive(rootCmd *cobra.Command) {
 	rootCmd.RunE = func(c *cobra.Command, args []string) error {
 		if len(args) > 0 {
 			return fmt.Errorf("unknown command %q; run taritools --help", args[0])

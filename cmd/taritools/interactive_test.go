@@ -7,10 +7,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
 
 	"github.com/tari-payment/tps/core/store/storetest"
 	"github.com/tari-payment/tps/core/tari"
@@ -19,12 +21,16 @@ import (
 // term drives taritools' interactive mode through a pseudo-terminal, as a
 // person at a keyboard would.
 type term struct {
-	t    *testing.T
-	f    *os.File
-	mu   sync.Mutex
-	raw  bytes.Buffer
-	mark int // expect() searches the screen text after this offset
-	done chan struct{}
+	t *testing.T
+	f *os.File
+	// ttyFD is the terminal side, kept open to see what is unread; closed
+	// (and exited closed) once taritools exits.
+	ttyFD  int
+	exited chan struct{}
+	mu     sync.Mutex
+	raw    bytes.Buffer
+	mark   int // expect() searches the screen text after this offset
+	done   chan struct{}
 }
 
 var ansiRe = regexp.MustCompile(`\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[()][0-9A-B]|\x1b[=>78]`)
@@ -33,11 +39,30 @@ func startTerm(t *testing.T, c *cli) *term {
 	t.Helper()
 	cmd := c.cmd()
 	cmd.Env = append(cmd.Env, "TERM=xterm-256color", "COLORTERM=", "NO_COLOR=")
-	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 60, Cols: 200})
+	// pty.Start would close the terminal side once taritools has it; this
+	// test keeps it open to ask the kernel how much typed input taritools
+	// has not read yet (see send), and closes it when taritools exits so
+	// reading the screen ends.
+	f, tty, err := pty.Open()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tm := &term{t: t, f: f, done: make(chan struct{})}
+	if err := pty.Setsize(f, &pty.Winsize{Rows: 60, Cols: 200}); err != nil {
+		t.Fatal(err)
+	}
+	ttyFD := int(tty.Fd())
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		tty.Close()
+		close(exited)
+	}()
+	tm := &term{t: t, f: f, ttyFD: ttyFD, exited: exited, done: make(chan struct{})}
 	go func() {
 		defer close(tm.done)
 		buf := make([]byte, 4096)
@@ -61,9 +86,9 @@ func startTerm(t *testing.T, c *cli) *term {
 		}
 	}()
 	t.Cleanup(func() {
-		f.Close()
 		cmd.Process.Kill()
-		cmd.Wait()
+		<-exited
+		f.Close()
 	})
 	return tm
 }
@@ -103,13 +128,37 @@ func (tm *term) expect(want string) string {
 
 func (tm *term) send(s string) {
 	tm.t.Helper()
-	// Keys go one at a time with a pause, as typed; an escape sequence is
-	// one key (split up, its ESC would read as the Escape key).
+	// Keys go one at a time, as typed: each once taritools has read the one
+	// before; an escape sequence is one key (split up, its ESC would read as
+	// the Escape key).
 	for _, k := range keyRe.FindAllString(s, -1) {
 		if _, err := tm.f.Write([]byte(k)); err != nil {
 			tm.t.Fatal(err)
 		}
-		time.Sleep(10 * time.Millisecond)
+		tm.waitRead(k)
+	}
+}
+
+// waitRead waits until taritools has read everything typed so far: the
+// terminal holds no unread input. (While no menu reads, the terminal is in
+// line mode, where an unfinished line does not count as unread.)
+func (tm *term) waitRead(key string) {
+	tm.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		select {
+		case <-tm.exited:
+			return
+		default:
+		}
+		n, err := unix.IoctlGetInt(tm.ttyFD, unix.TIOCINQ)
+		if err != nil || n == 0 {
+			return // read (or the terminal is gone)
+		}
+		if time.Now().After(deadline) {
+			tm.t.Fatalf("taritools did not read the key %q; screen since last step:\n%s", key, tm.text())
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -117,14 +166,15 @@ var keyRe = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z~]|(?s).`)
 
 const keyDown, keyEnter = "\x1b[B", "\r"
 
-// pick moves down to the index of label in options and presses enter.
+// pick moves down to the index of label in options and presses enter. The
+// caller has seen the menu drawn (expect); keys typed wait in the terminal
+// until the menu reads them (send).
 func (tm *term) pick(options []string, label string) {
 	tm.t.Helper()
 	i := slices.Index(options, label)
 	if i < 0 {
 		tm.t.Fatalf("no menu entry %q", label)
 	}
-	time.Sleep(100 * time.Millisecond) // let the list render
 	tm.send(strings.Repeat(keyDown, i) + keyEnter)
 }
 
@@ -217,11 +267,9 @@ func TestInteractiveMode(t *testing.T) {
 	// ctrl-c leaves the admin menu, a second one leaves taritools. A ctrl-c
 	// that lands while no form is reading the terminal (between two menus)
 	// is lost, as in a real terminal, so press it again until it exits.
-	time.Sleep(100 * time.Millisecond)
 	tm.send("\x03")
 	tm.expect(menuUser)
 	for i := 0; ; i++ {
-		time.Sleep(200 * time.Millisecond)
 		tm.send("\x03")
 		select {
 		case <-tm.done:

@@ -10,7 +10,7 @@ import (
 	"github.com/tari-payment/tps/core/tari"
 )
 
-func init() {
+func newMemoCommand() *cobra.Command {
 	var (
 		keys  keyFlags
 		order string
@@ -42,5 +42,5 @@ memo, or the body of POST /order/claim.`,
 	addKeyFlags(c, &keys)
 	c.Flags().StringVarP(&order, "order", "o", "", "order id to claim (required)")
 	_ = c.MarkFlagRequired("order")
-	rootCmd.AddCommand(c)
+	return c
 }

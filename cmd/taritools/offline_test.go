@@ -21,33 +21,16 @@ func runOffline(t *testing.T, args ...string) (string, error) {
 }
 
 // runOfflineIO runs taritools in-process with stdin and returns its stdout
-// and stderr. Flags keep their values between Execute calls, so every flag
-// of the command tree is reset to its default first.
+// and stderr. Every call builds a fresh command tree, as main does, so no
+// flag value carries over from an earlier call.
 func runOfflineIO(t *testing.T, stdin string, args ...string) (string, string, error) {
 	t.Helper()
-	resetFlag := func(f *pflag.Flag) {
-		if sv, ok := f.Value.(pflag.SliceValue); ok {
-			_ = sv.Replace(nil)
-		} else {
-			_ = f.Value.Set(f.DefValue)
-		}
-		f.Changed = false
-	}
-	var reset func(c *cobra.Command)
-	reset = func(c *cobra.Command) {
-		c.Flags().VisitAll(resetFlag)
-		c.PersistentFlags().VisitAll(resetFlag)
-		for _, sub := range c.Commands() {
-			reset(sub)
-		}
-	}
-	reset(rootCmd)
+	rootCmd := newRootCommand()
 	var out, errb bytes.Buffer
 	rootCmd.SetOut(&out)
 	rootCmd.SetErr(&errb)
 	rootCmd.SetIn(strings.NewReader(stdin))
 	rootCmd.SetArgs(args)
-	defer rootCmd.SetArgs(nil)
 	err := rootCmd.Execute()
 	return out.String(), errb.String(), err
 }
@@ -401,7 +384,7 @@ func TestHelpShowsRequiredFlags(t *testing.T) {
 		}
 		path := strings.TrimPrefix(c.CommandPath(), "taritools ")
 		help, err := runOffline(t, append(strings.Fields(path), "--help")...)
-		if c == rootCmd {
+		if c.Parent() == nil {
 			help, err = runOffline(t, "--help")
 		}
 		if err != nil {
@@ -434,7 +417,7 @@ func TestHelpShowsRequiredFlags(t *testing.T) {
 			}
 		}
 	}
-	walk(rootCmd)
+	walk(newRootCommand())
 	total := 0
 	for _, names := range want {
 		total += len(names)

@@ -18,7 +18,9 @@ import (
 // in every process listing.
 const payLinkSecretEnv = "TPG_PAY_LINK_SECRET"
 
-func init() {
+// newPayLinkCommand builds admin pay-link, which reads the admin group's
+// --server, --profile and --json.
+func newPayLinkCommand(adminOpts *sessionOpts) *cobra.Command {
 	payLink := &cobra.Command{
 		Use:   "pay-link ORDER_ID",
 		Short: "Print an order's pay link (needs TPG_PAY_LINK_SECRET in the environment)",
@@ -57,5 +59,5 @@ profile's server URL. Nothing is sent to the server.`,
 			return err
 		},
 	}
-	adminCmd.AddCommand(payLink)
+	return payLink
 }

@@ -29,7 +29,8 @@ func printWalletBody(c *cobra.Command, route string, body []byte) error {
 	})
 }
 
-func init() {
+// newPaymentCommands builds pay and confirm, which share their key flags.
+func newPaymentCommands() []*cobra.Command {
 	var (
 		keys                                     keyFlags
 		amount, txid, memo, sender, order, nonce string
@@ -87,7 +88,6 @@ milliseconds and must exceed the last nonce the server saw from this wallet.`,
 	for _, name := range []string{"amount", "txid", "sender"} {
 		_ = pay.MarkFlagRequired(name)
 	}
-	rootCmd.AddCommand(pay)
 
 	var (
 		ckeys         keyFlags
@@ -117,5 +117,5 @@ milliseconds and must exceed the last nonce the server saw from this wallet.`,
 	confirm.Flags().StringVarP(&ctxid, "txid", "t", "", "transaction id (required)")
 	confirm.Flags().StringVarP(&cnonce, "nonce", "c", "", "nonce (default: current time in milliseconds)")
 	_ = confirm.MarkFlagRequired("txid")
-	rootCmd.AddCommand(confirm)
+	return []*cobra.Command{pay, confirm}
 }

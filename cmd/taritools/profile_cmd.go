@@ -19,16 +19,14 @@ type profileAddOpts struct {
 	roles                                                     []string
 }
 
-var profileJSON bool
-
-var profileCmd = &cobra.Command{
-	Use:   "profile",
-	Short: "Manage named profiles (key or seed words, network, server URL, roles)",
-	Long: `Profiles are kept in ` + "`<config dir>/taritools/profiles.json`" + ` (or $TARITOOLS_CONFIG),
+func newProfileCommand() *cobra.Command {
+	var profileJSON bool
+	profileCmd := &cobra.Command{
+		Use:   "profile",
+		Short: "Manage named profiles (key or seed words, network, server URL, roles)",
+		Long: `Profiles are kept in ` + "`<config dir>/taritools/profiles.json`" + ` (or $TARITOOLS_CONFIG),
 readable only by you. Secrets are never printed unless you ask with --reveal.`,
-}
-
-func init() {
+	}
 	var add profileAddOpts
 	addCmd := &cobra.Command{
 		Use:   "add",
@@ -158,7 +156,7 @@ func init() {
 
 	profileCmd.PersistentFlags().BoolVar(&profileJSON, "json", false, "print JSON")
 	profileCmd.AddCommand(addCmd, listCmd, showCmd, removeCmd, defaultCmd)
-	rootCmd.AddCommand(profileCmd)
+	return profileCmd
 }
 
 func readLine(r io.Reader) (string, error) {

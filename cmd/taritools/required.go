@@ -31,7 +31,8 @@ func isRequired(f *pflag.Flag) bool {
 	return len(v) == 1 && v[0] == "true"
 }
 
-func init() {
+// markRequiredInHelp makes every command's help mark its required flags.
+func markRequiredInHelp(rootCmd *cobra.Command) {
 	defaultHelp := rootCmd.HelpFunc()
 	rootCmd.SetHelpFunc(func(c *cobra.Command, args []string) {
 		markRequiredInUsage(c)

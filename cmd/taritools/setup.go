@@ -16,7 +16,7 @@ import (
 
 func redactedDBURL() string { return config.RedactURL(databaseURL()) }
 
-func init() {
+func newSetupCommand() *cobra.Command {
 	setup := &cobra.Command{
 		Use:   "setup",
 		Short: "Server setup on TPG_DATABASE_URL: bootstrap users and roles",
@@ -77,5 +77,5 @@ func init() {
 	setup.AddCommand(addUser)
 	// The reference spells the migration "taritools setup migrate".
 	setup.AddCommand(migrateCommand())
-	rootCmd.AddCommand(setup)
+	return setup
 }

@@ -32,18 +32,6 @@ type shopifyOpts struct {
 	json                         bool
 }
 
-var shopOpts shopifyOpts
-
-var shopifyCmd = &cobra.Command{
-	Use:   "shopify",
-	Short: "Shopify Admin API (GraphQL): check the connection, install webhooks, get, cancel or mark paid an order",
-	Long: `Reads TPG_SHOPIFY_SHOP, TPG_SHOPIFY_CLIENT_ID and TPG_SHOPIFY_CLIENT_SECRET (a Dev Dashboard
-app: tokens come from the client-credentials grant), or TPG_SHOPIFY_ADMIN_ACCESS_TOKEN (a
-fixed token), TPG_SHOPIFY_API_VERSION and TPG_SHOPIFY_API_URL from the environment (or a
-.env file in the current directory); flags override them. The client secret is read from
-the environment only, never from the command line.`,
-}
-
 // shopifyConn is the Admin API client and, with app credentials, the token
 // source (for the granted scopes).
 type shopifyConn struct {
@@ -176,7 +164,17 @@ func shopifyID(s string) bool {
 	return true
 }
 
-func init() {
+func newShopifyCommand() *cobra.Command {
+	var shopOpts shopifyOpts
+	shopifyCmd := &cobra.Command{
+		Use:   "shopify",
+		Short: "Shopify Admin API (GraphQL): check the connection, install webhooks, get, cancel or mark paid an order",
+		Long: `Reads TPG_SHOPIFY_SHOP, TPG_SHOPIFY_CLIENT_ID and TPG_SHOPIFY_CLIENT_SECRET (a Dev Dashboard
+app: tokens come from the client-credentials grant), or TPG_SHOPIFY_ADMIN_ACCESS_TOKEN (a
+fixed token), TPG_SHOPIFY_API_VERSION and TPG_SHOPIFY_API_URL from the environment (or a
+.env file in the current directory); flags override them. The client secret is read from
+the environment only, never from the command line.`,
+	}
 	pf := shopifyCmd.PersistentFlags()
 	pf.StringVar(&shopOpts.apiURL, "api-url", "", "Admin API base URL (default $TPG_SHOPIFY_API_URL or https://<shop>/admin/api/<version>)")
 	pf.StringVar(&shopOpts.shop, "shop", "", "shop domain (default $TPG_SHOPIFY_SHOP)")
@@ -295,5 +293,5 @@ func init() {
 		},
 	)
 	shopifyCmd.AddCommand(check, webhooks, orders)
-	rootCmd.AddCommand(shopifyCmd)
+	return shopifyCmd
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/tari-payment/tps/core/tari"
 )
 
-func init() {
+func newTokenCommand() *cobra.Command {
 	var (
 		keys         keyFlags
 		roles, nonce string
@@ -55,5 +55,5 @@ saw for the address and the address holds every requested role.`,
 	addKeyFlags(c, &keys)
 	c.Flags().StringVarP(&roles, "roles", "r", "user", "comma-separated roles to ask for: user, read_all, write, payment_wallet, super_admin")
 	c.Flags().StringVarP(&nonce, "nonce", "c", "", "login nonce (default: current Unix time in seconds)")
-	rootCmd.AddCommand(c)
+	return c
 }

@@ -18,14 +18,12 @@ import (
 	"github.com/tari-payment/tps/core/tari"
 )
 
-var userOpts sessionOpts
-
-var userCmd = &cobra.Command{
-	Use:   "user",
-	Short: "Customer commands: claim an order, balance, orders, payments, history, settle",
-}
-
-func init() {
+func newUserCommand() *cobra.Command {
+	var userOpts sessionOpts
+	userCmd := &cobra.Command{
+		Use:   "user",
+		Short: "Customer commands: claim an order, balance, orders, payments, history, settle",
+	}
 	addSessionFlags(userCmd, &userOpts)
 	userCmd.AddCommand(
 		&cobra.Command{
@@ -96,7 +94,7 @@ func init() {
 			RunE: withSession(&userOpts, func(ctx context.Context, s *session, _ []string) error { return userSendTo(ctx, s) }),
 		},
 	)
-	rootCmd.AddCommand(userCmd)
+	return userCmd
 }
 
 // payLink is the wallet-integration link a wallet scans to pay a claimed

@@ -1,9 +1,14 @@
 package main
 
-import "github.com/tari-payment/tps/internal/version"
+import (
+	"github.com/spf13/cobra"
 
-// `taritools --version` prints the module version and the VCS commit.
-func init() {
+	"github.com/tari-payment/tps/internal/version"
+)
+
+// setVersion makes `taritools --version` print the module version and the
+// VCS commit.
+func setVersion(rootCmd *cobra.Command) {
 	rootCmd.Version = version.Get().String("taritools")
 	rootCmd.SetVersionTemplate("{{.Version}}\n")
 }

@@ -20,17 +20,16 @@ import (
 // hotWalletProfile is the profile name the console wallet's notify script uses.
 const hotWalletProfile = "TPS Hot Wallet"
 
-var walletCmd = &cobra.Command{
-	Use:   "wallet",
-	Short: "Hot-wallet notifications (called by the console wallet's notify script)",
-}
-
 type walletReceivedOpts struct {
 	sessionOpts
 	amount, txid, memo, sender, paymentID, idField string
 }
 
-func init() {
+func newWalletCommand() *cobra.Command {
+	walletCmd := &cobra.Command{
+		Use:   "wallet",
+		Short: "Hot-wallet notifications (called by the console wallet's notify script)",
+	}
 	var ro walletReceivedOpts
 	received := &cobra.Command{
 		Use:   "received",
@@ -91,7 +90,7 @@ func init() {
 	_ = confirmed.MarkFlagRequired("txid")
 
 	walletCmd.AddCommand(received, confirmed)
-	rootCmd.AddCommand(walletCmd)
+	return walletCmd
 }
 
 // walletSession opens the named profile, falling back to the notify script's

@@ -243,13 +243,21 @@ func TestDisabledSubscriberKeepsEventsPending(t *testing.T) {
 	if err := d.Register(ctx, r); err != nil {
 		t.Fatal(err)
 	}
+	// An enabled sibling shows when the dispatcher has handled the events.
+	sibling := &recorder{id: "sibling"}
+	if err := d.Register(ctx, sibling); err != nil {
+		t.Fatal(err)
+	}
 	if err := d.SetDisabled(ctx, "x", true, "keeps crashing"); err != nil {
 		t.Fatal(err)
 	}
 	d.Start()
 	appendEvents(t, db, core.EventNewOrder, 3)
 	d.Notify()
-	time.Sleep(200 * time.Millisecond)
+	waitFor(t, "3 deliveries to the enabled sibling", func() bool {
+		st, err := d.Subscriber(ctx, "sibling")
+		return err == nil && len(sibling.delivered()) == 3 && st.Pending == 0
+	})
 	st, _ := d.Subscriber(ctx, "x")
 	if len(r.delivered()) != 0 || st.Pending != 3 || !st.Disabled || st.DisabledReason != "keeps crashing" {
 		t.Fatalf("disabled subscriber: delivered %d, state %+v", len(r.delivered()), st)
@@ -385,7 +393,16 @@ func TestTwoInstancesNeverDeliverConcurrently(t *testing.T) {
 		d2.Notify()
 	}
 	waitFor(t, "all delivered", func() bool { mu.Lock(); defer mu.Unlock(); return len(count) == n })
-	time.Sleep(100 * time.Millisecond)
+	// Both instances see the cursor past every event and nothing in flight:
+	// nothing is left that either could deliver again.
+	waitFor(t, "the cursor past every event on both instances", func() bool {
+		for _, d := range []*outbox.Dispatcher{d1, d2} {
+			if st, err := d.Subscriber(ctx, "shared"); err != nil || st.Pending != 0 {
+				return false
+			}
+		}
+		return inFlight.Load() == 0
+	})
 	if overlap.Load() != 0 {
 		t.Fatalf("%d concurrent deliveries across instances", overlap.Load())
 	}

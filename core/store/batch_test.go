@@ -194,13 +194,8 @@ func holdWrite(t *testing.T, db *store.DB, then func(ctx context.Context, tx bun
 // waitQueued waits until n writes wait behind the running one.
 func waitQueued(t *testing.T, db *store.DB, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for store.QueuedWrites(db) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d of %d writes queued", store.QueuedWrites(db), n)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, func() bool { return store.QueuedWrites(db) >= n },
+		func() string { return fmt.Sprintf("only %d of %d writes queued", store.QueuedWrites(db), n) })
 }
 
 // BenchmarkPostgresWrites compares 16 concurrent writers (insert a row and an

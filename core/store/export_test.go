@@ -15,3 +15,6 @@ func SetGroupCommit(db *DB, on bool) {
 		db.batch = nil
 	}
 }
+
+// WaitingWriters is the number of SQLite writes waiting for the writer queue.
+func WaitingWriters(db *DB) int { return int(db.writersWaiting.Load()) }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
@@ -39,6 +40,9 @@ type DB struct {
 	// handler, which sleeps in steps of up to 100 ms instead of waking when
 	// the lock frees, and under load that sleep became the p99 latency.
 	writer chan struct{}
+	// writersWaiting counts writes waiting for the writer queue, so tests can
+	// wait until writers are queued instead of sleeping.
+	writersWaiting atomic.Int64
 	// batch (PostgreSQL) gives concurrent write transactions one commit.
 	batch *batcher
 	// wconn (SQLite) is the writer connection, see writeconn.go; memory
@@ -201,6 +205,13 @@ func (db *DB) lockWriter(ctx context.Context) error {
 	if db.writer == nil {
 		return nil
 	}
+	select {
+	case db.writer <- struct{}{}:
+		return nil
+	default:
+	}
+	db.writersWaiting.Add(1)
+	defer db.writersWaiting.Add(-1)
 	select {
 	case db.writer <- struct{}{}:
 		return nil

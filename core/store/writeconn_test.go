@@ -3,10 +3,10 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/uptrace/bun"
 
@@ -132,13 +132,9 @@ func TestSQLiteCheckpointsInBackground(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for size()-before < writes*4000 {
-		if time.Now().After(deadline) {
-			t.Fatalf("database file grew by %d bytes after %d writes of 4000: the log was not checkpointed", size()-before, writes)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitFor(t, func() bool { return size()-before >= writes*4000 }, func() string {
+		return fmt.Sprintf("database file grew by %d bytes after %d writes of 4000: the log was not checkpointed", size()-before, writes)
+	})
 	// Close stops the checkpointer and may be called twice.
 	if err := db.Close(); err != nil {
 		t.Fatal(err)

@@ -3,11 +3,13 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/uptrace/bun"
 
+	"github.com/tari-payment/tps/core/store"
 	"github.com/tari-payment/tps/core/store/storetest"
 )
 
@@ -50,7 +52,7 @@ func TestSQLiteWritersQueueInProcess(t *testing.T) {
 		t.Fatalf("queued statement: %v, want the context's deadline", err)
 	}
 
-	// Five writers arrive at staggered times while the lock is held, so in
+	// Five writers arrive one after another while the lock is held, so in
 	// SQLite's busy handler they would sit in 100 ms sleeps of different
 	// phases; queued, all five finish right after the release.
 	const waiters = 5
@@ -67,9 +69,10 @@ func TestSQLiteWritersQueueInProcess(t *testing.T) {
 			}
 			done <- time.Now()
 		}()
-		time.Sleep(20 * time.Millisecond)
+		// The next writer arrives only once this one waits in the queue.
+		waitFor(t, func() bool { return store.WaitingWriters(db) == i+1 },
+			func() string { return fmt.Sprintf("%d of %d writers queued", store.WaitingWriters(db), i+1) })
 	}
-	time.Sleep(300 * time.Millisecond)
 	released := time.Now()
 	close(release)
 	if err := <-first; err != nil {

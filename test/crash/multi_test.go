@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/store"
 	"github.com/tari-payment/tps/core/store/storetest"
 )
@@ -74,7 +75,6 @@ func TestSeveralInstances(t *testing.T) {
 	victim.start(t)
 	time.Sleep(dur / 2)
 	stop()
-	time.Sleep(2500 * time.Millisecond) // the last unclaimed orders reach their timeout
 
 	db, err := store.Connect(r.dbURL)
 	if err != nil {
@@ -82,6 +82,22 @@ func TestSeveralInstances(t *testing.T) {
 	}
 	defer db.Close()
 	ctx := context.Background()
+	// The last unclaimed orders reach their timeout and the expiry check
+	// annuls them: wait until none is left unclaimed.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var unclaimed int
+		if err := db.NewRaw("SELECT COUNT(*) FROM orders WHERE status = ?", string(core.OrderUnclaimed)).Scan(ctx, &unclaimed); err != nil {
+			t.Fatal(err)
+		}
+		if unclaimed == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d orders still unclaimed 30 s after the load stopped (timeout 2s)", unclaimed)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	summary := r.verify(db)
 
 	// Expiry: inside the lock, one transaction at a time.

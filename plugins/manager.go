@@ -343,15 +343,22 @@ func (mgr *Manager) crashed(p *plugin, crashes int, err error) {
 // maybeReenable lifts a crash-disable recorded for a different module.
 func (mgr *Manager) maybeReenable(ctx context.Context, p *plugin) {
 	st, err := mgr.disp.Subscriber(ctx, p.m.ID)
-	if err != nil || !st.Disabled {
+	if err != nil {
+		mgr.log.Warn("plugin: could not read whether it is disabled; it stays as it is until enabled through the admin API", "plugin", p.m.ID, "err", err)
+		return
+	}
+	if !st.Disabled {
 		return
 	}
 	if strings.Contains(st.DisabledReason, disabledTag+p.hash+"]") {
 		mgr.log.Warn("plugin stays disabled (same module that kept crashing); re-enable it through the admin API", "plugin", p.m.ID)
 		return
 	}
-	mgr.log.Info("plugin module changed since it was disabled; enabling it", "plugin", p.m.ID)
-	_ = mgr.disp.SetDisabled(ctx, p.m.ID, false, "")
+	if err := mgr.disp.SetDisabled(ctx, p.m.ID, false, ""); err != nil {
+		mgr.log.Warn("plugin module changed since it was disabled, but enabling it failed; enable it through the admin API", "plugin", p.m.ID, "err", err)
+		return
+	}
+	mgr.log.Info("plugin module changed since it was disabled; enabled it", "plugin", p.m.ID)
 }
 
 // Notify wakes the delivery loops. Call it after every commit that appended

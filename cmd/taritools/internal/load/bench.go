@@ -53,7 +53,9 @@ type Report struct {
 	Checked      int     `json:"orders_checked"`
 	VerifyError  string  `json:"verify_error,omitempty"`
 	PluginCalls  int64   `json:"plugin_http_calls,omitempty"`
-	Memory       *Memory `json:"memory,omitempty"`
+	// LockWait (PostgreSQL) is sampled during the flows_max phase.
+	LockWait *LockWait `json:"flows_max_lock_wait,omitempty"`
+	Memory   *Memory   `json:"memory,omitempty"`
 }
 
 // Errors is the number of failed requests in all phases plus unpaid samples.
@@ -134,13 +136,25 @@ func Bench(ctx context.Context, cfg BenchConfig) (*Report, error) {
 	// Each server phase alternates one-second slices with the baseline, so
 	// the machine's other work (a shared CI box) weighs on both alike; each
 	// ratio divides by the baseline slices paired with that phase.
+	var locks *lockSampler
+	if cfg.BaselinePostgres != "" {
+		if locks, err = startLockSampler(cfg.BaselinePostgres); err != nil {
+			return nil, fmt.Errorf("lock sampler: %w", err)
+		}
+	}
 	pair := func(name string, full bool) (Result, Result) {
 		var a, b Result
 		slices := max(1, int(phase/time.Second))
 		so := Options{Clients: cfg.Clients, Duration: phase / time.Duration(slices)}
 		for i := 0; i < slices && ctx.Err() == nil; i++ {
 			b.Merge(br.Closed(ctx, "baseline", so, false))
+			if locks != nil && name == "flows_max" {
+				locks.on.Store(true)
+			}
 			a.Merge(r.Closed(ctx, name, so, full))
+			if locks != nil {
+				locks.on.Store(false)
+			}
 		}
 		a.Clients, b.Clients = cfg.Clients, cfg.Clients
 		return a, b
@@ -162,6 +176,9 @@ func Bench(ctx context.Context, cfg BenchConfig) (*Report, error) {
 		rep.FlowsX = rep.FlowsMax.FlowsPerS / b2.ReqPerSec
 	}
 	rep.Baseline.Name = "baseline"
+	if locks != nil {
+		rep.LockWait = locks.result()
+	}
 
 	rate := rep.FlowsMax.FlowsPerS / 2
 	if cfg.Rate > 0 {
@@ -329,6 +346,10 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "full flows: %.0f flows/s (target ≥ %d) = %.2f × baseline requests; flow requests = %.2f × baseline\n",
 		r.FlowsMax.FlowsPerS, flowTarget, r.FlowsX, r.FlowReqX)
 	fmt.Fprintf(w, "paced at %.0f flows/s: request p99 %.2f ms, flow p99 %.2f ms (target at half the maximum: request p99 < 50 ms)\n", r.Paced.TargetRate, r.Paced.P99ms, r.Paced.FlowP99ms)
+	if l := r.LockWait; l != nil {
+		fmt.Fprintf(w, "flows_max lock waits (pg_stat_activity, %d samples): %.1f%% of in-transaction time on the outbox advisory lock, %.1f%% on other locks (target < 5%%)\n",
+			l.Samples, 100*l.AdvisoryShare, 100*l.OtherShare)
+	}
 	fmt.Fprintf(w, "orders read back Paid: %d of %d", r.Verified, r.Checked)
 	if r.VerifyError != "" {
 		fmt.Fprintf(w, " (%s)", r.VerifyError)

@@ -119,6 +119,10 @@ type txn struct {
 	// balanceRows holds balance rows read in this transaction (SQLite), see
 	// sawBalance.
 	balanceRows map[string]*accountBalance
+	// deferred (PostgreSQL) holds formatted statements not yet sent, see
+	// exec; deferredErr is the failure of sending them from idb.
+	deferred    []byte
+	deferredErr error
 	// lastOrder and lastPayment are the latest audit snapshots, which the
 	// event about the same change usually repeats word for word (see encode).
 	lastOrder   snapshot[core.Order]
@@ -135,6 +139,12 @@ type snapshot[T comparable] struct {
 func (t *txn) idb() bun.IDB {
 	if t.w != nil {
 		return t.w.IDB()
+	}
+	// Queries built with bun bypass exec and query: what exec deferred must
+	// run first. A failure aborts the transaction, so the caller's own query
+	// fails too; write returns this error.
+	if err := t.flushDeferred(); err != nil && t.deferredErr == nil {
+		t.deferredErr = err
 	}
 	return t.tx
 }
@@ -179,6 +189,12 @@ func (e *Engine) write(ctx context.Context, fn func(t *txn) error) ([]core.Event
 		}
 		if err == nil {
 			err = t.flushAudit()
+		}
+		if err == nil {
+			err = t.flushDeferred()
+		}
+		if t.deferredErr != nil {
+			err = t.deferredErr
 		}
 		events = t.events
 		return err

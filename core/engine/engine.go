@@ -123,6 +123,8 @@ type txn struct {
 	// exec; deferredErr is the failure of sending them from idb.
 	deferred    []byte
 	deferredErr error
+	// prefix (PostgreSQL) is the store's SQL, first in deferred until sent.
+	prefix *store.TxPrefix
 	// lastOrder and lastPayment are the latest audit snapshots, which the
 	// event about the same change usually repeats word for word (see encode).
 	lastOrder   snapshot[core.Order]
@@ -205,8 +207,13 @@ func (e *Engine) write(ctx context.Context, fn func(t *txn) error) ([]core.Event
 			return run(&txn{e: e, ctx: w.Context(), w: w, now: e.now()})
 		})
 	} else {
-		err = e.db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-			return run(&txn{e: e, ctx: ctx, tx: tx, now: e.now()})
+		// The store's lock or savepoint travels with the first statement.
+		err = e.db.WriteTxPrefixed(ctx, func(ctx context.Context, tx bun.Tx, p *store.TxPrefix) error {
+			t := &txn{e: e, ctx: ctx, tx: tx, now: e.now(), prefix: p}
+			if p != nil {
+				t.deferred = append(append(t.deferred, p.SQL...), ";\n"...)
+			}
+			return run(t)
 		})
 	}
 	if err != nil {

@@ -30,8 +30,10 @@ func newBenchCommand() *cobra.Command {
 	)
 	c := &cobra.Command{
 		Use:   "bench",
-		Short: "Load-test a local payment server: webhook and full-flow throughput and latency against a bare SQLite baseline",
-		Long: `bench measures, against a bare gin + SQLite INSERT baseline started in the same run:
+		Short: "Load-test a local payment server: webhook and full-flow throughput and latency against a bare baseline on the same database",
+		Long: `bench measures, against a bare gin + one-INSERT-per-request baseline started in the same run
+(on a SQLite file, or with --spawn --postgres in the servers' own PostgreSQL database),
+its one-second slices interleaved with the server's:
   webhooks    signed Shopify orders/create webhooks, closed loop
   flows_max   full flows (order claimed by its note → payment → confirmation → Paid), closed loop
   flows_paced full flows paced (open loop) at half of flows_max; latency counts from the scheduled start
@@ -90,6 +92,7 @@ after warm-up. Only loopback servers are accepted. Exit status 1 on any error.`,
 				dbName = "sqlite"
 				if pgURL != "" {
 					dbName = "postgres"
+					cfg.BaselinePostgres = sp.DBURL // the same database: PostgreSQL against PostgreSQL
 				}
 			} else {
 				if len(urls) == 0 {

@@ -119,6 +119,12 @@ type txn struct {
 	// balanceRows holds balance rows read in this transaction (SQLite), see
 	// sawBalance.
 	balanceRows map[string]*accountBalance
+	// deferred (PostgreSQL) holds formatted statements not yet sent, see
+	// exec; deferredErr is the failure of sending them from idb.
+	deferred    []byte
+	deferredErr error
+	// prefix (PostgreSQL) is the store's SQL, first in deferred until sent.
+	prefix *store.TxPrefix
 	// lastOrder and lastPayment are the latest audit snapshots, which the
 	// event about the same change usually repeats word for word (see encode).
 	lastOrder   snapshot[core.Order]
@@ -135,6 +141,12 @@ type snapshot[T comparable] struct {
 func (t *txn) idb() bun.IDB {
 	if t.w != nil {
 		return t.w.IDB()
+	}
+	// Queries built with bun bypass exec and query: what exec deferred must
+	// run first. A failure aborts the transaction, so the caller's own query
+	// fails too; write returns this error.
+	if err := t.flushDeferred(); err != nil && t.deferredErr == nil {
+		t.deferredErr = err
 	}
 	return t.tx
 }
@@ -171,11 +183,20 @@ func (e *Engine) write(ctx context.Context, fn func(t *txn) error) ([]core.Event
 	var events []core.Event
 	run := func(t *txn) error {
 		err := fn(t)
-		if err == nil && t.w != nil {
+		if err == nil && t.w == nil {
+			err = t.flushAuditWithEvents()
+		}
+		if err == nil {
 			err = t.flushEvents()
 		}
 		if err == nil {
 			err = t.flushAudit()
+		}
+		if err == nil {
+			err = t.flushDeferred()
+		}
+		if t.deferredErr != nil {
+			err = t.deferredErr
 		}
 		events = t.events
 		return err
@@ -186,8 +207,13 @@ func (e *Engine) write(ctx context.Context, fn func(t *txn) error) ([]core.Event
 			return run(&txn{e: e, ctx: w.Context(), w: w, now: e.now()})
 		})
 	} else {
-		err = e.db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-			return run(&txn{e: e, ctx: ctx, tx: tx, now: e.now()})
+		// The store's lock or savepoint travels with the first statement.
+		err = e.db.WriteTxPrefixed(ctx, func(ctx context.Context, tx bun.Tx, p *store.TxPrefix) error {
+			t := &txn{e: e, ctx: ctx, tx: tx, now: e.now(), prefix: p}
+			if p != nil {
+				t.deferred = append(append(t.deferred, p.SQL...), ";\n"...)
+			}
+			return run(t)
 		})
 	}
 	if err != nil {
@@ -199,19 +225,14 @@ func (e *Engine) write(ctx context.Context, fn func(t *txn) error) ([]core.Event
 	return events, nil
 }
 
-// emit appends an event to the outbox in this transaction. On SQLite the
-// events are queued and written by flushEvents, several per statement, through
-// the prepared-statement cache (store.AppendEvent prepares its INSERT anew
-// every time); the rows are the same as store.AppendEvent writes.
+// emit appends an event to the outbox in this transaction. The events are
+// queued and written by flushEvents at the end, several per statement: on
+// SQLite through the prepared-statement cache (store.AppendEvent prepares its
+// INSERT anew every time), on PostgreSQL in one round trip instead of two per
+// event (store.AppendEvent takes the outbox lock each time, which
+// store.DB.WriteTx already holds). The rows are the same as
+// store.AppendEvent writes.
 func (t *txn) emit(typ core.EventType, payload any) error {
-	if t.e.db.Kind != store.SQLite {
-		ev, err := store.AppendEvent(t.ctx, t.tx, t.e.db.Kind, typ, payload)
-		if err != nil {
-			return err
-		}
-		t.events = append(t.events, ev)
-		return nil
-	}
 	data, err := t.encode(payload)
 	if err != nil {
 		return fmt.Errorf("encode %s event: %w", typ, err)
@@ -221,17 +242,60 @@ func (t *txn) emit(typ core.EventType, payload any) error {
 	return nil
 }
 
-// flushEvents writes the events queued by emit (SQLite), up to eight per
-// statement, and fills in their seqs.
+// eventsInsert is the INSERT of evs with its arguments appended to args.
+func eventsInsert(evs []core.Event, args []any) (string, []any) {
+	q := "INSERT INTO events (id, type, payload, created_at) VALUES " +
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", len(evs)), ", ")
+	for _, ev := range evs {
+		args = append(args, ev.ID, string(ev.Type), string(ev.Payload), ev.CreatedAt)
+	}
+	return q, args
+}
+
+// auditInsert is the INSERT of the first (at most eight) audit rows, and
+// how many values it takes.
+func (t *txn) auditInsert() (string, int) {
+	const cols = 5
+	n := min(len(t.audit)/cols, 8)
+	return "INSERT INTO audit_log (entity, entity_key, operation, changed_at, snapshot) VALUES " +
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", n), ", "), n * cols
+}
+
+// flushAuditWithEvents (PostgreSQL) writes the first audit rows and the
+// first events in one statement, the audit INSERT as a data-modifying CTE
+// of the events INSERT: one round trip instead of two for a typical
+// operation. What remains (long operations) flushEvents and flushAudit
+// write.
+func (t *txn) flushAuditWithEvents() error {
+	pending := t.events[t.flushed:]
+	if len(pending) == 0 || len(t.audit) == 0 {
+		return nil
+	}
+	aq, na := t.auditInsert()
+	k := min(len(pending), 8)
+	eq, args := eventsInsert(pending[:k], append(make([]any, 0, na+4*k), t.audit[:na]...))
+	if err := t.insertEventsReturning("WITH audit AS ("+aq+") "+eq, args, pending[:k]); err != nil {
+		return err
+	}
+	t.audit = t.audit[na:]
+	t.flushed += k
+	return nil
+}
+
+// flushEvents writes the events queued by emit, up to eight per statement,
+// and fills in their seqs.
 func (t *txn) flushEvents() error {
 	pending := t.events[t.flushed:]
 	for len(pending) > 0 {
 		n := min(len(pending), 8)
-		q := "INSERT INTO events (id, type, payload, created_at) VALUES " +
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", n), ", ")
-		args := make([]any, 0, 4*n)
-		for _, ev := range pending[:n] {
-			args = append(args, ev.ID, string(ev.Type), string(ev.Payload), ev.CreatedAt)
+		q, args := eventsInsert(pending[:n], make([]any, 0, 4*n))
+		if t.w == nil {
+			if err := t.insertEventsReturning(q, args, pending[:n]); err != nil {
+				return err
+			}
+			pending = pending[n:]
+			t.flushed += n
+			continue
 		}
 		res, err := t.execResult(q, args...)
 		if err != nil {
@@ -252,6 +316,38 @@ func (t *txn) flushEvents() error {
 		t.flushed += n
 	}
 	return nil
+}
+
+// insertEventsReturning runs a multi-row events INSERT on PostgreSQL and
+// fills in the seqs, matched by event id (the order of RETURNING rows is not
+// promised).
+func (t *txn) insertEventsReturning(q string, args []any, evs []core.Event) error {
+	rows, err := t.query(q+" RETURNING id, seq", args...)
+	if err != nil {
+		return fmt.Errorf("append %s event: %w", evs[0].Type, err)
+	}
+	defer rows.Close()
+	got := 0
+	for rows.Next() {
+		var id string
+		var seq int64
+		if err := rows.Scan(&id, &seq); err != nil {
+			return err
+		}
+		for i := range evs {
+			if evs[i].ID == id {
+				evs[i].Seq = seq
+				got++
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if got != len(evs) {
+		return fmt.Errorf("append events: %d of %d rows returned", got, len(evs))
+	}
+	return rows.Close()
 }
 
 // logOrder writes the audit row for an order as it now stands.
@@ -280,16 +376,12 @@ func (t *txn) logPayment(op string, p *core.Payment) error {
 // (one round trip for a typical operation; a bounded set of statement shapes
 // for the prepared-statement cache however many orders expire at once).
 func (t *txn) flushAudit() error {
-	const cols = 5
-	rows := t.audit
-	for len(rows) > 0 {
-		n := min(len(rows)/cols, 8)
-		q := "INSERT INTO audit_log (entity, entity_key, operation, changed_at, snapshot) VALUES " +
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", n), ", ")
-		if err := t.exec(q, rows[:n*cols]...); err != nil {
+	for len(t.audit) > 0 {
+		q, n := t.auditInsert()
+		if err := t.exec(q, t.audit[:n]...); err != nil {
 			return err
 		}
-		rows = rows[n*cols:]
+		t.audit = t.audit[n:]
 	}
 	t.audit = nil
 	return nil

@@ -61,7 +61,17 @@ func (e *Engine) readRow(ctx context.Context, query string, args []any, dest ...
 	return st.QueryRowContext(ctx, sqliteArgs(args)...).Scan(dest...)
 }
 
+// exec runs a statement whose result the caller does not read. On
+// PostgreSQL it is deferred: formatted now and sent ahead of the
+// transaction's next statement, in the same simple-query message (one round
+// trip for both; PostgreSQL runs them in order and stops at the first
+// error, which the next statement then returns). flushDeferred sends what
+// is left before the transaction ends.
 func (t *txn) exec(query string, args ...any) error {
+	if t.w == nil {
+		t.deferred = append(t.e.db.QueryGen().AppendQuery(t.deferred, query, args...), ";\n"...)
+		return nil
+	}
 	_, err := t.execResult(query, args...)
 	return err
 }
@@ -70,14 +80,43 @@ func (t *txn) execResult(query string, args ...any) (sql.Result, error) {
 	if t.w != nil {
 		return t.w.Exec(query, sqliteArgs(args)...)
 	}
-	return t.tx.ExecContext(t.ctx, query, args...)
+	return t.tx.ExecContext(t.ctx, t.withDeferred(query, args))
 }
 
 func (t *txn) query(query string, args ...any) (*sql.Rows, error) {
 	if t.w != nil {
 		return t.w.Query(query, sqliteArgs(args)...)
 	}
-	return t.tx.QueryContext(t.ctx, query, args...)
+	return t.tx.QueryContext(t.ctx, t.withDeferred(query, args))
+}
+
+// withDeferred formats query (PostgreSQL) behind the deferred statements
+// and empties them. The result carries no placeholders left for bun, which
+// leaves a query without arguments as it is.
+func (t *txn) withDeferred(query string, args []any) string {
+	q := t.e.db.QueryGen().AppendQuery(t.deferred, query, args...)
+	t.deferred = t.deferred[:0]
+	t.sendingPrefix()
+	return string(q)
+}
+
+// sendingPrefix tells the store its prefix (the head of deferred) goes out.
+func (t *txn) sendingPrefix() {
+	if t.prefix != nil {
+		t.prefix.Sent = true
+	}
+}
+
+// flushDeferred sends the deferred statements (PostgreSQL), if any.
+func (t *txn) flushDeferred() error {
+	if t.w != nil || len(t.deferred) == 0 {
+		return nil
+	}
+	q := string(t.deferred)
+	t.deferred = t.deferred[:0]
+	t.sendingPrefix()
+	_, err := t.tx.ExecContext(t.ctx, q)
+	return err
 }
 
 // insertID runs a one-row INSERT and returns the new row's id column, or

@@ -40,14 +40,15 @@ type batcher struct {
 type writeReq struct {
 	ctx  context.Context
 	fn   func(ctx context.Context, tx bun.Tx) error
+	pfn  func(ctx context.Context, tx bun.Tx, p *TxPrefix) error // WriteTxPrefixed's, instead of fn
 	err  error
 	pnc  any           // a panic in fn, re-raised in the caller's goroutine
 	done chan struct{} // closed when err is final
 	lead chan struct{} // signalled when this caller must lead the next batch
 }
 
-func (b *batcher) do(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
-	r := &writeReq{ctx: ctx, fn: fn, done: make(chan struct{}), lead: make(chan struct{}, 1)}
+func (b *batcher) do(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error, pfn func(ctx context.Context, tx bun.Tx, p *TxPrefix) error) error {
+	r := &writeReq{ctx: ctx, fn: fn, pfn: pfn, done: make(chan struct{}), lead: make(chan struct{}, 1)}
 	b.mu.Lock()
 	b.queue = append(b.queue, r)
 	lead := !b.leading
@@ -116,28 +117,46 @@ func (b *batcher) commit(batch []*writeReq) {
 			return
 		}
 		r.err = b.db.RunInTx(context.WithoutCancel(r.ctx), nil, func(ctx context.Context, tx bun.Tx) error {
+			if r.pfn != nil {
+				// The lock rides on the write's first statement.
+				return r.call(ctx, tx, &TxPrefix{SQL: lockSQL})
+			}
 			if err := lockOutbox(ctx, tx); err != nil {
 				return err
 			}
-			return r.call(ctx, tx)
+			return r.call(ctx, tx, nil)
 		})
 		return
 	}
 	err := b.db.RunInTx(context.Background(), nil, func(ctx context.Context, tx bun.Tx) error {
 		// Savepoint bookkeeping rides along with the statement before it, so
-		// a grouped write costs one extra round trip, not two.
-		next := fmt.Sprintf("SELECT pg_advisory_xact_lock(%d); SAVEPOINT w", outboxLockKey)
+		// a grouped write costs one extra round trip, not two; with
+		// WriteTxPrefixed it rides on the write's own first statement and
+		// costs none.
+		next := lockSQL + "; SAVEPOINT w"
 		for _, r := range batch {
 			if err := r.ctx.Err(); err != nil {
 				r.err = err
 				continue
 			}
-			if _, err := tx.ExecContext(ctx, next); err != nil {
-				return err
-			}
-			if r.err = r.call(context.WithoutCancel(r.ctx), tx); r.err != nil {
-				next = "ROLLBACK TO SAVEPOINT w; RELEASE SAVEPOINT w; SAVEPOINT w"
+			sent := true
+			if r.pfn != nil {
+				p := &TxPrefix{SQL: next}
+				r.err = r.call(context.WithoutCancel(r.ctx), tx, p)
+				sent = p.Sent
 			} else {
+				if _, err := tx.ExecContext(ctx, next); err != nil {
+					return err
+				}
+				r.err = r.call(context.WithoutCancel(r.ctx), tx, nil)
+			}
+			switch {
+			case !sent:
+				// The write sent nothing (not even next): the transaction
+				// is as it was, and next still has to run.
+			case r.err != nil:
+				next = "ROLLBACK TO SAVEPOINT w; RELEASE SAVEPOINT w; SAVEPOINT w"
+			default:
 				next = "RELEASE SAVEPOINT w; SAVEPOINT w"
 			}
 		}
@@ -157,14 +176,31 @@ func (b *batcher) commit(batch []*writeReq) {
 
 // call runs the caller's function, turning a panic into an error here (the
 // batch must go on) and a panic again in the caller's goroutine.
-func (r *writeReq) call(ctx context.Context, tx bun.Tx) (err error) {
+func (r *writeReq) call(ctx context.Context, tx bun.Tx, p *TxPrefix) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			r.pnc = p
 			err = fmt.Errorf("panic in write transaction: %v", p)
 		}
 	}()
+	if r.pfn != nil {
+		return r.pfn(ctx, tx, p)
+	}
 	return r.fn(ctx, tx)
+}
+
+// lockSQL takes the outbox lock until the transaction ends. As a DO block
+// it returns no rows, so it can precede a query in one message (the driver
+// reads the first result set that has rows).
+var lockSQL = fmt.Sprintf("DO 'BEGIN PERFORM pg_advisory_xact_lock(%d); END'", outboxLockKey)
+
+// TxPrefix is SQL a PostgreSQL write transaction must run before anything
+// else (the outbox lock, savepoint bookkeeping), handed to a
+// WriteTxPrefixed function so that it travels in the same message as the
+// function's first statement instead of costing a round trip of its own.
+type TxPrefix struct {
+	SQL  string
+	Sent bool // set by the function once a message carrying SQL was sent
 }
 
 func lockOutbox(ctx context.Context, tx bun.Tx) error {

@@ -241,7 +241,7 @@ func (db *DB) unlockWriter() {
 // writer queue orders this process's ones).
 func (db *DB) WriteTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
 	if db.batch != nil {
-		return db.batch.do(ctx, fn)
+		return db.batch.do(ctx, fn, nil)
 	}
 	if db.Kind == SQLite {
 		return db.InTx(ctx, fn)
@@ -253,6 +253,23 @@ func (db *DB) WriteTx(ctx context.Context, fn func(ctx context.Context, tx bun.T
 		}
 		return fn(ctx, tx)
 	})
+}
+
+// WriteTxPrefixed is WriteTx (PostgreSQL) for a function that sends the
+// store's own SQL (p.SQL: the outbox lock, savepoints) ahead of its first
+// statement, in the same simple-query message ("p.SQL; statement"), saving a
+// round trip per write. Once it sends a message carrying p.SQL it must set
+// p.Sent, before sending anything else; if it returns without sending
+// anything it must leave p.Sent false. p is nil when there is nothing to
+// send (group commit off: the lock was taken already).
+func (db *DB) WriteTxPrefixed(ctx context.Context, fn func(ctx context.Context, tx bun.Tx, p *TxPrefix) error) error {
+	if db.Kind != Postgres {
+		return errors.New("WriteTxPrefixed is for PostgreSQL")
+	}
+	if db.batch != nil {
+		return db.batch.do(ctx, nil, fn)
+	}
+	return db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error { return fn(ctx, tx, nil) })
 }
 
 // ErrNoRows is returned by lookups that found nothing.

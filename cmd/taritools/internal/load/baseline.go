@@ -18,8 +18,10 @@ import (
 // Baseline is the yardstick the server's figures are divided by: a bare gin
 // handler on a loopback port that reads the body and INSERTs it as one row in
 // one transaction, on a SQLite file opened exactly as the server opens its
-// own (store.Open: WAL, busy_timeout, IMMEDIATE transactions). Driven by the
-// same client code and concurrency, it is the best a server on this machine
+// own (store.Open: WAL, busy_timeout, IMMEDIATE transactions), or, when the
+// server runs on PostgreSQL, in the server's own PostgreSQL database through
+// the same pool settings (store.Connect). Driven by the same client code and
+// concurrency, it is the best a server on this machine and this database
 // that writes each request durably could do.
 type Baseline struct {
 	URL  string
@@ -28,13 +30,25 @@ type Baseline struct {
 	done chan struct{}
 }
 
-// StartBaseline starts it with its database file in dir.
-func StartBaseline(ctx context.Context, dir string) (*Baseline, error) {
-	db, err := store.Open(ctx, "sqlite://"+filepath.Join(dir, "baseline.db"))
+// StartBaseline starts it with its database file in dir, or on the
+// PostgreSQL database at pgURL when that is not "" (its table bench_rows sits
+// beside the server's tables; the database is a scratch one).
+func StartBaseline(ctx context.Context, dir, pgURL string) (*Baseline, error) {
+	var (
+		db    *store.DB
+		err   error
+		table = "CREATE TABLE IF NOT EXISTS bench_rows (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, created_at TIMESTAMP NOT NULL)"
+	)
+	if pgURL != "" {
+		db, err = store.Connect(pgURL)
+		table = "CREATE TABLE IF NOT EXISTS bench_rows (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL)"
+	} else {
+		db, err = store.Open(ctx, "sqlite://"+filepath.Join(dir, "baseline.db"))
+	}
 	if err != nil {
 		return nil, err
 	}
-	if _, err := db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS bench_rows (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, created_at TIMESTAMP NOT NULL)"); err != nil {
+	if _, err := db.ExecContext(ctx, table); err != nil {
 		db.Close()
 		return nil, err
 	}

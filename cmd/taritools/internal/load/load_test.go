@@ -42,7 +42,7 @@ func TestSmoke(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer sp.Stop()
-			rep, err := Bench(ctx, BenchConfig{Target: sp.Target, Fixture: fx, Clients: 2, Duration: time.Second, Dir: dir, Sample: 10})
+			rep, err := Bench(ctx, BenchConfig{Target: sp.Target, Fixture: fx, Clients: 2, Duration: time.Second, Dir: dir, Sample: 10, BaselinePostgres: pgBaseline(name, sp.DBURL)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -54,6 +54,9 @@ func TestSmoke(t *testing.T) {
 			}
 			if rep.Webhooks.Requests == 0 || rep.FlowsMax.Flows == 0 || rep.Paced.Flows == 0 || rep.Baseline.Requests == 0 {
 				t.Fatal("a phase did no work")
+			}
+			if rep.BaselineDB != name {
+				t.Fatalf("baseline on %s, want %s (the server's database family)", rep.BaselineDB, name)
 			}
 			if rep.Checked == 0 || rep.Verified != rep.Checked {
 				t.Fatalf("verified %d of %d: %s", rep.Verified, rep.Checked, rep.VerifyError)
@@ -149,4 +152,12 @@ func TestOrderBodyKeepsFixtureShape(t *testing.T) {
 	if got["note"] != nil {
 		t.Fatalf("note %v", got["note"])
 	}
+}
+
+// pgBaseline is the baseline's PostgreSQL database: the server's, on PostgreSQL.
+func pgBaseline(name, dbURL string) string {
+	if name == "postgres" {
+		return dbURL
+	}
+	return ""
 }

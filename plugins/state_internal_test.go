@@ -218,3 +218,42 @@ func equalMaps(a, b map[string]string) bool {
 	}
 	return true
 }
+
+// BenchmarkStateHostCalls measures a key-value read and write inside a warm
+// handler: "rw" (StateAdd: state_get + state_set) against "noop" (the same
+// event, no state calls); the difference is what the host calls cost. "commit"
+// adds the ack's transaction, which the outbox runs anyway to acknowledge.
+func BenchmarkStateHostCalls(b *testing.B) {
+	for _, kind := range []string{"sqlite", "postgres"} {
+		b.Run(kind, func(b *testing.B) {
+			var db *store.DB
+			if kind == "sqlite" {
+				db = storetest.SQLite(b)
+			} else {
+				db = storetest.Postgres(b)
+			}
+			ctx := context.Background()
+			ev := stateEvent(1)
+			for _, mode := range []string{"noop", "rw"} {
+				p := statePlugin(b, db, "bench-"+mode, 1<<20, map[string]string{"MODE": mode})
+				b.Run(mode, func(b *testing.B) {
+					for b.Loop() {
+						if _, err := p.DeliverAck(ctx, ev); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+			p := statePlugin(b, db, "bench-commit", 1<<20, map[string]string{"MODE": "rw"})
+			b.Run("rw+commit", func(b *testing.B) {
+				for b.Loop() {
+					ack, err := p.DeliverAck(ctx, ev)
+					if err != nil {
+						b.Fatal(err)
+					}
+					commit(b, db, ack)
+				}
+			})
+		})
+	}
+}

@@ -6,6 +6,8 @@
 //	crash    exits the process  (the writes must be dropped)
 //	big      stores a value of SIZE bytes under "big" and reports the error
 //	longkey  stores under a 300-byte key and reports the error
+//	noop     does nothing (benchmark baseline)
+//	rw       only adds one to "count": one read and one write (benchmark)
 //	check    checks that reads, deletes and lists see its own writes
 package main
 
@@ -25,6 +27,13 @@ func init() { sdk.OnEvent(handle) }
 func main() {}
 
 func handle(ev sdk.Event) error {
+	switch mode, _ := sdk.Config("MODE"); mode {
+	case "noop": // the benchmark's baseline
+		return nil
+	case "rw": // the benchmark: one read and one write
+		_, err := sdk.StateAdd("count", 1)
+		return err
+	}
 	n, err := sdk.StateAdd("count", 1)
 	if err != nil {
 		return err

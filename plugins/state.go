@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -30,10 +31,21 @@ const (
 // event's call and handed to the outbox as an Ack, which commits them in the
 // transaction that acknowledges the event. A call that fails, traps or times
 // out drops its buffer, so it leaves nothing behind.
+//
+// Committed state read or written under one unbroken hold of the plugin's
+// delivery lease (outbox.LeaseEpoch) is cached: no other instance can write
+// the plugin's state meanwhile, and an acknowledgement that fails to commit
+// ends the hold, so a warm read costs no database round trip.
 type stateStore struct {
 	db       *store.DB
 	pluginID string
 	quota    int64 // bytes: sum over the plugin's rows of len(key)+len(value)
+
+	mu         sync.Mutex
+	epoch      uint64            // lease hold the cache belongs to; 0: no cache
+	cache      map[string][]byte // committed values (nil: known absent)
+	usage      int64             // committed total size, if usageKnown
+	usageKnown bool
 }
 
 // stateCall is the per-call view: the buffered writes and what the call has
@@ -41,6 +53,7 @@ type stateStore struct {
 type stateCall struct {
 	st      *stateStore
 	ctx     context.Context
+	epoch   uint64 // 0: this call neither reads nor fills the cache
 	entries map[string]*stateEntry
 	usage   int64 // stored bytes before this call; -1 until read
 }
@@ -53,12 +66,62 @@ type stateEntry struct {
 }
 
 func (st *stateStore) begin(ctx context.Context) *stateCall {
-	return &stateCall{st: st, ctx: ctx, entries: map[string]*stateEntry{}, usage: -1}
+	c := &stateCall{st: st, ctx: ctx, entries: map[string]*stateEntry{}, usage: -1, epoch: outbox.LeaseEpoch(ctx)}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if c.epoch == 0 || c.epoch != st.epoch {
+		st.epoch, st.cache, st.usageKnown = c.epoch, map[string][]byte{}, false
+	}
+	if c.epoch != 0 && st.usageKnown {
+		c.usage = st.usage
+	}
+	return c
+}
+
+// cached looks key up in the committed-state cache of this lease hold.
+func (c *stateCall) cached(key string) ([]byte, bool) {
+	if c.epoch == 0 {
+		return nil, false
+	}
+	c.st.mu.Lock()
+	defer c.st.mu.Unlock()
+	if c.st.epoch != c.epoch {
+		return nil, false
+	}
+	v, ok := c.st.cache[key]
+	return v, ok
+}
+
+// remember records committed values (after a read, or once an ack's writes
+// are part of the acknowledging transaction) for later calls of this hold.
+func (c *stateCall) remember(values map[string][]byte, usage int64) {
+	if c.epoch == 0 {
+		return
+	}
+	c.st.mu.Lock()
+	defer c.st.mu.Unlock()
+	if c.st.epoch != c.epoch {
+		return
+	}
+	for k, v := range values {
+		c.st.cache[k] = v
+	}
+	if usage >= 0 {
+		c.st.usage, c.st.usageKnown = usage, true
+	}
 }
 
 // entry loads what the database holds for key, once per call.
 func (c *stateCall) entry(key string) (*stateEntry, error) {
 	if e, ok := c.entries[key]; ok {
+		return e, nil
+	}
+	if v, ok := c.cached(key); ok {
+		e := &stateEntry{value: v}
+		if v != nil {
+			e.stored, e.storedSize = true, int64(len(key)+len(v))
+		}
+		c.entries[key] = e
 		return e, nil
 	}
 	var v []byte
@@ -76,6 +139,7 @@ func (c *stateCall) entry(key string) (*stateEntry, error) {
 		return nil, fmt.Errorf("state: read %q: %w", key, err)
 	}
 	c.entries[key] = e
+	c.remember(map[string][]byte{key: e.value}, -1)
 	return e, nil
 }
 
@@ -99,6 +163,7 @@ func (c *stateCall) projected() (int64, error) {
 			return 0, fmt.Errorf("state: read usage: %w", err)
 		}
 		c.usage = n
+		c.remember(nil, n)
 	}
 	total := c.usage
 	for k, e := range c.entries {
@@ -235,6 +300,10 @@ func (c *stateCall) ack() outbox.Ack {
 	if len(writes) == 0 {
 		return nil
 	}
+	usage := int64(-1)
+	if c.usage >= 0 {
+		usage, _ = c.projected() // no query: the usage is known
+	}
 	sort.Slice(writes, func(i, j int) bool { return writes[i].key < writes[j].key }) // a stable lock order
 	id := c.st.pluginID
 	return func(ctx context.Context, tx bun.Tx) error {
@@ -252,6 +321,13 @@ func (c *stateCall) ack() outbox.Ack {
 				return fmt.Errorf("plugin %s state: %w", id, err)
 			}
 		}
+		// If the transaction then fails, the dispatcher gives up the lease
+		// hold and the next call starts with an empty cache.
+		committed := make(map[string][]byte, len(writes))
+		for _, w := range writes {
+			committed[w.key] = w.value
+		}
+		c.remember(committed, usage)
 		return nil
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -415,6 +416,7 @@ func (d *Dispatcher) round(ctx context.Context, l *loop) time.Duration {
 			return d.opts.PollInterval // disabled, or another instance holds it
 		}
 		ls.until = until
+		ls.epoch = leaseEpochs.Add(1)
 	}
 
 	// After an error or a lost lease, claim again next round rather than
@@ -550,7 +552,32 @@ func (d *Dispatcher) backoff(attempts int) time.Duration {
 }
 
 // leaseState is this round's view of when our lease expires.
-type leaseState struct{ until time.Time }
+type leaseState struct {
+	until time.Time
+	epoch uint64 // new at every claim: see LeaseEpoch
+}
+
+var leaseEpochs atomic.Uint64
+
+type leaseEpochKey struct{}
+
+// LeaseEpoch (below) identifies, inside Deliver or DeliverAck, the unbroken hold of
+// the subscriber's lease the delivery runs under; 0 outside the dispatcher.
+// Two deliveries with the same epoch ran under one hold, with every
+// acknowledgement in between committed (a failed one ends the hold), so no
+// other instance delivered to the subscriber in between: a subscriber may
+// trust what it cached from the earlier delivery, including an Ack's writes.
+// WithLeaseEpoch is the context a delivery under epoch gets (for tests and
+// benchmarks of subscribers that call them directly).
+func WithLeaseEpoch(ctx context.Context, epoch uint64) context.Context {
+	return context.WithValue(ctx, leaseEpochKey{}, epoch)
+}
+
+// LeaseEpoch returns the delivery's lease epoch; see above.
+func LeaseEpoch(ctx context.Context) uint64 {
+	e, _ := ctx.Value(leaseEpochKey{}).(uint64)
+	return e
+}
 
 // deliverLeased renews the lease when less than the maximum delivery time is
 // left on it, then delivers with a deadline that ends before the lease does:
@@ -570,7 +597,7 @@ func (d *Dispatcher) deliverLeased(ctx context.Context, sub Subscriber, ev core.
 		}
 		ls.until = until
 	}
-	ack, err := d.deliver(ctx, sub, ev, budget)
+	ack, err := d.deliver(WithLeaseEpoch(ctx, ls.epoch), sub, ev, budget)
 	return ack, err, true
 }
 

@@ -58,7 +58,8 @@ const (
 var ensureTermination = terminateInstrumented
 
 // Host function names of ABI tari_v1.
-var hostFuncs = []string{"log", "config_get", "event_read", "result_write", "http_send", "http_read"}
+var hostFuncs = []string{"log", "config_get", "event_read", "result_write", "http_send", "http_read",
+	"state_get", "state_set", "state_delete", "state_list", "state_read"}
 
 // plugin is one loaded module: its own wazero Runtime (so its memory cap is
 // its own), one warm instance used by one call at a time, and the per-call
@@ -75,6 +76,7 @@ type plugin struct {
 	timeout  time.Duration
 	crashCap int
 	onCrash  func(p *plugin, crashes int, err error)
+	state    *stateStore // nil: state host functions answer "not available"
 
 	rt       wazero.Runtime
 	compiled wazero.CompiledModule
@@ -99,6 +101,8 @@ type plugin struct {
 	result    []byte
 	resultErr error
 	httpResp  []byte
+	stateCall *stateCall // the event's buffered state writes
+	stateResp []byte     // last state_list document or state error message
 	logBudget int
 	lastErr   lineRing
 }
@@ -281,9 +285,17 @@ func (p *plugin) ID() string { return p.m.ID }
 // EventTypes implements outbox.Subscriber.
 func (p *plugin) EventTypes() []core.EventType { return p.m.eventTypes() }
 
-// Deliver implements outbox.Subscriber: one call of tari_handle.
+// Deliver implements outbox.Subscriber: one call of tari_handle. The
+// dispatcher calls DeliverAck instead; state written here is dropped.
 func (p *plugin) Deliver(ctx context.Context, ev core.Event) error {
-	return p.call(ctx, eventDoc(ev))
+	_, err := p.DeliverAck(ctx, ev)
+	return err
+}
+
+// DeliverAck implements outbox.AckSubscriber: the state the handler wrote
+// commits with the event's acknowledgement.
+func (p *plugin) DeliverAck(ctx context.Context, ev core.Event) (outbox.Ack, error) {
+	return p.callAck(ctx, eventDoc(ev))
 }
 
 // eventDoc is the event as plugins (and webhook receivers) see it.
@@ -315,9 +327,17 @@ func (c crashError) Error() string { return c.err.Error() }
 func (c crashError) Unwrap() error { return c.err }
 
 func (p *plugin) call(ctx context.Context, doc []byte) error {
+	_, err := p.callAck(ctx, doc)
+	return err
+}
+
+// callAck runs one call; on success it returns the call's buffered state
+// writes as an outbox.Ack (nil if none). On any failure they are dropped.
+func (p *plugin) callAck(ctx context.Context, doc []byte) (outbox.Ack, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	err := p.callLocked(ctx, doc)
+	var ack outbox.Ack
+	err := p.callLocked(ctx, doc, &ack)
 	var crash crashError
 	if errors.As(err, &crash) {
 		p.discard()
@@ -329,10 +349,13 @@ func (p *plugin) call(ctx context.Context, doc []byte) error {
 	} else {
 		p.crashes.Store(0)
 	}
-	return err
+	if err != nil {
+		return nil, err
+	}
+	return ack, nil
 }
 
-func (p *plugin) callLocked(ctx context.Context, doc []byte) error {
+func (p *plugin) callLocked(ctx context.Context, doc []byte, ack *outbox.Ack) error {
 	if p.inst == nil {
 		if err := p.instantiate(ctx); err != nil {
 			return crashError{err}
@@ -343,7 +366,10 @@ func (p *plugin) callLocked(ctx context.Context, doc []byte) error {
 	p.event, p.result, p.resultErr, p.httpResp = doc, nil, nil, nil
 	p.logBudget = maxLogPerCall
 	p.lastErr.reset()
-	defer func() { p.event, p.httpResp = nil, nil }()
+	if p.state != nil {
+		p.stateCall = p.state.begin(cctx)
+	}
+	defer func() { p.event, p.httpResp, p.stateCall, p.stateResp = nil, nil, nil, nil }()
 	res, err := p.callGuest(cctx, p.handle, uint64(len(doc)))
 	if err != nil {
 		return crashError{p.describe(cctx, err)}
@@ -353,6 +379,9 @@ func (p *plugin) callLocked(ctx context.Context, doc []byte) error {
 	}
 	switch uint32(res[0]) {
 	case 0, 2:
+		if p.stateCall != nil {
+			*ack = p.stateCall.ack()
+		}
 		return nil
 	case 1:
 		var r struct {
@@ -412,6 +441,11 @@ func (p *plugin) hostModule(ctx context.Context) error {
 	fn("result_write", p.hostResultWrite, []api.ValueType{i32, i32}, nil)
 	fn("http_send", p.hostHTTPSend, []api.ValueType{i32, i32}, []api.ValueType{i32})
 	fn("http_read", p.hostHTTPRead, []api.ValueType{i32, i32}, []api.ValueType{i32})
+	fn("state_get", p.hostStateGet, []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32})
+	fn("state_set", p.hostStateSet, []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32})
+	fn("state_delete", p.hostStateDelete, []api.ValueType{i32, i32}, []api.ValueType{i32})
+	fn("state_list", p.hostStateList, []api.ValueType{i32, i32}, []api.ValueType{i32})
+	fn("state_read", p.hostStateRead, []api.ValueType{i32, i32}, []api.ValueType{i32})
 	_, err := b.Instantiate(ctx)
 	return err
 }

@@ -74,6 +74,9 @@ type Config struct {
 	// one interval (a file still being copied is not loaded). 0 means 1 s;
 	// negative turns the watching off (Reload still works).
 	ReloadInterval time.Duration
+	// StateQuotaKB caps one plugin's key-value state (keys plus values,
+	// TPG_PLUGIN_STATE_QUOTA_KB); 0 means 1024 KiB.
+	StateQuotaKB int
 }
 
 // Plugin states reported by Plugins.
@@ -184,6 +187,9 @@ func Start(ctx context.Context, cfg Config) (*Manager, error) {
 	if cfg.ReloadInterval == 0 {
 		cfg.ReloadInterval = time.Second
 	}
+	if cfg.StateQuotaKB <= 0 {
+		cfg.StateQuotaKB = DefaultStateQuota >> 10
+	}
 	if cfg.CrashLimit <= 0 {
 		cfg.CrashLimit = 10
 	}
@@ -265,6 +271,7 @@ func (mgr *Manager) loadOne(ctx context.Context, sp *spec, info *PluginInfo, cfg
 		config: cfg, grants: grants, client: newClient(mgr.cfg.clientBase(m.ID), grants),
 		timeout: time.Duration(m.Limits.TimeoutMS) * time.Millisecond, crashCap: mgr.cfg.CrashLimit,
 		onCrash: mgr.crashed,
+		state:   &stateStore{db: mgr.cfg.DB, pluginID: m.ID, quota: int64(mgr.cfg.StateQuotaKB) << 10},
 	}
 	if err := pl.compile(ctx, wasm, mgr.cache); err != nil {
 		pl.close()

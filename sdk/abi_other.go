@@ -3,6 +3,7 @@
 package sdk
 
 import (
+	"errors"
 	"fmt"
 	"os"
 )
@@ -21,3 +22,13 @@ func configGet(string) (string, bool) { return "", false }
 func httpRoundTrip([]byte) []byte {
 	return []byte(`{"error":"sdk: HTTP is only available inside the plugin host (GOOS=wasip1)"}`)
 }
+
+var errNoHost = errors.New("sdk: state is only available inside the plugin host (GOOS=wasip1)")
+
+func stateGet(string) ([]byte, bool, error) { return nil, false, errNoHost }
+
+func stateSet(string, []byte) error { return errNoHost }
+
+func stateDelete(string) error { return errNoHost }
+
+func stateList(string) ([]byte, error) { return nil, errNoHost }

@@ -2,7 +2,10 @@
 
 package sdk
 
-import "unsafe"
+import (
+	"errors"
+	"unsafe"
+)
 
 // Host imports of ABI tari_v1 (plugins/ABI.md). The guest owns every buffer.
 
@@ -23,6 +26,21 @@ func hostHTTPSend(req string) uint32
 
 //go:wasmimport tari_v1 http_read
 func hostHTTPRead(buf unsafe.Pointer, limit uint32) uint32
+
+//go:wasmimport tari_v1 state_get
+func hostStateGet(key string, buf unsafe.Pointer, limit uint32) int32
+
+//go:wasmimport tari_v1 state_set
+func hostStateSet(key string, value unsafe.Pointer, n uint32) int32
+
+//go:wasmimport tari_v1 state_delete
+func hostStateDelete(key string) int32
+
+//go:wasmimport tari_v1 state_list
+func hostStateList(prefix string) int32
+
+//go:wasmimport tari_v1 state_read
+func hostStateRead(buf unsafe.Pointer, limit uint32) uint32
 
 // tariABIv1 marks the module as built for ABI version 1; it is never called.
 //
@@ -70,4 +88,53 @@ func httpRoundTrip(req []byte) []byte {
 	buf := make([]byte, n)
 	got := hostHTTPRead(ptr(buf), n)
 	return buf[:min(got, n)]
+}
+
+// stateMessage reads the host's last state document (an error message or a
+// key list) of n bytes.
+func stateMessage(n int32) []byte {
+	buf := make([]byte, n)
+	got := hostStateRead(ptr(buf), uint32(n))
+	return buf[:min(got, uint32(n))]
+}
+
+func stateGet(key string) ([]byte, bool, error) {
+	buf := make([]byte, 256)
+	for {
+		n := hostStateGet(key, ptr(buf), uint32(len(buf)))
+		switch {
+		case n == -1:
+			return nil, false, nil
+		case n < 0:
+			return nil, false, stateError(hostStateRead(nil, 0))
+		case int(n) <= len(buf):
+			return buf[:n], true, nil
+		}
+		buf = make([]byte, n)
+	}
+}
+
+// stateError fetches the message of a failed state call.
+func stateError(n uint32) error { return errors.New(string(stateMessage(int32(n)))) }
+
+func stateSet(key string, value []byte) error {
+	if n := hostStateSet(key, ptr(value), uint32(len(value))); n != 0 {
+		return stateError(uint32(n))
+	}
+	return nil
+}
+
+func stateDelete(key string) error {
+	if n := hostStateDelete(key); n != 0 {
+		return stateError(uint32(n))
+	}
+	return nil
+}
+
+func stateList(prefix string) ([]byte, error) {
+	n := hostStateList(prefix)
+	if n < 0 {
+		return nil, stateError(uint32(-n))
+	}
+	return stateMessage(n), nil
 }

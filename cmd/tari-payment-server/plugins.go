@@ -54,6 +54,7 @@ func startPlugins(ctx context.Context, cfg config.Config, getenv func(string) st
 		Override:       cfg.PluginsOverride,
 		MaxMemoryMB:    cfg.PluginMaxMemoryMB,
 		MemoryBudgetMB: cfg.PluginsMemoryBudgetMB,
+		StateQuotaKB:   cfg.PluginStateQuotaKB,
 		ReloadInterval: reload,
 	})
 	if err != nil {

@@ -126,6 +126,9 @@ type Config struct {
 	// PluginsReloadInterval (TPG_PLUGINS_RELOAD_INTERVAL, default 2s; 0 = off):
 	// how often TPG_PLUGINS_DIR is checked for added, replaced or removed plugins.
 	PluginsReloadInterval time.Duration
+	// PluginStateQuotaKB (TPG_PLUGIN_STATE_QUOTA_KB, default 1024): the most
+	// key-value state (keys plus values) one plugin may keep.
+	PluginStateQuotaKB int
 }
 
 // LoadEnv loads .env from the working directory (real environment variables
@@ -358,6 +361,15 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.PluginMaxMemoryMB = megabytes("TPG_PLUGIN_MAX_MEMORY_MB", 64, 4096)
 	c.PluginsMemoryBudgetMB = megabytes("TPG_PLUGINS_MEMORY_BUDGET_MB", 256, 65536)
+	c.PluginStateQuotaKB = 1024
+	if v := get("TPG_PLUGIN_STATE_QUOTA_KB"); v != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 1 || n > 1<<30 {
+			errs = append(errs, fmt.Errorf("TPG_PLUGIN_STATE_QUOTA_KB=%q is not a whole number of KiB from 1 to %d", v, 1<<30))
+		} else {
+			c.PluginStateQuotaKB = n
+		}
+	}
 	c.PluginsReloadInterval = 2 * time.Second
 	if v := get("TPG_PLUGINS_RELOAD_INTERVAL"); v != "" {
 		d, err := time.ParseDuration(v)

@@ -70,6 +70,7 @@ var Vars = []VarGroup{
 		{Name: "TPG_PLUGINS_OVERRIDE", Help: "comma-separated shipped plugin ids a folder plugin may replace (none by default)"},
 		{Name: "TPG_PLUGIN_MAX_MEMORY_MB", Default: "64", Help: "the most memory one plugin instance may use; larger manifests are clamped"},
 		{Name: "TPG_PLUGINS_MEMORY_BUDGET_MB", Default: "256", Help: "the most memory all plugin instances together may use"},
+		{Name: "TPG_PLUGIN_STATE_QUOTA_KB", Default: "1024", Help: "the most key-value state (keys plus values, KiB) one plugin may keep"},
 		{Name: "TPG_PLUGINS_RELOAD_INTERVAL", Default: "2s", Help: "how often the plugins folder is checked for changes (0: no hot reload)"},
 		{Name: "TPG_PLUGIN_WEBHOOK_URLS", Help: "comma-separated URLs the webhook plugin POSTs every event to (it runs only when set)"},
 		{Name: "TPG_PLUGIN_WEBHOOK_SECRET", Secret: true, Help: "HMAC-SHA256 key the webhook plugin signs its requests with"},

@@ -27,6 +27,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -45,6 +46,21 @@ type Subscriber interface {
 	EventTypes() []core.EventType
 	// Deliver handles one event. ctx carries a deadline inside the lease.
 	Deliver(ctx context.Context, ev core.Event) error
+}
+
+// Ack is work a subscriber asks to run inside the transaction that
+// acknowledges the event it handled (moves its cursor past it, or clears its
+// redelivery): both commit or neither does, so a redelivered event never
+// applies the work twice and an unacknowledged one never applies it at all.
+// An error rolls the acknowledgement back; the event is delivered again.
+type Ack func(ctx context.Context, tx bun.Tx) error
+
+// AckSubscriber is a Subscriber whose deliveries may return an Ack. The
+// dispatcher calls DeliverAck instead of Deliver; a nil Ack acknowledges as
+// Deliver's nil error does. The Ack is ignored when the error is not nil.
+type AckSubscriber interface {
+	Subscriber
+	DeliverAck(ctx context.Context, ev core.Event) (Ack, error)
 }
 
 // ErrNotFound is returned by the admin methods for an unknown id.
@@ -400,6 +416,7 @@ func (d *Dispatcher) round(ctx context.Context, l *loop) time.Duration {
 			return d.opts.PollInterval // disabled, or another instance holds it
 		}
 		ls.until = until
+		ls.epoch = leaseEpochs.Add(1)
 	}
 
 	// After an error or a lost lease, claim again next round rather than
@@ -433,7 +450,7 @@ func (d *Dispatcher) round(ctx context.Context, l *loop) time.Duration {
 		if l.quitting() {
 			return 0 // replaced or unregistered: the next event waits for the successor
 		}
-		derr, ok := d.deliverLeased(ctx, l.sub, ev, ls)
+		ack, derr, ok := d.deliverLeased(ctx, l.sub, ev, ls)
 		if !ok {
 			return lost()
 		}
@@ -441,7 +458,10 @@ func (d *Dispatcher) round(ctx context.Context, l *loop) time.Duration {
 			return 0 // shutting down: the event stays pending
 		}
 		if derr == nil {
-			if ok, err := d.advance(ctx, id, ev.Seq, ls); err != nil || !ok {
+			if ok, err := d.advance(ctx, id, ev.Seq, ls, ack); err != nil || !ok {
+				if err != nil && ctx.Err() == nil {
+					d.log.Warn("outbox: acknowledging failed", "subscriber", id, "event", ev.ID, "err", err)
+				}
 				return lost()
 			}
 			attempts = 0
@@ -532,40 +552,73 @@ func (d *Dispatcher) backoff(attempts int) time.Duration {
 }
 
 // leaseState is this round's view of when our lease expires.
-type leaseState struct{ until time.Time }
+type leaseState struct {
+	until time.Time
+	epoch uint64 // new at every claim: see LeaseEpoch
+}
+
+var leaseEpochs atomic.Uint64
+
+type leaseEpochKey struct{}
+
+// LeaseEpoch (below) identifies, inside Deliver or DeliverAck, the unbroken hold of
+// the subscriber's lease the delivery runs under; 0 outside the dispatcher.
+// Two deliveries with the same epoch ran under one hold, with every
+// acknowledgement in between committed (a failed one ends the hold), so no
+// other instance delivered to the subscriber in between: a subscriber may
+// trust what it cached from the earlier delivery, including an Ack's writes.
+// WithLeaseEpoch is the context a delivery under epoch gets (for tests and
+// benchmarks of subscribers that call them directly).
+func WithLeaseEpoch(ctx context.Context, epoch uint64) context.Context {
+	return context.WithValue(ctx, leaseEpochKey{}, epoch)
+}
+
+// LeaseEpoch returns the delivery's lease epoch; see above.
+func LeaseEpoch(ctx context.Context) uint64 {
+	e, _ := ctx.Value(leaseEpochKey{}).(uint64)
+	return e
+}
 
 // deliverLeased renews the lease when less than the maximum delivery time is
 // left on it, then delivers with a deadline that ends before the lease does:
 // the lease can never expire (and be taken by another instance) while a
 // delivery is still running. ok=false means the lease was lost.
-func (d *Dispatcher) deliverLeased(ctx context.Context, sub Subscriber, ev core.Event, ls *leaseState) (error, bool) {
+func (d *Dispatcher) deliverLeased(ctx context.Context, sub Subscriber, ev core.Event, ls *leaseState) (Ack, error, bool) {
 	budget := d.opts.Lease * 2 / 3
 	if time.Until(ls.until) < budget+d.opts.Lease/6 {
 		until := time.Now().Add(d.opts.Lease)
 		res, err := d.db.ExecContext(ctx, `UPDATE outbox_subscribers SET lease_until_ms = ? WHERE id = ? AND lease_owner = ?`,
 			until.UnixMilli(), sub.ID(), d.instance)
 		if err != nil {
-			return err, false
+			return nil, err, false
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
-			return nil, false
+			return nil, nil, false
 		}
 		ls.until = until
 	}
-	return d.deliver(ctx, sub, ev, budget), true
+	ack, err := d.deliver(WithLeaseEpoch(ctx, ls.epoch), sub, ev, budget)
+	return ack, err, true
 }
 
 // deliver calls the subscriber with a deadline, and turns a panic into an
 // error so one bad subscriber cannot kill the loop.
-func (d *Dispatcher) deliver(ctx context.Context, sub Subscriber, ev core.Event, budget time.Duration) (err error) {
+func (d *Dispatcher) deliver(ctx context.Context, sub Subscriber, ev core.Event, budget time.Duration) (ack Ack, err error) {
 	cctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("subscriber panicked: %v", r)
+			ack, err = nil, fmt.Errorf("subscriber panicked: %v", r)
 		}
 	}()
-	return sub.Deliver(cctx, ev)
+	if as, ok := sub.(AckSubscriber); ok {
+		ack, err = as.DeliverAck(cctx, ev)
+		if err != nil {
+			ack = nil
+		}
+		return ack, err
+	}
+	return nil, sub.Deliver(cctx, ev)
 }
 
 type cursor struct {
@@ -600,24 +653,49 @@ func (d *Dispatcher) cursor(ctx context.Context, id string) (cursor, error) {
 	return c, err
 }
 
-// advance acknowledges seq and renews the lease; false means the lease was
-// lost (another instance took over after it expired) or the subscriber was
-// disabled meanwhile, and the round must stop.
-func (d *Dispatcher) advance(ctx context.Context, id string, seq int64, ls *leaseState) (bool, error) {
+// advance acknowledges seq and renews the lease, running the subscriber's
+// ack (if any) in the same transaction; false means the lease was lost
+// (another instance took over after it expired) or the subscriber was
+// disabled meanwhile, and the round must stop (the ack is rolled back).
+func (d *Dispatcher) advance(ctx context.Context, id string, seq int64, ls *leaseState, ack Ack) (bool, error) {
 	until := time.Now().Add(d.opts.Lease)
-	res, err := d.db.ExecContext(context.WithoutCancel(ctx), `UPDATE outbox_subscribers
+	const q = `UPDATE outbox_subscribers
 		SET position = ?, attempts = 0, next_attempt_ms = 0, last_error = '', lease_until_ms = ?, updated_at = ?
-		WHERE id = ? AND lease_owner = ? AND position < ? AND disabled = FALSE`,
-		seq, until.UnixMilli(), time.Now().UTC(), id, d.instance, seq)
-	if err != nil {
-		return false, err
+		WHERE id = ? AND lease_owner = ? AND position < ? AND disabled = FALSE`
+	args := []any{seq, until.UnixMilli(), time.Now().UTC(), id, d.instance, seq}
+	var n int64
+	if ack == nil {
+		res, err := d.db.ExecContext(context.WithoutCancel(ctx), q, args...)
+		if err != nil {
+			return false, err
+		}
+		n, _ = res.RowsAffected()
+	} else {
+		err := d.db.InTx(context.WithoutCancel(ctx), func(ctx context.Context, tx bun.Tx) error {
+			res, err := tx.ExecContext(ctx, q, args...)
+			if err != nil {
+				return err
+			}
+			if n, _ = res.RowsAffected(); n != 1 {
+				return errLeaseLost
+			}
+			return ack(ctx, tx)
+		})
+		if errors.Is(err, errLeaseLost) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
 	}
-	n, _ := res.RowsAffected()
 	if n == 1 {
 		ls.until = until
 	}
 	return n == 1, nil
 }
+
+// errLeaseLost rolls back an acknowledgement whose cursor is no longer ours.
+var errLeaseLost = errors.New("outbox: lease lost")
 
 // retryLater records a failed attempt and when to try again; false if the
 // lease was lost meanwhile (nothing recorded).
@@ -704,6 +782,24 @@ func (d *Dispatcher) fetch(ctx context.Context, l *loop, pos int64) ([]core.Even
 // redeliveries delivers failures an admin asked to redeliver, once each: a
 // success removes the failure, an error puts it back to failed. It reports
 // whether more may be waiting.
+// clearRedelivery acknowledges a redelivered event, with its ack.
+func (d *Dispatcher) clearRedelivery(ctx context.Context, fid int64, ack Ack) error {
+	if ack == nil {
+		_, err := d.db.ExecContext(ctx, `DELETE FROM outbox_failures WHERE id = ?`, fid)
+		return err
+	}
+	return d.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM outbox_failures WHERE id = ? AND state = 'redeliver'`, fid)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return nil // already cleared: the ack was applied then, or never is
+		}
+		return ack(ctx, tx)
+	})
+}
+
 func (d *Dispatcher) redeliveries(ctx context.Context, l *loop, ls *leaseState) (bool, error) {
 	id := l.sub.ID()
 	type redo struct {
@@ -718,16 +814,16 @@ func (d *Dispatcher) redeliveries(ctx context.Context, l *loop, ls *leaseState) 
 		return false, err
 	}
 	for _, r := range rows {
-		derr, ok := d.deliverLeased(ctx, l.sub, r.event(), ls)
+		ack, derr, ok := d.deliverLeased(ctx, l.sub, r.event(), ls)
 		if ctx.Err() != nil {
 			return false, ctx.Err()
 		}
 		if !ok {
-			return false, errors.New("lease lost")
+			return false, errLeaseLost
 		}
 		bg := context.WithoutCancel(ctx)
 		if derr == nil {
-			if _, err := d.db.ExecContext(bg, `DELETE FROM outbox_failures WHERE id = ?`, r.FID); err != nil {
+			if err := d.clearRedelivery(bg, r.FID, ack); err != nil {
 				return false, err
 			}
 			continue

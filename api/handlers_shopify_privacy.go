@@ -1,13 +1,7 @@
 package api
 
 import (
-	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 
@@ -21,24 +15,13 @@ import (
 // unlike shopifyGuard the HMAC is always checked (TPG_SHOPIFY_HMAC_CHECKS
 // does not turn it off) and a failure is 401, not 403.
 func (s *Server) shopifyPrivacyGuard(c *gin.Context) {
-	body, err := io.ReadAll(c.Request.Body)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			abortJSON(c, http.StatusRequestEntityTooLarge, msgBodyTooLarge)
-			return
-		}
-		abortJSON(c, http.StatusBadRequest, msgExtractFailed)
+	body, ok := bufferRawBody(c)
+	if !ok {
 		return
 	}
-	c.Set(rawBodyKey, body)
-	c.Request.Body = io.NopCloser(bytes.NewReader(body))
 	secret := s.cfg.ShopifyHMACSecret
 	sig := c.GetHeader("X-Shopify-Hmac-Sha256")
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	want := base64.StdEncoding.EncodeToString(mac.Sum(nil))
-	if secret == "" || sig == "" || !hmac.Equal([]byte(sig), []byte(want)) {
+	if secret == "" || sig == "" || !validShopifyHMAC(secret, body, sig) {
 		abortJSON(c, http.StatusUnauthorized, msgBadHMAC)
 		return
 	}

@@ -127,12 +127,21 @@ func (s *Server) redeliverAll(c *gin.Context) {
 	writeJSON(c, http.StatusOK, gin.H{"success": true, "message": strconv.Itoa(n) + " deliveries queued for redelivery.", "count": n})
 }
 
-// POST /api/plugins/{id}/enable
-func (s *Server) enablePlugin(c *gin.Context) {
+// pluginIDParam is the route's :id, or false after a 400 for a malformed one.
+func pluginIDParam(c *gin.Context) (string, bool) {
 	id := c.Param("id")
 	if !pluginIDPattern.MatchString(id) {
 		e := errInvalidPath("plugin id must be lower-case letters, digits and '-' (at most 63)")
 		abortJSON(c, e.Status, e.Msg)
+		return "", false
+	}
+	return id, true
+}
+
+// POST /api/plugins/{id}/enable
+func (s *Server) enablePlugin(c *gin.Context) {
+	id, ok := pluginIDParam(c)
+	if !ok {
 		return
 	}
 	p := s.pluginAdmin(c)
@@ -178,10 +187,8 @@ func (s *Server) reloadPlugins(c *gin.Context) {
 
 // DELETE /api/plugins/{id}
 func (s *Server) removePlugin(c *gin.Context) {
-	id := c.Param("id")
-	if !pluginIDPattern.MatchString(id) {
-		e := errInvalidPath("plugin id must be lower-case letters, digits and '-' (at most 63)")
-		abortJSON(c, e.Status, e.Msg)
+	id, ok := pluginIDParam(c)
+	if !ok {
 		return
 	}
 	p := s.pluginAdmin(c)

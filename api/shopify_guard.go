@@ -20,18 +20,10 @@ const rawBodyKey = "tps.rawBody"
 // handler.
 func (s *Server) shopifyGuard(c *gin.Context) {
 	cfg := &s.cfg
-	body, err := io.ReadAll(c.Request.Body)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			abortJSON(c, http.StatusRequestEntityTooLarge, msgBodyTooLarge)
-			return
-		}
-		abortJSON(c, http.StatusBadRequest, msgExtractFailed)
+	body, ok := bufferRawBody(c)
+	if !ok {
 		return
 	}
-	c.Set(rawBodyKey, body)
-	c.Request.Body = io.NopCloser(bytes.NewReader(body))
 
 	if cfg.ShopifyHMACChecks {
 		if cfg.ShopifyHMACSecret == "" {
@@ -43,10 +35,7 @@ func (s *Server) shopifyGuard(c *gin.Context) {
 			abortJSON(c, http.StatusForbidden, msgNoHMAC)
 			return
 		}
-		mac := hmac.New(sha256.New, []byte(cfg.ShopifyHMACSecret))
-		mac.Write(body)
-		want := base64.StdEncoding.EncodeToString(mac.Sum(nil))
-		if !hmac.Equal([]byte(sig), []byte(want)) {
+		if !validShopifyHMAC(cfg.ShopifyHMACSecret, body, sig) {
 			abortJSON(c, http.StatusForbidden, msgBadHMAC)
 			return
 		}
@@ -68,6 +57,33 @@ func (s *Server) shopifyGuard(c *gin.Context) {
 		}
 	}
 	c.Next()
+}
+
+// bufferRawBody reads the whole (size-capped) body for the HMAC and keeps it
+// for the handler; false when it answered the request itself (413 or 400).
+func bufferRawBody(c *gin.Context) ([]byte, bool) {
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			abortJSON(c, http.StatusRequestEntityTooLarge, msgBodyTooLarge)
+			return nil, false
+		}
+		abortJSON(c, http.StatusBadRequest, msgExtractFailed)
+		return nil, false
+	}
+	c.Set(rawBodyKey, body)
+	c.Request.Body = io.NopCloser(bytes.NewReader(body))
+	return body, true
+}
+
+// validShopifyHMAC compares X-Shopify-Hmac-Sha256 with the body's
+// HMAC-SHA256 under secret, in constant time (D21).
+func validShopifyHMAC(secret string, body []byte, sig string) bool {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	want := base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	return hmac.Equal([]byte(sig), []byte(want))
 }
 
 // rawBody returns the body the guard buffered.

@@ -138,19 +138,31 @@ func pluginIDParam(c *gin.Context) (string, bool) {
 	return id, true
 }
 
+// pluginCapability is the plugin host as T (an optional capability), or
+// false after answering: the host's own refusal, or 501 when it cannot do
+// what ("The plugin host cannot <what>").
+func pluginCapability[T any](s *Server, c *gin.Context, what string) (T, bool) {
+	var zero T
+	p := s.pluginAdmin(c)
+	if p == nil {
+		return zero, false
+	}
+	v, ok := p.(T)
+	if !ok {
+		abortJSON(c, http.StatusNotImplemented, "This endpoint is not supported on this configuration. The plugin host cannot "+what)
+		return zero, false
+	}
+	return v, true
+}
+
 // POST /api/plugins/{id}/enable
 func (s *Server) enablePlugin(c *gin.Context) {
 	id, ok := pluginIDParam(c)
 	if !ok {
 		return
 	}
-	p := s.pluginAdmin(c)
-	if p == nil {
-		return
-	}
-	en, ok := p.(PluginEnabler)
+	en, ok := pluginCapability[PluginEnabler](s, c, "re-enable plugins")
 	if !ok {
-		abortJSON(c, http.StatusNotImplemented, "This endpoint is not supported on this configuration. The plugin host cannot re-enable plugins")
 		return
 	}
 	v, err := en.EnablePlugin(c.Request.Context(), id)
@@ -168,13 +180,8 @@ func (s *Server) enablePlugin(c *gin.Context) {
 
 // POST /api/plugins/reload
 func (s *Server) reloadPlugins(c *gin.Context) {
-	p := s.pluginAdmin(c)
-	if p == nil {
-		return
-	}
-	r, ok := p.(PluginReloader)
+	r, ok := pluginCapability[PluginReloader](s, c, "reload plugins")
 	if !ok {
-		abortJSON(c, http.StatusNotImplemented, "This endpoint is not supported on this configuration. The plugin host cannot reload plugins")
 		return
 	}
 	v, err := r.ReloadPlugins(c.Request.Context())
@@ -191,13 +198,8 @@ func (s *Server) removePlugin(c *gin.Context) {
 	if !ok {
 		return
 	}
-	p := s.pluginAdmin(c)
-	if p == nil {
-		return
-	}
-	r, ok := p.(PluginRemover)
+	r, ok := pluginCapability[PluginRemover](s, c, "remove plugins")
 	if !ok {
-		abortJSON(c, http.StatusNotImplemented, "This endpoint is not supported on this configuration. The plugin host cannot remove plugins")
 		return
 	}
 	if err := r.RemovePlugin(c.Request.Context(), id); err != nil {

@@ -34,9 +34,12 @@ func (s *Server) processOrder(ctx context.Context, p parsedOrder) jsonResponse {
 			s.log.Warn("shopify order not stored: no exchange rate for its currency; set the rate, then run `taritools admin rescan`",
 				"order_id", p.OrderID, "currency", p.Currency)
 			s.metrics.OrderWithoutRate(strings.ToUpper(strings.TrimSpace(p.Currency)))
-			return jsonResponse{false, "Unsupported currency: " + strings.TrimPrefix(err.Error(), core.ErrUnsupportedCurrency.Error()+": ")}
 		}
-		return jsonResponse{false, err.Error()}
+		if text, ok := engineText(err); ok {
+			return jsonResponse{false, text}
+		}
+		s.log.Error("pricing shopify order", "order_id", p.OrderID, "err", err)
+		return jsonResponse{false, "Unexpected error handling order."}
 	}
 	orig := p.Price
 	o, err := s.eng.NewOrder(ctx, engine.NewOrder{
@@ -46,11 +49,12 @@ func (s *Server) processOrder(ctx context.Context, p parsedOrder) jsonResponse {
 	})
 	switch {
 	case errors.Is(err, core.ErrOrderAlreadyExists):
-		return jsonResponse{true, "Order already exists."}
+		return jsonResponse{true, msgOrderExists}
 	case errors.Is(err, core.ErrInvalidAmount):
 		// D27: a zero, negative or absurd total is refused and stores nothing.
 		s.log.Warn("shopify order refused: its total is not a valid amount", "order_id", p.OrderID, "total_price", int64(price))
-		return jsonResponse{false, "Invalid order total: " + err.Error()}
+		text, _ := engineText(err)
+		return jsonResponse{false, "Invalid order total: " + text}
 	case err != nil:
 		s.log.Error("storing shopify order", "order_id", p.OrderID, "err", err)
 		return jsonResponse{false, "Unexpected error handling order."}
@@ -73,7 +77,7 @@ func (s *Server) shopifyCheckoutCreate(c *gin.Context) {
 		return
 	}
 	if s.duplicateDelivery(c, topicCheckoutCreate, p.OrderID) {
-		writeJSON(c, http.StatusOK, jsonResponse{true, "Order already exists."})
+		writeJSON(c, http.StatusOK, jsonResponse{true, msgOrderExists})
 		return
 	}
 	res := s.processOrder(c.Request.Context(), p)

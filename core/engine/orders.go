@@ -36,7 +36,7 @@ type NewOrder struct {
 // (D20). Route: POST /shopify/webhook/checkout_create, POST /api/rescan_open_orders.
 func (e *Engine) NewOrder(ctx context.Context, o NewOrder) (*core.Order, error) {
 	if o.OrderID == "" {
-		return nil, fmt.Errorf("%w: empty order id", core.ErrInvalidOrder)
+		return nil, core.ErrInvalidOrder.With("empty order id")
 	}
 	if !core.ValidAmount(o.TotalPrice) {
 		return nil, core.ErrInvalidAmount // D27: nothing is stored

@@ -263,7 +263,9 @@ func (mgr *Manager) stop(id string, e *entry) {
 	if e == nil || e.plugin == nil {
 		return
 	}
-	mgr.disp.Unregister(id)
+	if err := mgr.disp.Unregister(id); err != nil {
+		mgr.log.Warn("plugin stopped, but its lease stays until it expires; another instance then takes over", "plugin", id, "err", err)
+	}
 	e.plugin.close()
 	mgr.usedPages -= e.pages
 	mgr.mu.Lock()

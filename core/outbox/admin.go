@@ -44,11 +44,17 @@ type FailedDelivery struct {
 // Subscribers lists every subscriber known to the database (registered by
 // any instance), ordered by id.
 func (d *Dispatcher) Subscribers(ctx context.Context) ([]SubscriberState, error) {
-	return Subscribers(ctx, d.db)
+	return subscribers(ctx, d.db, d.nowMS())
 }
 
-// Subscribers lists every subscriber known to db.
+// Subscribers lists every subscriber known to db, without a dispatcher
+// (metrics): a lease counts as held until its expiry by the real clock.
 func Subscribers(ctx context.Context, db bun.IDB) ([]SubscriberState, error) {
+	return subscribers(ctx, db, time.Now().UnixMilli())
+}
+
+// subscribers lists every subscriber known to db at nowMS.
+func subscribers(ctx context.Context, db bun.IDB, nowMS int64) ([]SubscriberState, error) {
 	rows, err := db.QueryContext(ctx, `SELECT id, event_types, position, attempts, next_attempt_ms, last_error,
 		disabled, disabled_reason, lease_owner, lease_until_ms, removed FROM outbox_subscribers ORDER BY id`)
 	if err != nil {
@@ -72,7 +78,7 @@ func Subscribers(ctx context.Context, db bun.IDB) ([]SubscriberState, error) {
 			t := time.UnixMilli(next).UTC()
 			s.NextAttemptAt = &t
 		}
-		if owner != "" && leaseUntil > nowMS() {
+		if owner != "" && leaseUntil > nowMS {
 			s.LeasedBy = owner
 		}
 		out = append(out, s)
@@ -180,7 +186,7 @@ func (d *Dispatcher) SetDisabled(ctx context.Context, id string, disabled bool, 
 		reason = ""
 	}
 	res, err := d.db.ExecContext(ctx, `UPDATE outbox_subscribers SET disabled = ?, disabled_reason = ?, updated_at = ? WHERE id = ?`,
-		disabled, truncate(reason), time.Now().UTC(), id)
+		disabled, truncate(reason), d.now().UTC(), id)
 	if err != nil {
 		return fmt.Errorf("outbox: disable %s: %w", id, err)
 	}
@@ -197,7 +203,7 @@ func (d *Dispatcher) SetDisabled(ctx context.Context, id string, disabled bool, 
 // (EnsureCursor, when it comes back, clears the mark) and its events no
 // longer count as pending. ErrNotFound for an unknown id.
 func (d *Dispatcher) MarkRemoved(ctx context.Context, id string) error {
-	res, err := d.db.ExecContext(ctx, `UPDATE outbox_subscribers SET removed = TRUE, updated_at = ? WHERE id = ?`, time.Now().UTC(), id)
+	res, err := d.db.ExecContext(ctx, `UPDATE outbox_subscribers SET removed = TRUE, updated_at = ? WHERE id = ?`, d.now().UTC(), id)
 	if err != nil {
 		return fmt.Errorf("outbox: mark %s removed: %w", id, err)
 	}

@@ -95,6 +95,10 @@ type Options struct {
 	Lease        time.Duration // how long a claimed cursor stays ours; default 60s
 	BatchSize    int           // events read per query; default 100
 	Logger       *slog.Logger
+	// Now is the clock of leases, retry times and updated_at columns;
+	// default time.Now. Lease times are compared across instances, so every
+	// instance's clock must be the same real one.
+	Now func() time.Time
 }
 
 func (o *Options) defaults() {
@@ -121,6 +125,9 @@ func (o *Options) defaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 }
 
@@ -178,7 +185,10 @@ func New(db *store.DB, opts Options) *Dispatcher {
 // InstanceID identifies this dispatcher in lease columns.
 func (d *Dispatcher) InstanceID() string { return d.instance }
 
-func nowMS() int64 { return time.Now().UnixMilli() }
+// now is the dispatcher's clock.
+func (d *Dispatcher) now() time.Time { return d.opts.Now() }
+
+func (d *Dispatcher) nowMS() int64 { return d.now().UnixMilli() }
 
 func typesOf(sub Subscriber) []string {
 	var ts []string
@@ -256,7 +266,7 @@ func (d *Dispatcher) EnsureCursor(ctx context.Context, id string, eventTypes []c
 	}
 	sort.Strings(ts)
 	types := strings.Join(ts, ",")
-	now := time.Now().UTC()
+	now := d.now().UTC()
 	// One transaction, so two instances registering the same subscriber
 	// agree on its starting position.
 	err := d.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -279,18 +289,24 @@ func (d *Dispatcher) EnsureCursor(ctx context.Context, id string, eventTypes []c
 
 // Unregister stops delivering to id in this process (its cursor stays),
 // after the delivery in flight, if any, has finished, and gives up its lease
-// so another instance still running the subscriber takes over at once.
-func (d *Dispatcher) Unregister(id string) {
+// so another instance still running the subscriber takes over at once. The
+// error says the lease could not be given up: delivery has stopped all the
+// same, and another instance takes over when the lease expires.
+func (d *Dispatcher) Unregister(id string) error {
 	d.mu.Lock()
 	l := d.loops[id]
 	delete(d.loops, id)
 	d.mu.Unlock()
-	if l != nil && l.stop != nil {
-		l.finish()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_, _ = d.db.ExecContext(ctx, `UPDATE outbox_subscribers SET lease_owner = '', lease_until_ms = 0 WHERE id = ? AND lease_owner = ?`, id, d.instance)
+	if l == nil || l.stop == nil {
+		return nil
 	}
+	l.finish()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := d.db.ExecContext(ctx, `UPDATE outbox_subscribers SET lease_owner = '', lease_until_ms = 0 WHERE id = ? AND lease_owner = ?`, id, d.instance); err != nil {
+		return fmt.Errorf("outbox: giving up the lease of %s: %w", id, err)
+	}
+	return nil
 }
 
 // Start launches the delivery loops. It returns at once.
@@ -392,7 +408,7 @@ func (d *Dispatcher) round(ctx context.Context, l *loop) time.Duration {
 	}
 	ls := &l.lease
 	var st cursor
-	if time.Until(ls.until) > d.opts.Lease/2 {
+	if ls.until.Sub(d.now()) > d.opts.Lease/2 {
 		// Still ours with a wide margin: nobody else can have taken it.
 		st, err = d.cursor(ctx, id)
 		if err != nil {
@@ -403,7 +419,7 @@ func (d *Dispatcher) round(ctx context.Context, l *loop) time.Duration {
 		}
 	} else {
 		var ok bool
-		until := time.Now().Add(d.opts.Lease)
+		until := d.now().Add(d.opts.Lease)
 		st, ok, err = d.claim(ctx, id, until)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -432,7 +448,7 @@ func (d *Dispatcher) round(ctx context.Context, l *loop) time.Duration {
 		}
 		return lost()
 	}
-	if wait := time.Until(time.UnixMilli(st.nextAttemptMS)); st.nextAttemptMS > 0 && wait > 0 {
+	if wait := time.UnixMilli(st.nextAttemptMS).Sub(d.now()); st.nextAttemptMS > 0 && wait > 0 {
 		if more {
 			return 0
 		}
@@ -506,7 +522,7 @@ func (d *Dispatcher) due(ctx context.Context, l *loop) (bool, time.Duration, err
 	if err != nil {
 		return false, 0, err
 	}
-	now := nowMS()
+	now := d.nowMS()
 	if disabled || (owner != "" && owner != d.instance && leaseUntil > now) {
 		return false, d.opts.PollInterval, nil
 	}
@@ -585,8 +601,8 @@ func LeaseEpoch(ctx context.Context) uint64 {
 // delivery is still running. ok=false means the lease was lost.
 func (d *Dispatcher) deliverLeased(ctx context.Context, sub Subscriber, ev core.Event, ls *leaseState) (Ack, error, bool) {
 	budget := d.opts.Lease * 2 / 3
-	if time.Until(ls.until) < budget+d.opts.Lease/6 {
-		until := time.Now().Add(d.opts.Lease)
+	if ls.until.Sub(d.now()) < budget+d.opts.Lease/6 {
+		until := d.now().Add(d.opts.Lease)
 		res, err := d.db.ExecContext(ctx, `UPDATE outbox_subscribers SET lease_until_ms = ? WHERE id = ? AND lease_owner = ?`,
 			until.UnixMilli(), sub.ID(), d.instance)
 		if err != nil {
@@ -631,7 +647,7 @@ type cursor struct {
 // expired or already ours. The single conditional UPDATE is atomic on both
 // databases, so two instances can never both succeed.
 func (d *Dispatcher) claim(ctx context.Context, id string, until time.Time) (cursor, bool, error) {
-	now := nowMS()
+	now := d.nowMS()
 	res, err := d.db.ExecContext(ctx, `UPDATE outbox_subscribers SET lease_owner = ?, lease_until_ms = ?
 		WHERE id = ? AND disabled = FALSE AND (lease_owner = '' OR lease_owner = ? OR lease_until_ms < ?)`,
 		d.instance, until.UnixMilli(), id, d.instance, now)
@@ -658,11 +674,11 @@ func (d *Dispatcher) cursor(ctx context.Context, id string) (cursor, error) {
 // (another instance took over after it expired) or the subscriber was
 // disabled meanwhile, and the round must stop (the ack is rolled back).
 func (d *Dispatcher) advance(ctx context.Context, id string, seq int64, ls *leaseState, ack Ack) (bool, error) {
-	until := time.Now().Add(d.opts.Lease)
+	until := d.now().Add(d.opts.Lease)
 	const q = `UPDATE outbox_subscribers
 		SET position = ?, attempts = 0, next_attempt_ms = 0, last_error = '', lease_until_ms = ?, updated_at = ?
 		WHERE id = ? AND lease_owner = ? AND position < ? AND disabled = FALSE`
-	args := []any{seq, until.UnixMilli(), time.Now().UTC(), id, d.instance, seq}
+	args := []any{seq, until.UnixMilli(), d.now().UTC(), id, d.instance, seq}
 	var n int64
 	if ack == nil {
 		res, err := d.db.ExecContext(context.WithoutCancel(ctx), q, args...)
@@ -703,7 +719,7 @@ func (d *Dispatcher) retryLater(ctx context.Context, id string, attempts int, de
 	res, err := d.db.ExecContext(context.WithoutCancel(ctx), `UPDATE outbox_subscribers
 		SET attempts = ?, next_attempt_ms = ?, last_error = ?, updated_at = ?
 		WHERE id = ? AND lease_owner = ?`,
-		attempts, nowMS()+delay.Milliseconds(), truncate(derr.Error()), time.Now().UTC(), id, d.instance)
+		attempts, d.nowMS()+delay.Milliseconds(), truncate(derr.Error()), d.now().UTC(), id, d.instance)
 	if err != nil {
 		return false, fmt.Errorf("record failed attempt: %w", err)
 	}
@@ -717,9 +733,9 @@ func (d *Dispatcher) retryLater(ctx context.Context, id string, attempts int, de
 // enabled again.
 func (d *Dispatcher) park(ctx context.Context, id string, ev core.Event, attempts int, derr error, ls *leaseState) (bool, error) {
 	ok := false
-	until := time.Now().Add(d.opts.Lease)
+	until := d.now().Add(d.opts.Lease)
 	err := d.db.InTx(context.WithoutCancel(ctx), func(ctx context.Context, tx bun.Tx) error {
-		now := time.Now().UTC()
+		now := d.now().UTC()
 		res, err := tx.ExecContext(ctx, `UPDATE outbox_subscribers
 			SET position = ?, attempts = 0, next_attempt_ms = 0, last_error = ?, lease_until_ms = ?, updated_at = ?
 			WHERE id = ? AND lease_owner = ? AND position < ? AND disabled = FALSE`,
@@ -829,7 +845,7 @@ func (d *Dispatcher) redeliveries(ctx context.Context, l *loop, ls *leaseState) 
 			continue
 		}
 		if _, err := d.db.ExecContext(bg, `UPDATE outbox_failures SET state = 'failed', attempts = attempts + 1, last_error = ?, failed_at = ? WHERE id = ?`,
-			truncate(derr.Error()), time.Now().UTC(), r.FID); err != nil {
+			truncate(derr.Error()), d.now().UTC(), r.FID); err != nil {
 			return false, err
 		}
 	}

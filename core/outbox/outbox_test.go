@@ -678,3 +678,94 @@ func TestReplaceWaitsForInFlightDelivery(t *testing.T) {
 		}
 	})
 }
+
+// Leases, retry times and updated_at all come from Options.Now: with a clock
+// an hour ahead, every time the dispatcher writes is an hour ahead.
+func TestDispatcherUsesItsClock(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		const skew = time.Hour
+		opts := fastOpts()
+		opts.Now = func() time.Time { return time.Now().Add(skew) }
+		d := outbox.New(db, opts)
+		defer d.Close()
+		r := &recorder{id: "clocked", fail: func(ev core.Event, attempt int) error {
+			if attempt == 1 {
+				return errors.New("first attempt fails")
+			}
+			return nil
+		}}
+		if err := d.Register(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		d.Start()
+		start := time.Now()
+		appendEvents(t, db, core.EventNewOrder, 1)
+		d.Notify()
+		var next, lease int64
+		var updated time.Time
+		row := func() {
+			if err := db.QueryRowContext(ctx, `SELECT next_attempt_ms, lease_until_ms, updated_at FROM outbox_subscribers WHERE id = 'clocked'`).
+				Scan(&next, &lease, &updated); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitFor(t, "the failed attempt recorded", func() bool { row(); return next > 0 })
+		ahead := start.Add(skew - time.Minute)
+		if time.UnixMilli(next).Before(ahead) || time.UnixMilli(lease).Before(ahead) || updated.Before(ahead) {
+			t.Fatalf("retry at %v, lease until %v, updated %v: not from the dispatcher's clock (real start %v)",
+				time.UnixMilli(next), time.UnixMilli(lease), updated, start)
+		}
+		waitFor(t, "the retry", func() bool { return len(r.delivered()) == 1 })
+		if err := d.SetDisabled(ctx, "clocked", true, "test"); err != nil {
+			t.Fatal(err)
+		}
+		row()
+		if updated.Before(ahead) {
+			t.Fatalf("SetDisabled wrote updated_at %v, not from the dispatcher's clock", updated)
+		}
+	})
+}
+
+// Unregister gives up the lease at once (another instance need not wait for
+// it to expire), and says so when it cannot.
+func TestUnregisterGivesUpTheLease(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		opts := fastOpts()
+		opts.Lease = time.Minute
+		d := outbox.New(db, opts)
+		defer d.Close()
+		owner := func(id string) string {
+			var o string
+			if err := db.QueryRowContext(ctx, `SELECT lease_owner FROM outbox_subscribers WHERE id = ?`, id).Scan(&o); err != nil {
+				t.Fatal(err)
+			}
+			return o
+		}
+		a, b := &recorder{id: "a"}, &recorder{id: "b"}
+		for _, r := range []*recorder{a, b} {
+			if err := d.Register(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d.Start()
+		appendEvents(t, db, core.EventNewOrder, 1)
+		d.Notify()
+		waitFor(t, "deliveries", func() bool { return len(a.delivered()) == 1 && len(b.delivered()) == 1 })
+		if owner("a") != d.InstanceID() {
+			t.Fatalf("lease owner %q before Unregister", owner("a"))
+		}
+		if err := d.Unregister("a"); err != nil {
+			t.Fatal(err)
+		}
+		if o := owner("a"); o != "" {
+			t.Fatalf("lease still held by %q after Unregister", o)
+		}
+		// With the database gone the lease cannot be given up: the caller hears of it.
+		db.Close()
+		if err := d.Unregister("b"); err == nil {
+			t.Fatal("Unregister reported success without giving up the lease")
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -154,8 +155,8 @@ func (d *Dispatcher) Redeliver(ctx context.Context, failureID int64) error {
 	if err != nil {
 		return fmt.Errorf("outbox: redeliver: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
+	if n, err := affected(res); err != nil || n == 0 {
+		return cmp.Or(err, ErrNotFound)
 	}
 	d.Notify()
 	return nil
@@ -174,9 +175,9 @@ func (d *Dispatcher) RedeliverAll(ctx context.Context, subscriberID string) (int
 	if err != nil {
 		return 0, fmt.Errorf("outbox: redeliver all: %w", err)
 	}
-	n, _ := res.RowsAffected()
+	n, err := affected(res)
 	d.Notify()
-	return int(n), nil
+	return int(n), err
 }
 
 // SetDisabled pauses (or resumes) delivery to a subscriber on every instance.
@@ -190,8 +191,8 @@ func (d *Dispatcher) SetDisabled(ctx context.Context, id string, disabled bool, 
 	if err != nil {
 		return fmt.Errorf("outbox: disable %s: %w", id, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
+	if n, err := affected(res); err != nil || n == 0 {
+		return cmp.Or(err, ErrNotFound)
 	}
 	if !disabled {
 		d.Notify()
@@ -207,8 +208,8 @@ func (d *Dispatcher) MarkRemoved(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("outbox: mark %s removed: %w", id, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
+	if n, err := affected(res); err != nil || n == 0 {
+		return cmp.Or(err, ErrNotFound)
 	}
 	return nil
 }

@@ -20,6 +20,7 @@ package outbox
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -608,8 +609,8 @@ func (d *Dispatcher) deliverLeased(ctx context.Context, sub Subscriber, ev core.
 		if err != nil {
 			return nil, err, false
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return nil, nil, false
+		if n, err := affected(res); err != nil || n != 1 {
+			return nil, err, false
 		}
 		ls.until = until
 	}
@@ -654,8 +655,8 @@ func (d *Dispatcher) claim(ctx context.Context, id string, until time.Time) (cur
 	if err != nil {
 		return cursor{}, false, err
 	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return cursor{}, false, nil
+	if n, err := affected(res); err != nil || n != 1 {
+		return cursor{}, false, err
 	}
 	c, err := d.cursor(ctx, id)
 	return c, err == nil, err
@@ -685,14 +686,19 @@ func (d *Dispatcher) advance(ctx context.Context, id string, seq int64, ls *leas
 		if err != nil {
 			return false, err
 		}
-		n, _ = res.RowsAffected()
+		if n, err = affected(res); err != nil {
+			return false, err
+		}
 	} else {
 		err := d.db.InTx(context.WithoutCancel(ctx), func(ctx context.Context, tx bun.Tx) error {
 			res, err := tx.ExecContext(ctx, q, args...)
 			if err != nil {
 				return err
 			}
-			if n, _ = res.RowsAffected(); n != 1 {
+			if n, err = affected(res); err != nil {
+				return err
+			}
+			if n != 1 {
 				return errLeaseLost
 			}
 			return ack(ctx, tx)
@@ -708,6 +714,16 @@ func (d *Dispatcher) advance(ctx context.Context, id string, seq int64, ls *leas
 		ls.until = until
 	}
 	return n == 1, nil
+}
+
+// affected is the row count of a write that ran. Both drivers always know
+// it; were one not to, guessing 0 after a write that happened would be wrong.
+func affected(res sql.Result) (int64, error) {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("outbox: rows affected: %w", err)
+	}
+	return n, nil
 }
 
 // errLeaseLost rolls back an acknowledgement whose cursor is no longer ours.
@@ -743,8 +759,8 @@ func (d *Dispatcher) park(ctx context.Context, id string, ev core.Event, attempt
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return nil
+		if n, err := affected(res); err != nil || n != 1 {
+			return err
 		}
 		ok = true
 		ls.until = until
@@ -809,8 +825,8 @@ func (d *Dispatcher) clearRedelivery(ctx context.Context, fid int64, ack Ack) er
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return nil // already cleared: the ack was applied then, or never is
+		if n, err := affected(res); err != nil || n != 1 {
+			return err // nil: already cleared, the ack was applied then, or never is
 		}
 		return ack(ctx, tx)
 	})

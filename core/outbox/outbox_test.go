@@ -687,11 +687,13 @@ func TestDispatcherUsesItsClock(t *testing.T) {
 		const skew = time.Hour
 		opts := fastOpts()
 		opts.Now = func() time.Time { return time.Now().Add(skew) }
+		opts.MaxAttempts = 1000 // keeps failing until released, never parked
 		d := outbox.New(db, opts)
 		defer d.Close()
+		var release atomic.Bool
 		r := &recorder{id: "clocked", fail: func(ev core.Event, attempt int) error {
-			if attempt == 1 {
-				return errors.New("first attempt fails")
+			if !release.Load() {
+				return errors.New("failing until released")
 			}
 			return nil
 		}}
@@ -716,6 +718,7 @@ func TestDispatcherUsesItsClock(t *testing.T) {
 			t.Fatalf("retry at %v, lease until %v, updated %v: not from the dispatcher's clock (real start %v)",
 				time.UnixMilli(next), time.UnixMilli(lease), updated, start)
 		}
+		release.Store(true)
 		waitFor(t, "the retry", func() bool { return len(r.delivered()) == 1 })
 		if err := d.SetDisabled(ctx, "clocked", true, "test"); err != nil {
 			t.Fatal(err)

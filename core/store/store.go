@@ -163,7 +163,15 @@ func (db *DB) Migrate(ctx context.Context) error {
 		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(7300)"); err != nil {
 			return fmt.Errorf("migrations: lock: %w", err)
 		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(7300)")
+		defer func() {
+			// The lock belongs to the session: a connection that could not
+			// unlock must not go back to the pool still holding it, or every
+			// later migration (here or on another instance) would wait for
+			// it forever. Closing the session releases it.
+			if _, err := conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(7300)"); err != nil {
+				discardConn(conn.Conn)
+			}
+		}()
 	}
 	if _, err := m.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrations: %w", err)

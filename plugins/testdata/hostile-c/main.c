@@ -8,6 +8,8 @@
  *   trap      executes unreachable
  *   exit      calls exit(3): a WASI proc_exit under the host's feet
  *   ok        logs the event and acknowledges it
+ *   decode    reads an OrderPaid's order id and total and acknowledges it
+ *             (BenchmarkDispatchC: a warm C plugin's per-event cost)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +50,14 @@ tari_status tari_on_event(const tari_event *ev) {
 		__builtin_trap();
 	if (strcmp(mode, "exit") == 0)
 		exit(3);
+	if (strcmp(mode, "decode") == 0) {
+		char order_id[128];
+		int64_t total;
+		int32_t n = tari_json_string(ev->data, ev->data_len, "order.order_id", order_id, sizeof order_id);
+		if (n <= 0 || n >= (int32_t)sizeof order_id || tari_json_int(ev->data, ev->data_len, "order.total_price", &total) != 0)
+			return tari_fail("no order id or total");
+		return TARI_OK;
+	}
 	if (strcmp(mode, "ok") == 0) {
 		tari_infof("hostile-c ok: %s %s", ev->type, ev->id);
 		return TARI_OK;

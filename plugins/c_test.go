@@ -266,13 +266,27 @@ func TestCHostilePluginsAreContained(t *testing.T) {
 }
 
 // The C modules are rewritten with the cheap interrupt (no fallback to the
-// guarded mode), and the result compiles.
+// guarded mode), and the result compiles. So is the example built with the
+// features newer clangs enable by default (LLVM 19's generic CPU: bulk
+// memory, multi-value, reference types, ...), when clang is here.
 func TestCModulesAreInstrumented(t *testing.T) {
 	ctx := context.Background()
 	rt := wazero.NewRuntime(ctx)
 	defer rt.Close(ctx)
+	modules := map[string]string{}
 	for _, dir := range []string{"examples/tally-c", "plugins/testdata/hostile-c", "plugins/testdata/minimal-c"} {
-		wasm, err := os.ReadFile(cModule(t, dir))
+		modules[dir] = cModule(t, dir)
+	}
+	if cToolchain.err == nil {
+		newer := filepath.Join(t.TempDir(), "tally-newer.wasm")
+		if err := wasmbuild.BuildC(ctx, repoRoot, filepath.Join(repoRoot, "examples/tally-c"), newer,
+			"-mbulk-memory", "-mnontrapping-fptoint", "-msign-ext", "-mmultivalue", "-mreference-types"); err != nil {
+			t.Fatal(err)
+		}
+		modules["examples/tally-c with newer features"] = newer
+	}
+	for dir, path := range modules {
+		wasm, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -26,11 +26,11 @@ var ErrNoCToolchain = errors.New("no C toolchain for wasm32-wasi")
 // builtins) and returns the first line of `clang --version`. An error wraps
 // ErrNoCToolchain and names the missing part.
 func CToolchain(ctx context.Context) (string, error) {
-	cc := os.Getenv("CC")
+	cc := os.Getenv("WASI_CC")
 	if cc == "" {
 		cc = "clang"
 	}
-	hint := "install clang lld wasi-libc libclang-rt-dev-wasm32 (Debian), or set CC and WASI_SYSROOT"
+	hint := "install clang lld wasi-libc libclang-rt-dev-wasm32 (Debian), or set WASI_CC and WASI_SYSROOT"
 	if _, err := exec.LookPath(cc); err != nil {
 		return "", fmt.Errorf("%w: %s not found: %s", ErrNoCToolchain, cc, hint)
 	}
@@ -66,13 +66,14 @@ func CToolchain(ctx context.Context) (string, error) {
 }
 
 // BuildC compiles the C plugin in srcDir (its main.c) with the module's
-// sdk/c/build.sh, the flags `make examples-c` uses, to out.
-func BuildC(ctx context.Context, root, srcDir, out string) error {
+// sdk/c/build.sh, the flags `make examples-c` uses plus cflags, to out.
+func BuildC(ctx context.Context, root, srcDir, out string, cflags ...string) error {
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
 	}
 	cmd := exec.CommandContext(ctx, "sh", filepath.Join(root, "sdk", "c", "build.sh"), out, filepath.Join(srcDir, "main.c"))
 	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "WASI_CFLAGS="+strings.Join(cflags, " "))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {

@@ -7,7 +7,7 @@
 #
 # Toolchain (Debian 12): apt-get install clang lld wasi-libc libclang-rt-dev-wasm32
 # (clang, wasm-ld, the wasm32-wasi C library, and compiler-rt's builtins, which
-# printf's long double support needs). Elsewhere, point CC at a clang with the
+# printf's long double support needs). Elsewhere, point WASI_CC at a clang with the
 # wasm32 target and WASI_SYSROOT at a wasi-libc sysroot (wasi-sdk has both).
 #
 # The committed modules (examples/*-c/plugin.wasm, plugins/testdata/*-c/
@@ -25,6 +25,8 @@
 #   -DNDEBUG                   assert() would embed source paths
 #   -Wl,-z,stack-size=65536    the C stack (the manifest's memory_pages must cover it
 #                              plus the heap; 64 KiB pages)
+# WASI_CFLAGS adds flags (e.g. -msimd128; a module with SIMD runs under the
+# host's slower deadline guard, plugins/ABI.md).
 set -eu
 if [ $# -lt 2 ]; then
 	echo "usage: $0 OUT.wasm main.c [more.c ...]" >&2
@@ -33,21 +35,21 @@ fi
 out=$1
 shift
 sdk=$(cd "$(dirname "$0")" && pwd)
-cc=${CC:-clang}
+cc=${WASI_CC:-clang}
 sysroot=
 if [ -n "${WASI_SYSROOT:-}" ]; then
 	sysroot="--sysroot=$WASI_SYSROOT"
 fi
 command -v "$cc" >/dev/null 2>&1 || {
-	echo "$0: $cc not found: install clang lld wasi-libc libclang-rt-dev-wasm32 (Debian) or set CC" >&2
+	echo "$0: $cc not found: install clang lld wasi-libc libclang-rt-dev-wasm32 (Debian) or set WASI_CC" >&2
 	exit 1
 }
 tmp="$out.tmp.$$"
 trap 'rm -f "$tmp"' EXIT
-# shellcheck disable=SC2086 # sysroot is one word or empty
+# shellcheck disable=SC2086 # sysroot is one word or empty; WASI_CFLAGS is a list
 "$cc" --target=wasm32-wasi $sysroot -mexec-model=reactor \
 	-std=c11 -O2 -g0 -DNDEBUG -Wall -Wextra \
 	-I "$sdk" \
-	-Wl,--strip-all -Wl,-z,stack-size=65536 \
+	-Wl,--strip-all -Wl,-z,stack-size=65536 ${WASI_CFLAGS:-} \
 	-o "$tmp" "$@" "$sdk/tari_plugin.c"
 mv "$tmp" "$out"

@@ -207,7 +207,7 @@ func TestCHostilePluginsAreContained(t *testing.T) {
 	db := storetest.SQLite(t)
 	dir := t.TempDir()
 	env := envMap{}
-	modes := []string{"loop", "initloop", "trap", "exit", "membomb", "ok"}
+	modes := []string{"loop", "initloop", "trap", "exit", "membomb", "quote", "ok"}
 	for _, m := range modes {
 		env["TPG_PLUGIN_"+strings.ToUpper(m)+"_MODE"] = m
 		timeout := 30000 // generous: -race and a loaded machine slow every call down
@@ -250,7 +250,27 @@ func TestCHostilePluginsAreContained(t *testing.T) {
 			return strings.Contains(p.LastError+p.Error, want)
 		})
 	}
-	// 32 pages are 2 MiB, the module's data and stack included.
+	// tari_fail_permanent's message reaches the admin intact (JSON-escaped
+	// by the C library) and parks the event at its first attempt.
+	waitFor(t, "quote parks its event", 60*time.Second, func() bool { return pluginInfo(t, mgr, "quote").Failed == 1 })
+	failed, err := mgr.FailedDeliveries(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range failed {
+		if f.PluginID == "quote" {
+			found = true
+			if want := "plugin quote: say \"µ\"\tback\\slash\nline \x01 OrderPaid"; f.LastError != want || f.Attempts != 1 {
+				t.Fatalf("quote parked after %d attempts with %q, want 1 and %q", f.Attempts, f.LastError, want)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no parked delivery for quote: %+v", failed)
+	}
+	// 32 pages are 2 MiB, the module's data and stack included (a retry runs
+	// in the same instance, its earlier allocations still held).
 	p := pluginInfo(t, mgr, "membomb")
 	mib := regexp.MustCompile(`malloc failed after (\d+) MiB`).FindStringSubmatch(p.LastError)
 	if mib == nil {
@@ -259,7 +279,6 @@ func TestCHostilePluginsAreContained(t *testing.T) {
 	if n, _ := strconv.Atoi(mib[1]); n > 2 {
 		t.Fatalf("membomb allocated %d MiB under a 2 MiB cap", n)
 	}
-	t.Logf("membomb: %s", p.LastError)
 	waitFor(t, "the looping plugin disabled", 60*time.Second, func() bool {
 		return pluginInfo(t, mgr, "loop").State == plugins.StateDisabled
 	})
@@ -337,7 +356,8 @@ func TestCPluginOlderABISubsetLoads(t *testing.T) {
 		cfg.ReloadInterval = -1
 		mgr := start(t, cfg)
 		appendEvent(t, db, core.EventNewOrder, core.OrderEvent{Order: order("9001", core.OrderNew)})
-		appendEvent(t, db, core.EventOrderPaid, paidOrder("9001", 10))
+		// Go's encoder writes <, &, > as \u escapes: the C library must undo them.
+		appendEvent(t, db, core.EventOrderPaid, paidOrder(`9001 <&> "q" \ é`, 10))
 		mgr.Notify()
 		waitFor(t, "both events acknowledged", 60*time.Second, func() bool {
 			p := pluginInfo(t, mgr, "minimal")
@@ -346,7 +366,7 @@ func TestCPluginOlderABISubsetLoads(t *testing.T) {
 		if p := pluginInfo(t, mgr, "minimal"); p.State != plugins.StateActive || p.Failed != 0 {
 			t.Fatalf("minimal = %+v", p)
 		}
-		if !sink.contains("hello from C: OrderPaid 9001 plugin=minimal") {
+		if !sink.contains(`hello from C: OrderPaid 9001 <&> "q" \ é plugin=minimal`) {
 			t.Fatalf("log lines: %q", sink.lines)
 		}
 	})

@@ -8,6 +8,7 @@
  *   trap      executes unreachable
  *   exit      calls exit(3): a WASI proc_exit under the host's feet
  *   ok        logs the event and acknowledges it
+ *   quote     fails permanently with a message full of characters JSON must escape
  *   decode    reads an OrderPaid's order id and total and acknowledges it
  *             (BenchmarkDispatchC: a warm C plugin's per-event cost)
  */
@@ -50,6 +51,8 @@ tari_status tari_on_event(const tari_event *ev) {
 		__builtin_trap();
 	if (strcmp(mode, "exit") == 0)
 		exit(3);
+	if (strcmp(mode, "quote") == 0)
+		return tari_fail_permanent("say \"%s\"\tback\\slash\nline \x01 %s", "µ", ev->type);
 	if (strcmp(mode, "decode") == 0) {
 		char order_id[128];
 		int64_t total;

@@ -63,10 +63,11 @@ void tari_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 
 #define tari_warnf(...) tari_log(TARI_LOG_WARN, __VA_ARGS__)
 #define tari_errorf(...) tari_log(TARI_LOG_ERROR, __VA_ARGS__)
 
-/* Configuration: key "URL" reads TPG_PLUGIN_<ID>_URL. tari_config copies the
- * value into buf and returns its length (> size - 1: truncated, call again
- * with a bigger buffer), or -1 when unset. tari_config_dup returns a malloc'd
- * copy, or NULL when unset. */
+/* Configuration: key "URL" reads TPG_PLUGIN_<ID>_URL. tari_config returns
+ * the value's length, or -1 when unset; when the length is below size the
+ * value is in buf, NUL-terminated, else buf holds "" (call again with a buffer
+ * of length + 1 bytes). tari_config_dup returns a malloc'd copy, or NULL when
+ * unset. */
 int32_t tari_config(const char *key, char *buf, size_t size);
 char *tari_config_dup(const char *key);
 
@@ -115,8 +116,9 @@ void tari_http_free(tari_http_response *resp);
 int tari_json_get(const char *doc, size_t len, const char *path, const char **value, size_t *value_len);
 /* An integer value (no fraction or exponent, within int64): 0, or -1. */
 int tari_json_int(const char *doc, size_t len, const char *path, int64_t *out);
-/* A string value, unescaped to UTF-8 in buf (NUL-terminated when it fits);
- * returns its full length or -1 (missing, not a string, malformed). */
+/* A string value, unescaped to UTF-8: returns its length, or -1 (missing,
+ * not a string, malformed); when the length is below size the string is in
+ * buf, NUL-terminated, else buf holds "". */
 int32_t tari_json_string(const char *doc, size_t len, const char *path, char *buf, size_t size);
 /* Appends s as a JSON string literal (quotes included) to dst; returns the
  * length the literal needs, like snprintf. */

@@ -293,7 +293,7 @@ func TestCModulesAreInstrumented(t *testing.T) {
 	rt := wazero.NewRuntime(ctx)
 	defer rt.Close(ctx)
 	modules := map[string]string{}
-	for _, dir := range []string{"examples/tally-c", "plugins/testdata/hostile-c", "plugins/testdata/minimal-c"} {
+	for _, dir := range []string{"examples/tally-c", "plugins/testdata/hostile-c", "plugins/testdata/minimal-c", "plugins/testdata/sdkcheck-c"} {
 		modules[dir] = cModule(t, dir)
 	}
 	if cToolchain.err == nil {
@@ -368,6 +368,75 @@ func TestCPluginOlderABISubsetLoads(t *testing.T) {
 		}
 		if !sink.contains(`hello from C: OrderPaid 9001 <&> "q" \ é plugin=minimal`) {
 			t.Fatalf("log lines: %q", sink.lines)
+		}
+	})
+}
+
+// sdk/c's helpers against the real host (plugins/testdata/sdkcheck-c checks
+// them from inside the guest and fails naming the first that does not hold):
+// JSON reading and quoting, config values longer than the first buffer,
+// state get/set/list/delete and integer overflow, HTTP with a binary body
+// both ways and a refused host. Two events: the second runs on the state the
+// first committed.
+func TestCSDKHelpers(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost && r.URL.Path == "/echo" {
+				b, _ := io.ReadAll(r.Body)
+				w.Write(b)
+				return
+			}
+			w.Header().Set("X-Check", "yes")
+			w.WriteHeader(http.StatusCreated)
+			for i := 0; i < 256; i++ {
+				w.Write([]byte{byte(i)})
+			}
+		}))
+		defer srv.Close()
+		var forbiddenHits atomic.Int32
+		forbidden := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { forbiddenHits.Add(1) }))
+		defer forbidden.Close()
+
+		dir := t.TempDir()
+		installCPlugin(t, dir, "plugins/testdata/sdkcheck-c", map[string]any{"id": "sdkcheck", "version": "0.1.0", "abi": 1,
+			"events": []string{"*"}, "http_from_config": []string{"URL"}, "limits": map[string]any{"memory_pages": 16}})
+		sink := &logSink{}
+		cfg := baseConfig(db, envMap{"TPG_PLUGIN_SDKCHECK_LONG": strings.Repeat("0123456789", 100),
+			"TPG_PLUGIN_SDKCHECK_URL": srv.URL, "TPG_PLUGIN_SDKCHECK_FORBIDDEN_URL": forbidden.URL}, sink)
+		cfg.Dir = dir
+		cfg.NoDefaults = true
+		cfg.ReloadInterval = -1
+		mgr := start(t, cfg)
+		evs := []core.Event{appendEvent(t, db, core.EventOrderPaid, paidOrder("9101", 1)),
+			appendEvent(t, db, core.EventNewOrder, core.OrderEvent{Order: order("9102", core.OrderNew)})}
+		mgr.Notify()
+		waitFor(t, "both events handled", 60*time.Second, func() bool {
+			p := pluginInfo(t, mgr, "sdkcheck")
+			return p.Pending == 0 && p.Position > 0
+		})
+		if p := pluginInfo(t, mgr, "sdkcheck"); p.Failed != 0 {
+			failed, _ := mgr.FailedDeliveries(ctx)
+			t.Fatalf("sdkcheck failed: %+v", failed)
+		}
+		for _, ev := range evs {
+			if !sink.contains("checks passed on " + ev.ID) {
+				t.Fatalf("no success line for event %s: %q", ev.ID, sink.lines)
+			}
+		}
+		if v, _ := stateValue(t, db, "sdkcheck", "k/2"); v != strings.Repeat("b", 300) {
+			t.Fatalf("k/2 = %q", v)
+		}
+		if v, _ := stateValue(t, db, "sdkcheck", "n"); v != "0" {
+			t.Fatalf("n = %q", v)
+		}
+		for _, k := range []string{"k/1", "huge"} {
+			if _, ok := stateValue(t, db, "sdkcheck", k); ok {
+				t.Fatalf("%s is stored", k)
+			}
+		}
+		if n := forbiddenHits.Load(); n != 0 {
+			t.Fatalf("the non-granted host got %d requests", n)
 		}
 	})
 }

@@ -169,7 +169,7 @@ func checkABI(c wazero.CompiledModule) error {
 		return errors.New("tari_handle must have the signature (i32) -> i32")
 	}
 	if _, ok := exports["_initialize"]; !ok {
-		return errors.New("module does not export _initialize: build it with -buildmode=c-shared")
+		return errors.New("module does not export _initialize: build it as a WASI reactor (Go: -buildmode=c-shared; clang: -mexec-model=reactor)")
 	}
 	for _, f := range c.ImportedFunctions() {
 		mod, name, _ := f.Import()

@@ -277,6 +277,10 @@ func (mgr *Manager) loadOne(ctx context.Context, sp *spec, info *PluginInfo, cfg
 		pl.close()
 		return nil, err
 	}
+	if err := checkRouteExport(pl.compiled, m); err != nil {
+		pl.close()
+		return nil, err
+	}
 	// Instantiate now so the first event does not pay for it and a module
 	// that cannot even initialise is reported when it is loaded.
 	pl.mu.Lock()

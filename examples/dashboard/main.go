@@ -50,12 +50,14 @@ const (
 func init() {
 	sdk.OnOrderPaid(func(ev sdk.Event, e sdk.OrderEvent) error {
 		return record(ev, func(t *Totals, d *Day) error {
-			return addAll(&t.OrdersPaid, 1, &t.OrdersPaidMicro, e.Order.TotalPrice, &d.OrdersPaid, 1, &d.OrdersMicro, e.Order.TotalPrice)
+			price := e.Order.TotalPrice
+			return addAll(add{&t.OrdersPaid, 1}, add{&t.OrdersPaidMicro, price}, add{&d.OrdersPaid, 1}, add{&d.OrdersMicro, price})
 		})
 	})
 	sdk.OnPaymentReceived(func(ev sdk.Event, e sdk.PaymentEvent) error {
 		return record(ev, func(t *Totals, d *Day) error {
-			return addAll(&t.Payments, 1, &t.PaymentsMicro, e.Payment.Amount, &d.Payments, 1, &d.PaymentsMicro, e.Payment.Amount)
+			amount := e.Payment.Amount
+			return addAll(add{&t.Payments, 1}, add{&t.PaymentsMicro, amount}, add{&d.Payments, 1}, add{&d.PaymentsMicro, amount})
 		})
 	})
 	sdk.HandleRoute("/", page)
@@ -89,18 +91,22 @@ func record(ev sdk.Event, apply func(*Totals, *Day) error) error {
 
 var errOverflow = errors.New("a total would overflow")
 
-// addAll adds pairs (pointer, delta), all or none.
-func addAll(pairs ...any) error {
-	sums := make([]int64, 0, len(pairs)/2)
-	for i := 0; i < len(pairs); i += 2 {
-		p, delta := pairs[i].(*int64), pairs[i+1].(int64)
-		if delta < 0 || *p > math.MaxInt64-delta {
+// add is one counter and what to add to it.
+type add struct {
+	counter *int64
+	delta   int64
+}
+
+// addAll applies every addition or, if one would overflow or is negative
+// (amounts are never negative), none.
+func addAll(adds ...add) error {
+	for _, a := range adds {
+		if a.delta < 0 || *a.counter > math.MaxInt64-a.delta {
 			return errOverflow
 		}
-		sums = append(sums, *p+delta)
 	}
-	for i := 0; i < len(pairs); i += 2 {
-		*pairs[i].(*int64) = sums[i/2]
+	for _, a := range adds {
+		*a.counter += a.delta
 	}
 	return nil
 }

@@ -225,7 +225,7 @@ func page(req *sdk.RouteRequest) (*sdk.RouteResponse, error) {
 	e := html.EscapeString
 	fmt.Fprintf(&b, `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Dashboard</title>
+<title>Dashboard</title><link rel="icon" href="data:,">
 <style nonce="%s">
 body{font-family:system-ui,sans-serif;margin:2rem;color:#1d2733;background:#fafbfc}
 h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}
@@ -270,7 +270,7 @@ func chart(b *strings.Builder, id, class string, ds []Day, value func(Day) (int6
 		peak = max(peak, v)
 	}
 	slot := float64(w-2*left) / float64(len(ds))
-	barW := max(slot*0.7, 1)
+	barW := min(max(slot*0.7, 1), 48)
 	fmt.Fprintf(b, `<svg id="%s" xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img" aria-label="%s">`+"\n",
 		id, w, h, w, h, id)
 	fmt.Fprintf(b, `<line class="axis" x1="%d" y1="%d" x2="%d" y2="%d"/>`+"\n", left, h-bottom, w-left, h-bottom)

@@ -2,10 +2,19 @@ package plugins
 
 import (
 	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tetratelabs/wazero"
+
+	"github.com/tari-payment/tps/core"
+	"github.com/tari-payment/tps/internal/wasmbuild"
 )
 
 // Manifest routes are checked when loaded: a route that would be public by
@@ -81,4 +90,56 @@ func TestRouteExportOptional(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "does not export tari_route") {
 		t.Fatalf("a manifest with routes on a module without %s: %v", routeExport, err)
 	}
+}
+
+// BenchmarkRouteCall measures one route call on a warm instance (request
+// document in, tari_route, the SDK's dispatch, response document out and
+// decoded), against one skipped event delivered to the same instance: the
+// least a call into the guest costs.
+func BenchmarkRouteCall(b *testing.B) {
+	root := wasmbuild.RepoRoot()
+	path := filepath.Join(b.TempDir(), "pages.wasm")
+	if err := wasmbuild.Build(context.Background(), root, filepath.Join(root, "plugins/testdata/pages"), path); err != nil {
+		b.Fatal(err)
+	}
+	code, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := &Manifest{ID: "pages", Version: "1", ABI: 1, Events: []string{"*"}, Routes: []Route{{Path: "/ok", Public: true}, {Path: "/big", Public: true}}}
+	if err := m.validate(); err != nil {
+		b.Fatal(err)
+	}
+	p := &plugin{m: m, log: slog.New(slog.NewTextHandler(io.Discard, nil)), timeout: 10 * time.Second, client: http.DefaultClient,
+		config: func(string) (string, bool) { return "", false }}
+	ctx := context.Background()
+	cache := wazero.NewCompilationCache()
+	defer cache.Close(ctx)
+	if err := p.compile(ctx, code, cache); err != nil {
+		b.Fatal(err)
+	}
+	defer p.close()
+	mgr := &Manager{entries: map[string]*entry{"pages": {plugin: p}}}
+	call := func(b *testing.B, req RouteRequest, size int) {
+		for b.Loop() {
+			resp, err := mgr.ServeRoute(ctx, "pages", req)
+			if err != nil || len(resp.Body) != size {
+				b.Fatalf("%d bytes, %v", len(resp.Body), err)
+			}
+		}
+	}
+	b.Run("route-ok", func(b *testing.B) {
+		call(b, RouteRequest{Method: "GET", Path: "/ok", Header: map[string]string{"Accept": "text/html", "User-Agent": "bench"}, Nonce: "n"}, 2)
+	})
+	b.Run("route-16KiB", func(b *testing.B) {
+		call(b, RouteRequest{Method: "GET", Path: "/big", Query: "size=16384", Nonce: "n"}, 16384)
+	})
+	ev := core.Event{ID: "1", Type: core.EventNewOrder, CreatedAt: time.Now(), Payload: []byte(`{"order":{"order_id":"1"}}`)}
+	b.Run("event-skipped", func(b *testing.B) {
+		for b.Loop() {
+			if err := p.Deliver(ctx, ev); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

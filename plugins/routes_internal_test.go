@@ -2,11 +2,13 @@ package plugins
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/internal/wasmbuild"
+	"github.com/tari-payment/tps/sdk"
 )
 
 // Manifest routes are checked when loaded: a route that would be public by
@@ -142,4 +145,48 @@ func BenchmarkRouteCall(b *testing.B) {
 			}
 		}
 	})
+}
+
+// The SDK's request and response types are the host's documents: the same
+// JSON field names and types, so neither side silently drops a field.
+func TestRouteDocumentsMatchSDK(t *testing.T) {
+	for _, pair := range [][2]any{{RouteRequest{}, sdk.RouteRequest{}}, {RouteResponse{}, sdk.RouteResponse{}}} {
+		host, guest := jsonFields(reflect.TypeOf(pair[0])), jsonFields(reflect.TypeOf(pair[1]))
+		if !reflect.DeepEqual(host, guest) {
+			t.Errorf("%T fields %v, SDK %T fields %v", pair[0], host, pair[1], guest)
+		}
+	}
+}
+
+func jsonFields(t reflect.Type) map[string]string {
+	out := map[string]string{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		out[name] = f.Type.String()
+	}
+	return out
+}
+
+// A response document decodes the same whether it has the SDK's layout
+// (body last, decoded directly) or any other (encoding/json alone).
+func TestDecodeRouteResponse(t *testing.T) {
+	want := RouteResponse{Status: 201, Header: map[string]string{"Content-Type": "text/csv", "body": `,"body":"x`}, Body: []byte("a,b\n1,2\n")}
+	sdkDoc, err := (&sdk.RouteResponse{Status: want.Status, Header: want.Header, Body: want.Body}).MarshalDocument()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := json.Marshal(want)
+	bodyFirst := []byte(`{"body":"YSxiCjEsMgo=","status":201,"headers":{"Content-Type":"text/csv","body":",\"body\":\"x"}}`)
+	for name, doc := range map[string][]byte{"sdk": sdkDoc, "encoding/json": plain, "body first": bodyFirst} {
+		got, err := decodeRouteResponse(doc)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s document %s: %+v, %v", name, doc, got, err)
+		}
+	}
+	for _, bad := range []string{`{"status":200,"body":"!!!"}`, `{"status":200,"headers":{,"body":"QQ=="}`, `{"status":`} {
+		if _, err := decodeRouteResponse([]byte(bad)); err == nil {
+			t.Errorf("%s decoded", bad)
+		}
+	}
 }

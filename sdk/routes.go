@@ -89,7 +89,7 @@ func route(n uint32) uint32 {
 			resp.Status = 200
 		}
 		var b []byte
-		if b, err = resp.document(); err == nil {
+		if b, err = resp.MarshalDocument(); err == nil {
 			writeResult(b)
 			return codeOK
 		}
@@ -99,10 +99,11 @@ func route(n uint32) uint32 {
 	return codeError
 }
 
-// document is the response document of ABI.md "Routes", encoded by hand:
-// encoding/json's reflection and its copy of a large body cost several times
-// more than the base64 itself inside a WebAssembly guest.
-func (r *RouteResponse) document() ([]byte, error) {
+// MarshalDocument is the response document of ABI.md "Routes" (what a
+// handler's answer becomes), encoded by hand: encoding/json's reflection and
+// its copy of a large body cost several times more than the base64 itself
+// inside a WebAssembly guest.
+func (r *RouteResponse) MarshalDocument() ([]byte, error) {
 	h, err := json.Marshal(r.Header)
 	if err != nil {
 		return nil, err

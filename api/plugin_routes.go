@@ -23,7 +23,7 @@ import (
 // cookies; the server's own security headers and CSP).
 
 // PluginRouter is implemented by a PluginAdmin whose plugins may serve
-// routes. Without it /plugins/… answers 501.
+// routes. Without it /plugins/… answers 404.
 type PluginRouter interface {
 	// PluginRouteAccess says how method path (below /plugins/{id}) is guarded;
 	// an error wrapping ErrPluginNotFound or ErrPluginRouteNotFound when
@@ -100,14 +100,17 @@ func (s *Server) pluginRoute(c *gin.Context) {
 	if !ok {
 		return
 	}
-	pr, ok := pluginCapability[PluginRouter](s, c, "serve plugin routes")
-	if !ok {
-		return
-	}
 	path := c.Param("path")
 	notFound := func() {
 		e := errNotFound("The plugin " + id + " serves no " + c.Request.Method + " " + path)
 		abortJSON(c, e.Status, e.Msg)
+	}
+	// Without a plugin host that serves routes there is no such page: 404,
+	// not the admin API's 501.
+	pr, ok := s.plugins.(PluginRouter)
+	if !ok {
+		notFound()
+		return
 	}
 	access, err := pr.PluginRouteAccess(id, c.Request.Method, path)
 	if errors.Is(err, ErrPluginNotFound) || errors.Is(err, ErrPluginRouteNotFound) {

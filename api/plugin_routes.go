@@ -240,8 +240,12 @@ func newNonce() string {
 }
 
 // pluginPagePath is the route table's path of plugin pages (an addition to
-// the reference's table, like the /api/plugins administration).
-const pluginPagePath = "/plugins/:id/*path"
+// the reference's table, like the /api/plugins administration);
+// pluginRootPath redirects to the plugin's "/" page.
+const (
+	pluginPagePath = "/plugins/:id/*path"
+	pluginRootPath = "/plugins/:id"
+)
 
 // pluginPageRoutes are the route table's entries of plugin pages, one per
 // method a manifest route may list; access is checked per manifest route in
@@ -251,5 +255,18 @@ func (s *Server) pluginPageRoutes() []route {
 	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 		out = append(out, route{method: m, path: pluginPagePath, guard: guardNone, handler: s.pluginRoute})
 	}
+	for _, m := range []string{http.MethodGet, http.MethodHead} {
+		out = append(out, route{method: m, path: pluginRootPath, guard: guardNone, handler: pluginRootRedirect})
+	}
 	return out
+}
+
+// GET /plugins/{id}: the plugin's pages start at /plugins/{id}/ (relative
+// links in them resolve below it).
+func pluginRootRedirect(c *gin.Context) {
+	id, ok := pluginIDParam(c)
+	if !ok {
+		return
+	}
+	c.Redirect(http.StatusMovedPermanently, "/plugins/"+id+"/")
 }

@@ -168,6 +168,11 @@ func TestPluginRoutesThroughServer(t *testing.T) {
 				t.Fatalf("malformed plugin id: %d %s", r.Status, r.Body)
 			}
 			noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			if resp, err := noRedirect.Get(s.c.BaseURL + "/plugins/pages"); err != nil || resp.StatusCode != 301 || resp.Header.Get("Location") != "/plugins/pages/" {
+				t.Fatalf("/plugins/pages: %v %v", resp, err)
+			} else {
+				resp.Body.Close()
+			}
 			for to, kept := range map[string]bool{"/plugins/pages/echo": true, "https://evil.example/": false, "/api/plugins": false} {
 				resp, err := noRedirect.Get(s.c.BaseURL + "/plugins/pages/redirect?to=" + to)
 				if err != nil {

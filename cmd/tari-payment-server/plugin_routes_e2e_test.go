@@ -54,22 +54,7 @@ func TestPluginRoutesThroughServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a plugin")
 	}
-	pluginDir := t.TempDir()
-	wasm, err := os.ReadFile(pagesPlugin(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	manifest, _ := json.Marshal(map[string]any{"id": "pages", "version": "1", "abi": 1, "events": []string{"*"},
-		"routes": []map[string]any{
-			{"path": "/echo", "methods": []string{"GET", "POST"}, "public": true, "max_body_bytes": 1000},
-			{"path": "/state", "methods": []string{"GET", "POST"}, "roles": []string{"read_all"}},
-			{"path": "/slow", "public": true, "timeout_ms": 300},
-			{"path": "/fail", "public": true},
-			{"path": "/redirect", "public": true},
-		}})
-	os.MkdirAll(filepath.Join(pluginDir, "pages"), 0o755)
-	os.WriteFile(filepath.Join(pluginDir, "pages", "plugin.wasm"), wasm, 0o644)
-	os.WriteFile(filepath.Join(pluginDir, "pages", "manifest.json"), manifest, 0o644)
+	pluginDir := pagesPluginDir(t)
 	cache := filepath.Join(t.TempDir(), "cache")
 	eachDB(t, map[string]string{"TPG_PLUGINS_DIR": pluginDir, "TPG_PLUGIN_CACHE_DIR": cache, "TPG_PLUGINS_DISABLE": "shopify,webhook"},
 		func(t *testing.T, s *server) {
@@ -184,4 +169,61 @@ func TestPluginRoutesThroughServer(t *testing.T) {
 				}
 			}
 		})
+}
+
+// pagesPluginDir is a plugin folder holding the pages test plugin with its
+// routes.
+func pagesPluginDir(t *testing.T) string {
+	t.Helper()
+	pluginDir := t.TempDir()
+	wasm, err := os.ReadFile(pagesPlugin(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest, _ := json.Marshal(map[string]any{"id": "pages", "version": "1", "abi": 1, "events": []string{"*"},
+		"routes": []map[string]any{
+			{"path": "/echo", "methods": []string{"GET", "POST"}, "public": true, "max_body_bytes": 1000},
+			{"path": "/state", "methods": []string{"GET", "POST"}, "roles": []string{"read_all"}},
+			{"path": "/slow", "public": true, "timeout_ms": 300},
+			{"path": "/fail", "public": true},
+			{"path": "/redirect", "public": true},
+		}})
+	os.MkdirAll(filepath.Join(pluginDir, "pages"), 0o755)
+	os.WriteFile(filepath.Join(pluginDir, "pages", "plugin.wasm"), wasm, 0o644)
+	os.WriteFile(filepath.Join(pluginDir, "pages", "manifest.json"), manifest, 0o644)
+	return pluginDir
+}
+
+// Public plugin routes share the per-IP budget of the other public
+// endpoints (TPG_RATE_LIMIT_*): past it, 429 with Retry-After (and the
+// plugin pages' headers); routes with roles are not limited.
+func TestPublicPluginRoutesRateLimited(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a plugin")
+	}
+	env := map[string]string{"TPG_PLUGINS_DIR": pagesPluginDir(t), "TPG_PLUGIN_CACHE_DIR": filepath.Join(t.TempDir(), "cache"),
+		"TPG_PLUGINS_DISABLE": "shopify,webhook", "TPG_RATE_LIMIT_EXEMPT_LOOPBACK": "false",
+		"TPG_RATE_LIMIT_PER_SECOND": "0.01", "TPG_RATE_LIMIT_BURST": "3"}
+	eachDB(t, env, func(t *testing.T, s *server) {
+		// Start-up used some of the budget (the admin's login): spend the rest.
+		limited := 0
+		for range 5 {
+			if r := s.c.Do("GET", "/plugins/pages/echo", nil, nil); r.Status == http.StatusTooManyRequests {
+				limited++
+				if r.Header.Get("Retry-After") == "" || !strings.Contains(r.Header.Get("Content-Security-Policy"), "default-src 'none'") {
+					t.Fatalf("429 headers: %v", r.Header)
+				}
+			} else if r.Status != 200 {
+				t.Fatalf("echo: %d %s", r.Status, r.Body)
+			}
+		}
+		if limited == 0 {
+			t.Fatal("five public route calls on a burst of 3: none limited")
+		}
+		for range 5 {
+			if r := s.c.Do("GET", "/plugins/pages/state", nil, apitest.Auth(s.tok)); r.Status != 200 {
+				t.Fatalf("a route with roles was limited: %d %s", r.Status, r.Body)
+			}
+		}
+	})
 }

@@ -189,8 +189,13 @@ func TestDashboardExactAfterKills(t *testing.T) {
 				}
 			}
 			checkDashboardPage(t, p.base(), r.token, want)
-			t.Logf("dashboard (%s): exact after %d SIGKILLs (after %v): %d paid orders (%d µT), %d payments (%d µT) over %d day(s)",
-				name, rounds, kills, want.Totals.OrdersPaid, want.Totals.OrdersPaidMicro, want.Totals.Payments, want.Totals.PaymentsMicro, len(want.Days))
+			// The webhook plugin shares the kills: its duplicates show that
+			// kills cut deliveries in flight.
+			r.rcv.mu.Lock()
+			dups := r.rcv.duplicates
+			r.rcv.mu.Unlock()
+			t.Logf("dashboard (%s): exact after %d SIGKILLs (after %v): %d paid orders (%d µT), %d payments (%d µT) over %d day(s); the webhook plugin saw %d redelivered events",
+				name, rounds, kills, want.Totals.OrdersPaid, want.Totals.OrdersPaidMicro, want.Totals.Payments, want.Totals.PaymentsMicro, len(want.Days), dups)
 		})
 	}
 }

@@ -197,8 +197,8 @@ func (s *Server) pluginRoute(c *gin.Context) {
 			continue
 		}
 		switch {
-		case k == "Location" && !strings.HasPrefix(v, "/plugins/"+id+"/"):
-			continue // a plugin redirects within its own pages only
+		case k == "Location" && (!strings.HasPrefix(v, "/plugins/"+id+"/") || strings.Contains(v, "..") || strings.ContainsAny(v, `\%`)):
+			continue // a plugin redirects within its own pages only (no way out by .., \ or escapes)
 		case k == "Cache-Control" && !access.Public:
 			continue // a page for one caller's roles is never cached
 		}

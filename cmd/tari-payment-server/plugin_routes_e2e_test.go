@@ -158,7 +158,8 @@ func TestPluginRoutesThroughServer(t *testing.T) {
 			} else {
 				resp.Body.Close()
 			}
-			for to, kept := range map[string]bool{"/plugins/pages/echo": true, "https://evil.example/": false, "/api/plugins": false} {
+			for to, kept := range map[string]bool{"/plugins/pages/echo": true, "https://evil.example/": false, "/api/plugins": false,
+				"/plugins/pages/../../api/plugins": false, "/plugins/pages/%2e%2e/x": false} {
 				resp, err := noRedirect.Get(s.c.BaseURL + "/plugins/pages/redirect?to=" + to)
 				if err != nil {
 					t.Fatal(err)

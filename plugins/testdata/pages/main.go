@@ -16,6 +16,7 @@ package main
 
 import (
 	"errors"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -62,7 +63,7 @@ func init() {
 		return nil, errors.New("unreachable")
 	})
 	sdk.HandleRoute("/big", func(r *sdk.RouteRequest) (*sdk.RouteResponse, error) {
-		n, _ := strconv.Atoi(r.QueryValues().Get("size"))
+		n, _ := strconv.Atoi(query(r).Get("size"))
 		return sdk.Respond(200, "text/plain", []byte(strings.Repeat("x", n))), nil
 	})
 	sdk.HandleRoute("/fail", func(*sdk.RouteRequest) (*sdk.RouteResponse, error) {
@@ -70,8 +71,13 @@ func init() {
 	})
 	sdk.HandleRoute("/panic", func(*sdk.RouteRequest) (*sdk.RouteResponse, error) { panic("boom") })
 	sdk.HandleRoute("/redirect", func(r *sdk.RouteRequest) (*sdk.RouteResponse, error) {
-		return &sdk.RouteResponse{Status: 303, Header: map[string]string{"Location": r.QueryValues().Get("to")}}, nil
+		return &sdk.RouteResponse{Status: 303, Header: map[string]string{"Location": query(r).Get("to")}}, nil
 	})
 }
 
 func main() {}
+
+func query(r *sdk.RouteRequest) url.Values {
+	v, _ := url.ParseQuery(r.Query)
+	return v
+}

@@ -31,15 +31,17 @@ type dashTotals struct {
 		OrdersPaidMicro int64 `json:"orders_paid_total"`
 		Payments        int64 `json:"payments_received"`
 		PaymentsMicro   int64 `json:"payments_received_total"`
-		LastEventTime   int64 `json:"-"`
 	} `json:"totals"`
-	Days []struct {
-		Date          string `json:"date"`
-		OrdersPaid    int64  `json:"orders_paid"`
-		OrdersMicro   int64  `json:"orders_paid_total"`
-		Payments      int64  `json:"payments_received"`
-		PaymentsMicro int64  `json:"payments_received_total"`
-	} `json:"days"`
+	Days []dashDay `json:"days"`
+}
+
+// dashDay is one UTC day of /totals.json.
+type dashDay struct {
+	Date          string `json:"date"`
+	OrdersPaid    int64  `json:"orders_paid"`
+	OrdersMicro   int64  `json:"orders_paid_total"`
+	Payments      int64  `json:"payments_received"`
+	PaymentsMicro int64  `json:"payments_received_total"`
 }
 
 // expectedTotals computes from the committed events what the dashboard must
@@ -58,13 +60,7 @@ func expectedTotals(t *testing.T, db *store.DB) dashTotals {
 		if !ok {
 			i = len(want.Days)
 			days[d] = i
-			want.Days = append(want.Days, struct {
-				Date          string `json:"date"`
-				OrdersPaid    int64  `json:"orders_paid"`
-				OrdersMicro   int64  `json:"orders_paid_total"`
-				Payments      int64  `json:"payments_received"`
-				PaymentsMicro int64  `json:"payments_received_total"`
-			}{Date: d})
+			want.Days = append(want.Days, dashDay{Date: d})
 		}
 		return i
 	}

@@ -478,7 +478,7 @@ func (mgr *Manager) Enable(ctx context.Context, id string) error {
 	mgr.mu.Unlock()
 	if e != nil && e.plugin != nil {
 		p := e.plugin
-		p.mu.Lock() // a disabled plugin is not called, so this does not wait
+		p.mu.Lock() // a disabled plugin gets no events; a route call holds it for at most its deadline
 		p.discard()
 		p.crashes.Store(0)
 		p.mu.Unlock()

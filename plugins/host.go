@@ -105,6 +105,8 @@ type plugin struct {
 	stateResp []byte     // last state_list document or state error message
 	logBudget int
 	lastErr   lineRing
+	routeCall bool      // the current call serves a route (routes.go)
+	routes    routeGate // route calls waiting for the instance
 }
 
 // compile builds the plugin's runtime and compiles (or loads from the disk
@@ -513,8 +515,8 @@ func (p *plugin) hostEventRead(_ context.Context, m api.Module, stack []uint64) 
 
 func (p *plugin) hostResultWrite(_ context.Context, m api.Module, stack []uint64) {
 	ptr, n := api.DecodeU32(stack[0]), api.DecodeU32(stack[1])
-	if n > maxResultBytes {
-		p.resultErr = fmt.Errorf("plugin %s: result of %d bytes is over the %d-byte limit", p.m.ID, n, maxResultBytes)
+	if limit := p.routeResultLimit(); n > limit {
+		p.resultErr = fmt.Errorf("plugin %s: result of %d bytes is over the %d-byte limit", p.m.ID, n, limit)
 		return
 	}
 	p.result = read(m, ptr, n)

@@ -277,6 +277,10 @@ func (mgr *Manager) loadOne(ctx context.Context, sp *spec, info *PluginInfo, cfg
 		pl.close()
 		return nil, err
 	}
+	if err := checkRouteExport(pl.compiled, m); err != nil {
+		pl.close()
+		return nil, err
+	}
 	// Instantiate now so the first event does not pay for it and a module
 	// that cannot even initialise is reported when it is loaded.
 	pl.mu.Lock()
@@ -474,7 +478,7 @@ func (mgr *Manager) Enable(ctx context.Context, id string) error {
 	mgr.mu.Unlock()
 	if e != nil && e.plugin != nil {
 		p := e.plugin
-		p.mu.Lock() // a disabled plugin is not called, so this does not wait
+		p.mu.Lock() // a disabled plugin gets no events; a route call holds it for at most its deadline
 		p.discard()
 		p.crashes.Store(0)
 		p.mu.Unlock()

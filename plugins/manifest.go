@@ -32,6 +32,7 @@ type Manifest struct {
 	HTTPFrom    []string `json:"http_from_config,omitempty"` // config keys whose URL (or host) values are granted too
 	Env         []string `json:"env,omitempty"`              // whole TPG_* variables readable; honoured for shipped plugins only
 	Requires    []string `json:"requires,omitempty"`         // config keys that must be set; "A|B" means either
+	Routes      []Route  `json:"routes,omitempty"`           // pages and endpoints under /plugins/{id}/ (routes.go)
 	Limits      Limits   `json:"limits"`
 	Wasm        string   `json:"wasm,omitempty"`   // module file, relative to the manifest
 	SHA256      string   `json:"sha256,omitempty"` // optional hex digest of the module
@@ -82,6 +83,9 @@ func (m *Manifest) validate() error {
 		if !strings.HasPrefix(e, "TPG_") {
 			return fmt.Errorf("manifest: plugin %s: env %q must be a TPG_* variable", m.ID, e)
 		}
+	}
+	if err := m.validateRoutes(); err != nil {
+		return err
 	}
 	l := &m.Limits
 	if l.MemoryPages == 0 {

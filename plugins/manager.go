@@ -77,6 +77,9 @@ type Config struct {
 	// StateQuotaKB caps one plugin's key-value state (keys plus values,
 	// TPG_PLUGIN_STATE_QUOTA_KB); 0 means 1024 KiB.
 	StateQuotaKB int
+	// Actions runs the engine operations plugins call when their manifest
+	// grants them (actions.go); nil offers none (every call fails).
+	Actions Engine
 }
 
 // Plugin states reported by Plugins.
@@ -272,6 +275,7 @@ func (mgr *Manager) loadOne(ctx context.Context, sp *spec, info *PluginInfo, cfg
 		timeout: time.Duration(m.Limits.TimeoutMS) * time.Millisecond, crashCap: mgr.cfg.CrashLimit,
 		onCrash: mgr.crashed,
 		state:   &stateStore{db: mgr.cfg.DB, pluginID: m.ID, quota: int64(mgr.cfg.StateQuotaKB) << 10},
+		act:     &actionHost{engine: mgr.cfg.Actions, db: mgr.cfg.DB},
 	}
 	if err := pl.compile(ctx, wasm, mgr.cache); err != nil {
 		pl.close()

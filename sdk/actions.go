@@ -29,7 +29,9 @@ type ActionError struct {
 	Msg    string
 }
 
-func (e *ActionError) Error() string { return fmt.Sprintf("action %s: %s: %s", e.Action, e.Code, e.Msg) }
+func (e *ActionError) Error() string {
+	return fmt.Sprintf("action %s: %s: %s", e.Action, e.Code, e.Msg)
+}
 
 // Action calls the named action with req (encoded as JSON) and decodes its
 // result into out (skipped when out is nil). The typed helpers below cover

@@ -51,7 +51,10 @@ func TestActionsGrantedAndRefused(t *testing.T) {
 		cfg.Dir = dir
 		cfg.ReloadInterval = -1
 		cfg.Actions = plugins.EngineActions{Eng: eng}
-		start(t, cfg)
+		mgr := start(t, cfg)
+		if p := pluginInfo(t, mgr, "scheduled"); p.Schedule != "1h" || strings.Join(p.Actions, ",") != "rates:write,orders:read" {
+			t.Fatalf("plugin info %+v", p)
+		}
 		waitFor(t, "the Tick handled", 60*time.Second, func() bool { return stateInt(t, db, "scheduled", "ticks") == 1 })
 
 		results := map[int]string{}

@@ -115,6 +115,9 @@ type PluginInfo struct {
 	NextAttemptAt      *time.Time `json:"next_attempt_at"`
 	LastError          string     `json:"last_error"`
 	ConsecutiveCrashes int        `json:"consecutive_crashes"`
+
+	Schedule string   `json:"schedule,omitempty"` // the manifest's schedule.every: a Tick each period
+	Actions  []string `json:"actions,omitempty"`  // the engine actions the manifest grants
 }
 
 // FailedDelivery is an event parked for a plugin after its attempts ran out.
@@ -238,6 +241,10 @@ func fill(info *PluginInfo, m *Manifest) {
 	info.ID, info.Version, info.ABI, info.Description = m.ID, m.Version, m.ABI, m.Description
 	info.Events = append([]string{}, m.Events...)
 	info.HTTPHosts = append([]string{}, m.HTTP...)
+	if m.Schedule != nil {
+		info.Schedule = m.Schedule.Every
+	}
+	info.Actions = append([]string(nil), m.Actions...)
 }
 
 // loadOne verifies, compiles and warms one plugin.

@@ -77,8 +77,8 @@ func knownGrants() string {
 	return strings.Join(gs, ", ")
 }
 
-// grantFor is the grant a plugin needs for action ("" if unknown): the
-// narrowest one listing it.
+// grantFor lists the grants that allow action, any one of which is enough
+// (none: an unknown action).
 func grantFor(action string) []string {
 	var out []string
 	for g, as := range actionGrants {

@@ -94,8 +94,8 @@ func (mgr *Manager) desired() (byID map[string]*spec, order []string, extras []*
 }
 
 // capToShipped limits an override's manifest to what the shipped plugin of
-// its id may do: its env keys, its hosts and its action grants, no more. It refuses an override
-// asking for anything else, so the operator sees why.
+// its id may do: its env keys, its hosts and its action grants, no more. It
+// refuses an override asking for anything else, so the operator sees why.
 func capToShipped(m, shipped *Manifest) error {
 	var extra []string
 	for _, k := range m.Env {

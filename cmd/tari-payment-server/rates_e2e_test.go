@@ -45,7 +45,8 @@ func (p *priceSource) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // plugin sets the USD and EUR rates through its rates:write action (which
 // reprices the shop's products as the admin route does), follows the price
 // as it moves within the merchant's 10%, refuses (and logs) a jump past it,
-// leaving the rate as it was, and every rate it set is in the plugin_actions
+// leaving the rate as it was, refuses a first price past the merchant's
+// absolute bound, and every rate it set is in the plugin_actions
 // audit trail under its name. On PostgreSQL a second server instance runs
 // beside the first, and each period still has one Tick.
 func TestRatesPluginThroughServer(t *testing.T) {
@@ -86,7 +87,7 @@ func testRatesPlugin(t *testing.T, dbURL, wasm, cache string) {
 	os.WriteFile(filepath.Join(dir, "rates", "manifest.json"), mb, 0o644)
 	os.WriteFile(filepath.Join(dir, "rates", "plugin.wasm"), code, 0o644)
 
-	src := &priceSource{prices: map[string]string{"usd": "0.004", "eur": "0.005"}}
+	src := &priceSource{prices: map[string]string{"usd": "0.004", "eur": "0.005", "gbp": "5"}}
 	srcSrv := httptest.NewServer(src)
 	defer srcSrv.Close()
 	shop := shopifytest.New("app-client-id", secret) // the shop's currency is USD
@@ -98,7 +99,8 @@ func testRatesPlugin(t *testing.T, dbURL, wasm, cache string) {
 		"TPG_PLUGINS_DISABLE":                 "shopify,webhook",
 		"TPG_PLUGIN_CACHE_DIR":                cache,
 		"TPG_PLUGIN_RATES_PRICE_URL":          srcSrv.URL + "/simple/price?ids=tari&vs_currencies=usd,eur",
-		"TPG_PLUGIN_RATES_CURRENCIES":         "USD, EUR",
+		"TPG_PLUGIN_RATES_CURRENCIES":         "USD, EUR,GBP",
+		"TPG_PLUGIN_RATES_MAX_PRICE":          "1",
 		"TPG_PLUGIN_RATES_MAX_CHANGE_PERCENT": "10",
 		"TPG_SHOPIFY_API_URL":                 shop.APIURL(),
 		"TPG_SHOPIFY_CLIENT_ID":               shop.ClientID,
@@ -139,6 +141,14 @@ func testRatesPlugin(t *testing.T, dbURL, wasm, cache string) {
 	waitRate("EUR", 200_000_000)
 	// The admin route's repricing ran: the USD variant costs 2.00 × rate.
 	waitUntil(t, "the variant repriced", 30*time.Second, func() bool { return shop.VariantTariPrice(31) == "500000000" })
+
+	// A first price outside the merchant's absolute bound is refused too.
+	waitUntil(t, "the GBP refusal logged", 30*time.Second, func() bool {
+		return logged("refused price 5: outside the merchant's bound MAX_PRICE=1")
+	})
+	if r := s.adm("GET", "/api/exchange_rate/GBP", nil); r.Status == 200 {
+		t.Fatalf("GBP rate set from an out-of-bounds price: %s", r.Body)
+	}
 
 	// Within 10%: followed.
 	src.set("usd", "0.0042")

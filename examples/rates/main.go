@@ -17,6 +17,8 @@
 //	PRICE_PATH          where each price is in the JSON, dot separated, with
 //	                    {currency} (lower case) or {CURRENCY}: default tari.{currency}
 //	MAX_CHANGE_PERCENT  the largest accepted move since the last price: default 10
+//	MIN_PRICE, MAX_PRICE  optional absolute bounds on any price, the first one
+//	                    included (it has no last price to compare with)
 package main
 
 import (
@@ -83,6 +85,22 @@ func update(doc any, pathTmpl, cur string, maxPct *big.Rat) error {
 	price, ok := new(big.Rat).SetString(raw)
 	if !ok || price.Sign() <= 0 {
 		return fmt.Errorf("price %q at %s is not a positive number", raw, path)
+	}
+	for _, b := range []struct {
+		name string
+		sign int
+	}{{"MIN_PRICE", -1}, {"MAX_PRICE", 1}} {
+		v := sdk.ConfigOr(b.name, "")
+		if v == "" {
+			continue
+		}
+		bound, ok := new(big.Rat).SetString(v)
+		if !ok {
+			return fmt.Errorf("%s %q is not a number", b.name, v)
+		}
+		if price.Cmp(bound) == b.sign {
+			return fmt.Errorf("refused price %s: outside the merchant's bound %s=%s", raw, b.name, v)
+		}
 	}
 	key := "price/" + cur
 	last, found, err := sdk.StateGet(key)

@@ -30,6 +30,7 @@ func TestActionsGrantedAndRefused(t *testing.T) {
 		if _, err := eng.ReceivePayment(ctx, engine.IncomingPayment{Sender: tari.NewAddress(tari.Mainnet, k.PublicKey()), Amount: 1_000_000, TxID: "tx-1", OrderID: str("A-1")}); err != nil {
 			t.Fatal(err)
 		}
+		// A weekly schedule: the test sees one Tick (the current period's).
 		actions := `[
 			["rates.set", {"currency":"usd","rate":2500000}],
 			["rates.get", {"currency":"USD"}],
@@ -43,7 +44,7 @@ func TestActionsGrantedAndRefused(t *testing.T) {
 		]`
 		dir := t.TempDir()
 		installPlugin(t, dir, buildOnce(t, "plugins/testdata/scheduled"), map[string]any{
-			"id": "scheduled", "version": "1", "abi": 1, "schedule": map[string]string{"every": "1h"},
+			"id": "scheduled", "version": "1", "abi": 1, "schedule": map[string]string{"every": "168h"},
 			"actions": []string{"rates:write", "orders:read"},
 		})
 		sink := &logSink{}
@@ -52,7 +53,7 @@ func TestActionsGrantedAndRefused(t *testing.T) {
 		cfg.ReloadInterval = -1
 		cfg.Actions = plugins.EngineActions{Eng: eng}
 		mgr := start(t, cfg)
-		if p := pluginInfo(t, mgr, "scheduled"); p.Schedule != "1h" || strings.Join(p.Actions, ",") != "rates:write,orders:read" {
+		if p := pluginInfo(t, mgr, "scheduled"); p.Schedule != "168h" || strings.Join(p.Actions, ",") != "rates:write,orders:read" {
 			t.Fatalf("plugin info %+v", p)
 		}
 		waitFor(t, "the Tick handled", 60*time.Second, func() bool { return stateInt(t, db, "scheduled", "ticks") == 1 })

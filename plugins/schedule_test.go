@@ -127,8 +127,8 @@ func TestScheduledTickParkedAndRedelivered(t *testing.T) {
 		ctx := context.Background()
 		dir := t.TempDir()
 		installPlugin(t, dir, buildOnce(t, "plugins/testdata/scheduled"), map[string]any{
-			// One period per hour: the test sees the current period's Tick only.
-			"id": "scheduled", "version": "1", "abi": 1, "events": []string{"OrderPaid"}, "schedule": map[string]string{"every": "1h"},
+			// One period a week: the test sees the current period's Tick only.
+			"id": "scheduled", "version": "1", "abi": 1, "events": []string{"OrderPaid"}, "schedule": map[string]string{"every": "168h"},
 		})
 		env := &mutableEnv{m: map[string]string{"TPG_PLUGIN_SCHEDULED_MODE": "fail"}}
 		cfg := baseConfig(db, nil, &logSink{})

@@ -246,35 +246,16 @@ func (s *Server) setExchangeRate(c *gin.Context) {
 		abortJSON(c, e.Status, e.Msg)
 		return
 	}
-	r, err := s.eng.SetExchangeRate(c.Request.Context(), cur, core.MicroTari(*req.Rate))
+	_, _, err := s.SetExchangeRateAndReprice(c.Request.Context(), cur, core.MicroTari(*req.Rate))
+	var re *RepricingError
+	if errors.As(err, &re) {
+		s.log.Error("repricing product variants", "err", re.Err)
+		abortJSON(c, http.StatusBadGateway, "An error occurred on the backend of the server. "+re.Err.Error())
+		return
+	}
 	if err != nil {
 		s.fail(c, err)
 		return
-	}
-	if s.shopifyConfigured() {
-		ctx, cancel := context.WithTimeout(c.Request.Context(), shopifyCallTimeout)
-		defer cancel()
-		err := func() error {
-			shopCur, err := s.shopCurrency(ctx)
-			if err != nil {
-				return err
-			}
-			if !strings.EqualFold(shopCur, r.Currency) {
-				return nil
-			}
-			vs, err := s.shop.AllProductVariants(ctx)
-			if err != nil {
-				return err
-			}
-			n, err := s.shop.RepriceVariants(ctx, vs, int64(r.Rate))
-			s.log.Info("repriced product variants", "currency", r.Currency, "updated", n)
-			return err
-		}()
-		if err != nil {
-			s.log.Error("repricing product variants", "err", err)
-			abortJSON(c, http.StatusBadGateway, "An error occurred on the backend of the server. "+err.Error())
-			return
-		}
 	}
 	c.Status(http.StatusOK)
 }

@@ -77,6 +77,7 @@ type plugin struct {
 	crashCap int
 	onCrash  func(p *plugin, crashes int, err error)
 	state    *stateStore // nil: state host functions answer "not available"
+	act      *actionHost // engine actions (actions.go); nil: none offered
 
 	rt       wazero.Runtime
 	compiled wazero.CompiledModule
@@ -448,6 +449,7 @@ func (p *plugin) hostModule(ctx context.Context) error {
 	fn("state_delete", p.hostStateDelete, []api.ValueType{i32, i32}, []api.ValueType{i32})
 	fn("state_list", p.hostStateList, []api.ValueType{i32, i32}, []api.ValueType{i32})
 	fn("state_read", p.hostStateRead, []api.ValueType{i32, i32}, []api.ValueType{i32})
+	p.defineActionFuncs(fn)
 	_, err := b.Instantiate(ctx)
 	return err
 }

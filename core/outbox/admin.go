@@ -93,7 +93,7 @@ func subscribers(ctx context.Context, db bun.IDB, nowMS int64) ([]SubscriberStat
 		if s.Removed {
 			continue // nothing will deliver its events: they are not pending
 		}
-		q := db.NewSelect().TableExpr("events").Where("seq > ?", s.Position)
+		q := db.NewSelect().TableExpr("events").Where("seq > ?", s.Position).Where(forSubscriber, s.ID)
 		if len(s.EventTypes) > 0 {
 			q = q.Where("type IN (?)", bun.In(s.EventTypes))
 		}

@@ -332,6 +332,13 @@ func (d *Dispatcher) startLoop(l *loop) {
 		defer close(l.done)
 		d.run(ctx, l)
 	}()
+	if s, ok := l.sub.(ScheduledSubscriber); ok && s.Period() > 0 {
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			d.schedule(ctx, l, s.Period())
+		}()
+	}
 }
 
 // Notify wakes every loop; call it after a commit that appended events.
@@ -537,7 +544,8 @@ func (d *Dispatcher) due(ctx context.Context, l *loop) (bool, time.Duration, err
 	if next > now {
 		return false, min(time.Duration(next-now)*time.Millisecond, d.opts.PollInterval), nil
 	}
-	q := d.db.NewSelect().TableExpr("events").ColumnExpr("1").Where("seq > ?", max(pos, l.skipTo)).Limit(1)
+	q := d.db.NewSelect().TableExpr("events").ColumnExpr("1").Where("seq > ?", max(pos, l.skipTo)).
+		Where(forSubscriber, l.sub.ID()).Limit(1)
 	var top int64
 	if len(l.types) > 0 {
 		if err := d.db.NewSelect().TableExpr("events").ColumnExpr("COALESCE(MAX(seq), 0)").Scan(ctx, &top); err != nil {
@@ -797,7 +805,7 @@ func (r eventRow) event() core.Event {
 func (d *Dispatcher) fetch(ctx context.Context, l *loop, pos int64) ([]core.Event, error) {
 	var rows []eventRow
 	q := d.db.NewSelect().TableExpr("events").Column("seq", "id", "type", "payload", "created_at").
-		Where("seq > ?", max(pos, l.skipTo)).OrderExpr("seq ASC").Limit(int64(d.opts.BatchSize))
+		Where("seq > ?", max(pos, l.skipTo)).Where(forSubscriber, l.sub.ID()).OrderExpr("seq ASC").Limit(int64(d.opts.BatchSize))
 	if len(l.types) > 0 {
 		q = q.Where("type IN (?)", bun.In(l.types))
 	}

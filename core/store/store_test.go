@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -44,15 +45,15 @@ func TestOutboxAppendIsTransactional(t *testing.T) {
 			t.Fatal(err)
 		}
 		// A rolled-back transaction leaves nothing behind.
-		_ = db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-			if _, err := store.AppendEvent(ctx, tx, db.Kind, core.EventNewOrder, map[string]int{"a": 1}); err != nil {
+		_ = db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			if _, err := store.AppendEvent(ctx, tx, db.Kind, time.Now(), core.EventNewOrder, map[string]int{"a": 1}); err != nil {
 				t.Fatal(err)
 			}
 			return errRollback
 		})
 		var ev core.Event
-		if err := db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-			ev, err = store.AppendEvent(ctx, tx, db.Kind, core.EventOrderPaid, map[string]int{"b": 2})
+		if err := db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			ev, err = store.AppendEvent(ctx, tx, db.Kind, time.Now(), core.EventOrderPaid, map[string]int{"b": 2})
 			return err
 		}); err != nil {
 			t.Fatal(err)
@@ -90,22 +91,32 @@ func TestSQLitePathWithURICharacters(t *testing.T) {
 	}
 }
 
+// TestAppendEventRoundTripsTime: an event's created_at is the caller's clock
+// (the engine's), not the store's, read back to the microsecond.
 func TestAppendEventRoundTripsTime(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
+		before, err := store.LastEventSeq(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clock := time.Date(2031, 2, 3, 4, 5, 6, 789123456, time.FixedZone("x", 3600))
 		var ev core.Event
 		if err := db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 			var err error
-			ev, err = store.AppendEvent(ctx, tx, db.Kind, core.EventNewOrder, map[string]string{"x": "y"})
+			ev, err = store.AppendEvent(ctx, tx, db.Kind, clock, core.EventNewOrder, map[string]string{"x": "y"})
 			return err
 		}); err != nil {
 			t.Fatal(err)
 		}
-		got, err := store.EventsAfter(ctx, db, ev.Seq-1, 1)
+		got, err := store.EventsAfter(ctx, db, before, 1)
 		if err != nil || len(got) != 1 {
 			t.Fatal(got, err)
 		}
-		if !got[0].CreatedAt.Equal(ev.CreatedAt) || got[0].Seq != ev.Seq || got[0].ID != ev.ID {
+		if want := clock.Truncate(time.Microsecond); !got[0].CreatedAt.Equal(want) || !ev.CreatedAt.Equal(want) {
+			t.Fatalf("created_at read back %v, returned %v, want the caller's clock %v", got[0].CreatedAt, ev.CreatedAt, want)
+		}
+		if db.Kind == store.SQLite && got[0].Seq != ev.Seq || got[0].ID != ev.ID {
 			t.Fatalf("read back %+v, wrote %+v", got[0], ev)
 		}
 	})

@@ -177,8 +177,23 @@ func (t *txn) encode(payload any) ([]byte, error) {
 }
 
 // write runs fn as one write transaction and calls AfterCommit if it
-// committed events.
+// committed events. On PostgreSQL it runs alone: no other engine write runs
+// beside it (store.DB.PostgresWrite), which is what an operation that reads
+// and locks rows of several orders and accounts needs; see writeParallel.
 func (e *Engine) write(ctx context.Context, fn func(t *txn) error) ([]core.Event, error) {
+	return e.writeTx(ctx, false, fn)
+}
+
+// writeParallel is write for an operation that may run beside other writes
+// on PostgreSQL: every row it reads to decide is locked as it is read (FOR
+// UPDATE), so a write it overlaps with is either done before those reads or
+// waits for its commit. See RATIONALE.md "Events are sequenced after commit"
+// for which operations qualify and why.
+func (e *Engine) writeParallel(ctx context.Context, fn func(t *txn) error) ([]core.Event, error) {
+	return e.writeTx(ctx, true, fn)
+}
+
+func (e *Engine) writeTx(ctx context.Context, parallel bool, fn func(t *txn) error) ([]core.Event, error) {
 	var events []core.Event
 	run := func(t *txn) error {
 		err := fn(t)
@@ -203,8 +218,11 @@ func (e *Engine) write(ctx context.Context, fn func(t *txn) error) ([]core.Event
 			return run(&txn{e: e, ctx: w.Context(), w: w, now: e.now()})
 		})
 	} else {
-		err = e.db.PostgresWrite(ctx, func(ctx context.Context, tx bun.Tx) error {
-			return run(&txn{e: e, ctx: ctx, tx: tx, now: e.now()})
+		err = e.db.PostgresWrite(ctx, parallel, func(ctx context.Context, tx bun.Tx, first string) error {
+			// The store's writer lock travels with the first statement.
+			t := &txn{e: e, ctx: ctx, tx: tx, now: e.now()}
+			t.deferred = append(append(t.deferred, first...), ";\n"...)
+			return run(t)
 		})
 	}
 	if err != nil {

@@ -45,6 +45,8 @@ type DB struct {
 	writersWaiting atomic.Int64
 	// seq (PostgreSQL) moves staged events into the outbox, see sequencer.go.
 	seq *sequencer
+	// writesRunAlone counts PostgreSQL writes retried alone after a deadlock.
+	writesRunAlone atomic.Int64
 	// wconn (SQLite) is the writer connection, see writeconn.go; memory
 	// marks an in-memory database, whose one connection cannot be kept.
 	wconn  *writerConn
@@ -229,13 +231,11 @@ func (db *DB) unlockWriter() {
 // WriteTx runs fn in one write transaction that may append outbox events
 // (AppendEvents).
 //
-// On PostgreSQL it is a plain READ COMMITTED transaction: writers lock the
-// rows they change and otherwise run in parallel; events are staged and
-// DB.SequenceEvents, run here after the commit, makes them readable before
-// WriteTx returns (if it fails, the outbox poll moves them later; the write
-// is committed either way, so that error is not returned). A transaction
-// PostgreSQL aborts for a deadlock or a serialization failure is run again
-// from the start (see retryable), so fn must have no effects outside tx.
+// On PostgreSQL it is a READ COMMITTED transaction (see PostgresWrite):
+// writers lock the rows they change and otherwise run in parallel; events are
+// staged, and DB.SequenceEvents, run here after the commit, makes them
+// readable before WriteTx returns (if it fails, the outbox poll moves them
+// later; the write is committed either way, so that error is not returned).
 //
 // On SQLite the IMMEDIATE transaction serialises writers (and the writer
 // queue orders this process's ones); events go straight into the outbox.
@@ -243,34 +243,66 @@ func (db *DB) WriteTx(ctx context.Context, fn func(ctx context.Context, tx bun.T
 	if db.Kind == SQLite {
 		return db.InTx(ctx, fn)
 	}
-	if err := db.PostgresWrite(ctx, fn); err != nil {
+	err := db.PostgresWrite(ctx, true, func(ctx context.Context, tx bun.Tx, first string) error {
+		if _, err := tx.ExecContext(ctx, first); err != nil {
+			return err
+		}
+		return fn(ctx, tx)
+	})
+	if err != nil {
 		return err
 	}
 	_, _ = db.SequenceEvents(ctx)
 	return nil
 }
 
-// PostgresWrite is WriteTx without the sequencing, for a caller that knows
-// whether it wrote events (the engine) and then calls SequenceEvents itself.
-func (db *DB) PostgresWrite(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+// writersLockKey is the PostgreSQL advisory lock every write transaction
+// holds: shared normally (writers do not wait for each other on it),
+// exclusive for a write that is run again after a deadlock.
+const writersLockKey = 7303
+
+// The statements PostgresWrite hands its function to run first. As DO blocks
+// they return no rows, so they can precede a query in one message (the
+// driver reads the first result set that has rows).
+var (
+	sharedWriterSQL    = fmt.Sprintf("DO 'BEGIN PERFORM pg_advisory_xact_lock_shared(%d); END'", writersLockKey)
+	exclusiveWriterSQL = fmt.Sprintf("DO 'BEGIN PERFORM pg_advisory_xact_lock(%d); END'", writersLockKey)
+)
+
+// PostgresWrite runs fn as one PostgreSQL write transaction, without
+// sequencing its events: for a caller that knows whether it wrote any (the
+// engine) and then calls SequenceEvents itself. fn must run first, before
+// anything else, as its own statement or at the head of its first message
+// ("first; statement"): the writers' lock, writersLockKey.
+//
+// A parallel write holds that lock shared: parallel writes run side by side,
+// locking the rows they change as they read them. Two of them that lock the
+// same rows in different orders can deadlock; PostgreSQL then aborts one
+// (nothing done), and it runs again alone. A write that is not parallel
+// (alone) holds the lock exclusively: it waits for every write in flight to
+// end and keeps new ones out until it commits, so it sees and changes the
+// database as if no other write existed, and cannot deadlock with one. A
+// serialization failure is run again alone the same way. fn must therefore
+// have no effects outside tx.
+func (db *DB) PostgresWrite(ctx context.Context, parallel bool, fn func(ctx context.Context, tx bun.Tx, first string) error) error {
 	if db.Kind != Postgres {
 		return errors.New("PostgresWrite is for PostgreSQL")
 	}
-	for attempt := 1; ; attempt++ {
-		err := db.DB.RunInTx(ctx, nil, fn)
-		if err == nil || attempt == maxWriteAttempts || !retryable(err) || ctx.Err() != nil {
-			return err
-		}
+	first := exclusiveWriterSQL
+	if parallel {
+		first = sharedWriterSQL
 	}
+	err := db.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(ctx, tx, first) })
+	if err == nil || !parallel || !retryable(err) || ctx.Err() != nil {
+		return err
+	}
+	db.writesRunAlone.Add(1)
+	return db.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(ctx, tx, exclusiveWriterSQL) })
 }
 
-// maxWriteAttempts bounds the runs of one PostgreSQL write transaction.
-const maxWriteAttempts = 5
-
 // retryable reports whether PostgreSQL aborted a transaction for a deadlock
-// (40P01) or a serialization failure (40001). With writers in parallel, two
-// operations that lock the same rows in different orders can deadlock; one is
-// aborted with nothing done, and running it again succeeds.
+// (40P01) or a serialization failure (40001): nothing was done, and running
+// it again alone succeeds.
 func retryable(err error) bool {
 	var pgErr pgdriver.Error
 	if !errors.As(err, &pgErr) {
@@ -279,6 +311,10 @@ func retryable(err error) bool {
 	code := pgErr.Field('C')
 	return code == "40P01" || code == "40001"
 }
+
+// WritesRunAlone counts the PostgreSQL writes run again alone after a
+// deadlock (see PostgresWrite), for tests and metrics.
+func (db *DB) WritesRunAlone() int64 { return db.writesRunAlone.Load() }
 
 // ErrNoRows is returned by lookups that found nothing.
 var ErrNoRows = sql.ErrNoRows

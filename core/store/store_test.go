@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -118,6 +119,54 @@ func TestAppendEventRoundTripsTime(t *testing.T) {
 		}
 		if db.Kind == store.SQLite && got[0].Seq != ev.Seq || got[0].ID != ev.ID {
 			t.Fatalf("read back %+v, wrote %+v", got[0], ev)
+		}
+	})
+}
+
+// TestAppendEventsKeepOrder: the one append path keeps a transaction's
+// events in the order given, across its several INSERT statements, on both
+// databases; SQLite reports their seqs at once, PostgreSQL once sequenced
+// (WriteTx returns after that).
+func TestAppendEventsKeepOrder(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		before, err := store.LastEventSeq(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs := make([]core.Event, 21) // three statements' worth
+		now := time.Now()
+		for i := range evs {
+			evs[i] = core.Event{ID: store.NewEventID(), Type: core.EventNewOrder, CreatedAt: now, Payload: []byte(fmt.Sprintf(`{"i":%d}`, i))}
+		}
+		if err := db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			return store.AppendEvents(ctx, tx, db.Kind, evs)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := store.EventsAfter(ctx, db, before, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(evs) {
+			t.Fatalf("read back %d events, appended %d", len(got), len(evs))
+		}
+		for i := range got {
+			if got[i].ID != evs[i].ID {
+				t.Fatalf("event %d read back is %s, want %s: order lost", i, got[i].Payload, evs[i].Payload)
+			}
+			if i > 0 && got[i].Seq <= got[i-1].Seq {
+				t.Fatalf("seq %d after %d", got[i].Seq, got[i-1].Seq)
+			}
+			if want := int64(0); db.Kind == store.Postgres && evs[i].Seq != want || db.Kind == store.SQLite && evs[i].Seq != got[i].Seq {
+				t.Fatalf("%s: AppendEvents reported seq %d for an event stored at %d", db.Kind, evs[i].Seq, got[i].Seq)
+			}
+		}
+		if db.Kind == store.Postgres {
+			var pending int
+			if err := db.NewSelect().TableExpr("events_pending").ColumnExpr("count(*)").Scan(ctx, &pending); err != nil || pending != 0 {
+				t.Fatalf("%d rows left in events_pending after WriteTx (%v)", pending, err)
+			}
 		}
 	})
 }

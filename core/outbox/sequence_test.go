@@ -424,3 +424,37 @@ func testParallelWriters(t *testing.T, url string, txs int) {
 		}
 	}
 }
+
+// TestDispatcherSequencesWhatACrashLeftPending (PostgreSQL): events
+// committed but never sequenced (their writer died in between) and no
+// other write after them: only the dispatcher's poll can move them, and it
+// does, so they are delivered.
+func TestDispatcherSequencesWhatACrashLeftPending(t *testing.T) {
+	db := storetest.Postgres(t)
+	ctx := context.Background()
+	log := &seqLog{}
+	d := outbox.New(db, outbox.Options{PollInterval: 50 * time.Millisecond, Lease: 5 * time.Second, Logger: quiet()})
+	if err := d.Register(ctx, &seqSub{id: "after-crash", log: log}); err != nil {
+		t.Fatal(err)
+	}
+	evs := []core.Event{seqEvent(1), seqEvent(2)}
+	if err := db.PostgresWrite(ctx, true, func(ctx context.Context, tx bun.Tx, first string) error {
+		if _, err := tx.ExecContext(ctx, first); err != nil {
+			return err
+		}
+		return store.AppendEvents(ctx, tx, db.Kind, evs)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := store.EventsAfter(ctx, db, 0, 10); err != nil || len(got) != 0 {
+		t.Fatalf("events readable before any sequencing: %v (%v)", got, err)
+	}
+	d.Start()
+	defer d.Close()
+	waitFor(t, "the staged events delivered", func() bool { return len(log.snapshot()) == len(evs) })
+	for i, ev := range log.snapshot() {
+		if ev.ID != evs[i].ID {
+			t.Fatalf("delivered %s as #%d, want %s", ev.ID, i, evs[i].ID)
+		}
+	}
+}

@@ -11,6 +11,7 @@ package engine
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -123,8 +124,6 @@ type txn struct {
 	// exec; deferredErr is the failure of sending them from idb.
 	deferred    []byte
 	deferredErr error
-	// prefix (PostgreSQL) is the store's SQL, first in deferred until sent.
-	prefix *store.TxPrefix
 	// lastOrder and lastPayment are the latest audit snapshots, which the
 	// event about the same change usually repeats word for word (see encode).
 	lastOrder   snapshot[core.Order]
@@ -178,14 +177,26 @@ func (t *txn) encode(payload any) ([]byte, error) {
 }
 
 // write runs fn as one write transaction and calls AfterCommit if it
-// committed events.
+// committed events. On PostgreSQL it runs alone: no other engine write runs
+// beside it (store.DB.PostgresWrite), which is what an operation that reads
+// and locks rows of several orders and accounts needs; see writeParallel.
 func (e *Engine) write(ctx context.Context, fn func(t *txn) error) ([]core.Event, error) {
+	return e.writeTx(ctx, false, fn)
+}
+
+// writeParallel is write for an operation that may run beside other writes
+// on PostgreSQL: every row it reads to decide is locked as it is read (FOR
+// UPDATE), so a write it overlaps with is either done before those reads or
+// waits for its commit. See RATIONALE.md "Events are sequenced after commit"
+// for which operations qualify and why.
+func (e *Engine) writeParallel(ctx context.Context, fn func(t *txn) error) ([]core.Event, error) {
+	return e.writeTx(ctx, true, fn)
+}
+
+func (e *Engine) writeTx(ctx context.Context, parallel bool, fn func(t *txn) error) ([]core.Event, error) {
 	var events []core.Event
 	run := func(t *txn) error {
 		err := fn(t)
-		if err == nil && t.w == nil {
-			err = t.flushAuditWithEvents()
-		}
 		if err == nil {
 			err = t.flushEvents()
 		}
@@ -207,49 +218,37 @@ func (e *Engine) write(ctx context.Context, fn func(t *txn) error) ([]core.Event
 			return run(&txn{e: e, ctx: w.Context(), w: w, now: e.now()})
 		})
 	} else {
-		// The store's lock or savepoint travels with the first statement.
-		err = e.db.WriteTxPrefixed(ctx, func(ctx context.Context, tx bun.Tx, p *store.TxPrefix) error {
-			t := &txn{e: e, ctx: ctx, tx: tx, now: e.now(), prefix: p}
-			if p != nil {
-				t.deferred = append(append(t.deferred, p.SQL...), ";\n"...)
-			}
+		err = e.db.PostgresWrite(ctx, parallel, func(ctx context.Context, tx bun.Tx, first string) error {
+			// The store's writer lock travels with the first statement.
+			t := &txn{e: e, ctx: ctx, tx: tx, now: e.now()}
+			t.deferred = append(append(t.deferred, first...), ";\n"...)
 			return run(t)
 		})
 	}
 	if err != nil {
 		return nil, err
 	}
-	if len(events) > 0 && e.cfg.AfterCommit != nil {
-		e.cfg.AfterCommit()
+	if len(events) > 0 {
+		// PostgreSQL staged the events; make them readable before the caller
+		// hears "done" (nothing on SQLite). A failure leaves them pending for
+		// the outbox poll: the operation itself committed.
+		_, _ = e.db.SequenceEvents(ctx)
+		if e.cfg.AfterCommit != nil {
+			e.cfg.AfterCommit()
+		}
 	}
 	return events, nil
 }
 
-// emit appends an event to the outbox in this transaction. The events are
-// queued and written by flushEvents at the end, several per statement: on
-// SQLite through the prepared-statement cache (store.AppendEvent prepares its
-// INSERT anew every time), on PostgreSQL in one round trip instead of two per
-// event (store.AppendEvent takes the outbox lock each time, which
-// store.DB.WriteTx already holds). The rows are the same as
-// store.AppendEvent writes.
+// emit queues an event, created at the transaction's engine clock, for
+// flushEvents to append at the end of the transaction.
 func (t *txn) emit(typ core.EventType, payload any) error {
 	data, err := t.encode(payload)
 	if err != nil {
 		return fmt.Errorf("encode %s event: %w", typ, err)
 	}
-	t.events = append(t.events, core.Event{ID: store.NewEventID(), Type: typ,
-		CreatedAt: time.Now().UTC().Truncate(time.Microsecond), Payload: data})
+	t.events = append(t.events, core.Event{ID: store.NewEventID(), Type: typ, CreatedAt: t.now, Payload: data})
 	return nil
-}
-
-// eventsInsert is the INSERT of evs with its arguments appended to args.
-func eventsInsert(evs []core.Event, args []any) (string, []any) {
-	q := "INSERT INTO events (id, type, payload, created_at) VALUES " +
-		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", len(evs)), ", ")
-	for _, ev := range evs {
-		args = append(args, ev.ID, string(ev.Type), string(ev.Payload), ev.CreatedAt)
-	}
-	return q, args
 }
 
 // auditInsert is the INSERT of the first (at most eight) audit rows, and
@@ -261,93 +260,30 @@ func (t *txn) auditInsert() (string, int) {
 		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", n), ", "), n * cols
 }
 
-// flushAuditWithEvents (PostgreSQL) writes the first audit rows and the
-// first events in one statement, the audit INSERT as a data-modifying CTE
-// of the events INSERT: one round trip instead of two for a typical
-// operation. What remains (long operations) flushEvents and flushAudit
-// write.
-func (t *txn) flushAuditWithEvents() error {
-	pending := t.events[t.flushed:]
-	if len(pending) == 0 || len(t.audit) == 0 {
-		return nil
-	}
-	aq, na := t.auditInsert()
-	k := min(len(pending), 8)
-	eq, args := eventsInsert(pending[:k], append(make([]any, 0, na+4*k), t.audit[:na]...))
-	if err := t.insertEventsReturning("WITH audit AS ("+aq+") "+eq, args, pending[:k]); err != nil {
-		return err
-	}
-	t.audit = t.audit[na:]
-	t.flushed += k
-	return nil
-}
-
-// flushEvents writes the events queued by emit, up to eight per statement,
-// and fills in their seqs.
+// flushEvents appends the events queued by emit through the store's one
+// append path (store.AppendEvents; on SQLite it fills in their seqs, on
+// PostgreSQL the INSERT is deferred to travel with the next statement).
 func (t *txn) flushEvents() error {
 	pending := t.events[t.flushed:]
-	for len(pending) > 0 {
-		n := min(len(pending), 8)
-		q, args := eventsInsert(pending[:n], make([]any, 0, 4*n))
-		if t.w == nil {
-			if err := t.insertEventsReturning(q, args, pending[:n]); err != nil {
-				return err
-			}
-			pending = pending[n:]
-			t.flushed += n
-			continue
-		}
-		res, err := t.execResult(q, args...)
-		if err != nil {
-			return fmt.Errorf("append %s event: %w", pending[0].Type, err)
-		}
-		// The rows take consecutive seqs in VALUES order (this transaction is
-		// the only writer), the last one reported by LastInsertId. SQLite
-		// builds a temporary table for RETURNING: reading the id back is
-		// several times cheaper.
-		last, err := res.LastInsertId()
-		if err != nil {
-			return err
-		}
-		for i := range n {
-			pending[i].Seq = last - int64(n-1-i)
-		}
-		pending = pending[n:]
-		t.flushed += n
+	if len(pending) == 0 {
+		return nil
 	}
+	if err := store.AppendEvents(t.ctx, eventExecer{t}, t.e.db.Kind, pending); err != nil {
+		return err
+	}
+	t.flushed = len(t.events)
 	return nil
 }
 
-// insertEventsReturning runs a multi-row events INSERT on PostgreSQL and
-// fills in the seqs, matched by event id (the order of RETURNING rows is not
-// promised).
-func (t *txn) insertEventsReturning(q string, args []any, evs []core.Event) error {
-	rows, err := t.query(q+" RETURNING id, seq", args...)
-	if err != nil {
-		return fmt.Errorf("append %s event: %w", evs[0].Type, err)
+// eventExecer runs store.AppendEvents' statements on the engine's
+// statement path: prepared on SQLite, deferred on PostgreSQL.
+type eventExecer struct{ t *txn }
+
+func (x eventExecer) ExecContext(_ context.Context, query string, args ...any) (sql.Result, error) {
+	if x.t.w == nil {
+		return nil, x.t.exec(query, args...)
 	}
-	defer rows.Close()
-	got := 0
-	for rows.Next() {
-		var id string
-		var seq int64
-		if err := rows.Scan(&id, &seq); err != nil {
-			return err
-		}
-		for i := range evs {
-			if evs[i].ID == id {
-				evs[i].Seq = seq
-				got++
-			}
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if got != len(evs) {
-		return fmt.Errorf("append events: %d of %d rows returned", got, len(evs))
-	}
-	return rows.Close()
+	return x.t.execResult(query, args...)
 }
 
 // logOrder writes the audit row for an order as it now stands.

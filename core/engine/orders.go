@@ -51,7 +51,7 @@ func (e *Engine) NewOrder(ctx context.Context, o NewOrder) (*core.Order, error) 
 		}
 	}
 	var out core.Order
-	_, err := e.write(ctx, func(t *txn) error {
+	_, err := e.writeParallel(ctx, func(t *txn) error {
 		created := o.CreatedAt.UTC().Truncate(time.Microsecond)
 		if o.CreatedAt.IsZero() {
 			created = t.now

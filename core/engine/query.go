@@ -96,15 +96,7 @@ func (t *txn) query(query string, args ...any) (*sql.Rows, error) {
 func (t *txn) withDeferred(query string, args []any) string {
 	q := t.e.db.QueryGen().AppendQuery(t.deferred, query, args...)
 	t.deferred = t.deferred[:0]
-	t.sendingPrefix()
 	return string(q)
-}
-
-// sendingPrefix tells the store its prefix (the head of deferred) goes out.
-func (t *txn) sendingPrefix() {
-	if t.prefix != nil {
-		t.prefix.Sent = true
-	}
 }
 
 // flushDeferred sends the deferred statements (PostgreSQL), if any.
@@ -114,7 +106,6 @@ func (t *txn) flushDeferred() error {
 	}
 	q := string(t.deferred)
 	t.deferred = t.deferred[:0]
-	t.sendingPrefix()
 	_, err := t.tx.ExecContext(t.ctx, q)
 	return err
 }

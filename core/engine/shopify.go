@@ -13,7 +13,7 @@ import (
 // later; a known id is a no-op success. Route: POST
 // /shopify/webhook/transaction_create (kind authorization, status success).
 func (e *Engine) RecordShopifyTransaction(ctx context.Context, st core.ShopifyTransaction) error {
-	_, err := e.write(ctx, func(t *txn) error {
+	_, err := e.writeParallel(ctx, func(t *txn) error {
 		return t.exec("INSERT INTO shopify_transactions (id, order_id, amount, currency, test, captured, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
 			st.ID, st.OrderID, st.Amount, st.Currency, st.Test, false, t.now, t.now)
 	})
@@ -46,7 +46,7 @@ func (e *Engine) ShopifyTransactionsForOrder(ctx context.Context, shopifyOrderID
 // MarkShopifyTransactionCaptured flags one authorisation (by its transaction
 // id) as captured.
 func (e *Engine) MarkShopifyTransactionCaptured(ctx context.Context, transactionID int64) error {
-	_, err := e.write(ctx, func(t *txn) error {
+	_, err := e.writeParallel(ctx, func(t *txn) error {
 		return t.exec("UPDATE shopify_transactions SET captured = ?, updated_at = ? WHERE id = ?", true, t.now, transactionID)
 	})
 	return err
@@ -64,7 +64,7 @@ func (e *Engine) WebhookSeen(ctx context.Context, eventID string) (bool, error) 
 // MarkWebhookSeen records a Shopify X-Shopify-Event-Id and reports whether it
 // was the first delivery (D20: duplicates are acknowledged and change nothing).
 func (e *Engine) MarkWebhookSeen(ctx context.Context, eventID string) (firstTime bool, err error) {
-	_, err = e.write(ctx, func(t *txn) error {
+	_, err = e.writeParallel(ctx, func(t *txn) error {
 		res, err := t.execResult("INSERT INTO shopify_webhooks (event_id, seen_at) VALUES (?, ?) ON CONFLICT (event_id) DO NOTHING", eventID, t.now)
 		if err != nil {
 			return err

@@ -166,7 +166,7 @@ type loop struct {
 	// holds none of this loop's event types past its cursor, so neither
 	// due nor fetch rescans that stretch: a subscriber to rare events
 	// would otherwise read the whole tail of the outbox at every wake-up.
-	// Seqs become visible in order (see store.WriteTx), so nothing at or
+	// Seqs become visible in order (see store.SequenceEvents), so nothing at or
 	// below it can still appear.
 	skipTo int64
 }
@@ -320,6 +320,38 @@ func (d *Dispatcher) Start() {
 	d.started = true
 	for _, l := range d.loops {
 		d.startLoop(l)
+	}
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		d.sequencePending(d.ctx)
+	}()
+}
+
+// sequencePending makes staged events readable at every poll interval
+// (store.DB.SequenceEvents; PostgreSQL only). Each instance's writes are
+// sequenced right after their commit; this moves what an instance that
+// crashed between its commit and that step left pending, and what a failed
+// step left behind, then wakes the loops for it.
+func (d *Dispatcher) sequencePending(ctx context.Context) {
+	if d.db.Kind != store.Postgres {
+		return
+	}
+	t := time.NewTicker(d.opts.PollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		moved, err := d.db.SequenceEvents(ctx)
+		if err != nil {
+			d.log.Warn("outbox: sequencing staged events failed; retrying at the next poll", "err", err)
+		}
+		if moved > 0 {
+			d.Notify()
+		}
 	}
 }
 

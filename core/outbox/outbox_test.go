@@ -80,11 +80,16 @@ func appendEvents(t *testing.T, db *store.DB, typ core.EventType, n int) []core.
 	var out []core.Event
 	for i := 0; i < n; i++ {
 		err := db.WriteTx(context.Background(), func(ctx context.Context, tx bun.Tx) error {
-			ev, err := store.AppendEvent(ctx, tx, db.Kind, typ, map[string]any{"n": i})
+			ev, err := store.AppendEvent(ctx, tx, db.Kind, time.Now(), typ, map[string]any{"n": i})
 			out = append(out, ev)
 			return err
 		})
 		if err != nil {
+			t.Fatal(err)
+		}
+		// WriteTx returns once the event is readable; on PostgreSQL its seq
+		// is given only then.
+		if err := db.NewSelect().TableExpr("events").Column("seq").Where("id = ?", out[i].ID).Scan(context.Background(), &out[i].Seq); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -65,7 +65,7 @@ func (d *Dispatcher) EmitTick(ctx context.Context, id string, start time.Time, e
 			return err
 		}
 		payload := core.TickEvent{PeriodStart: start.UTC(), PeriodSeconds: int64(every / time.Second)}
-		if _, err := store.AppendEventTo(ctx, tx, d.db.Kind, id, core.EventTick, payload); err != nil {
+		if _, err := store.AppendEventTo(ctx, tx, d.db.Kind, d.now(), id, core.EventTick, payload); err != nil {
 			return err
 		}
 		appended = true
@@ -85,7 +85,7 @@ func (d *Dispatcher) EmitTick(ctx context.Context, id string, start time.Time, e
 func (d *Dispatcher) schedule(ctx context.Context, l *loop, every time.Duration) {
 	id := l.sub.ID()
 	for {
-		start := PeriodStart(time.Now(), every)
+		start := PeriodStart(d.now(), every)
 		wait := time.Until(start.Add(every))
 		appended, err := d.EmitTick(ctx, id, start, every)
 		switch {

@@ -43,8 +43,10 @@ type DB struct {
 	// writersWaiting counts writes waiting for the writer queue, so tests can
 	// wait until writers are queued instead of sleeping.
 	writersWaiting atomic.Int64
-	// batch (PostgreSQL) gives concurrent write transactions one commit.
-	batch *batcher
+	// seq (PostgreSQL) moves staged events into the outbox, see sequencer.go.
+	seq *sequencer
+	// writesRunAlone counts PostgreSQL writes retried alone after a deadlock.
+	writesRunAlone atomic.Int64
 	// wconn (SQLite) is the writer connection, see writeconn.go; memory
 	// marks an in-memory database, whose one connection cannot be kept.
 	wconn  *writerConn
@@ -139,7 +141,7 @@ func openPostgres(url string) (*DB, error) {
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	bdb := bun.NewDB(sqldb, pgdialect.New())
-	return &DB{DB: bdb, Kind: Postgres, batch: &batcher{db: bdb}}, nil
+	return &DB{DB: bdb, Kind: Postgres, seq: newSequencer(bdb)}, nil
 }
 
 // Migrate applies every pending embedded migration. Each is marked applied only
@@ -234,51 +236,93 @@ func (db *DB) unlockWriter() {
 	}
 }
 
-// WriteTx runs fn in one write transaction that may append outbox events.
+// WriteTx runs fn in one write transaction that may append outbox events
+// (AppendEvents).
 //
-// On PostgreSQL, event-writing transactions hold the outbox advisory lock from
-// their first statement to COMMIT, so they commit one at a time in seq order
-// and never deadlock against each other over that lock (taking it late, after
-// row locks, could). Writes that arrive while one commits are grouped into the
-// next transaction (see batcher): fn then runs inside a savepoint, sees every
-// write queued before it, and WriteTx returns only after the shared COMMIT.
-// fn must therefore not keep the transaction for anything slow, and its
-// context is not cancelled once it has started.
+// On PostgreSQL it is a READ COMMITTED transaction (see PostgresWrite):
+// writers lock the rows they change and otherwise run in parallel; events are
+// staged, and DB.SequenceEvents, run here after the commit, makes them
+// readable before WriteTx returns (if it fails, the outbox poll moves them
+// later; the write is committed either way, so that error is not returned).
 //
-// On SQLite the IMMEDIATE transaction already serialises writers (and the
-// writer queue orders this process's ones).
+// On SQLite the IMMEDIATE transaction serialises writers (and the writer
+// queue orders this process's ones); events go straight into the outbox.
 func (db *DB) WriteTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
-	if db.batch != nil {
-		return db.batch.do(ctx, fn, nil)
-	}
 	if db.Kind == SQLite {
 		return db.InTx(ctx, fn)
 	}
-	// Group commit turned off (BenchmarkPostgresWrites' baseline).
-	return db.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := lockOutbox(ctx, tx); err != nil {
+	err := db.PostgresWrite(ctx, true, func(ctx context.Context, tx bun.Tx, first string) error {
+		if _, err := tx.ExecContext(ctx, first); err != nil {
 			return err
 		}
 		return fn(ctx, tx)
 	})
+	if err != nil {
+		return err
+	}
+	_, _ = db.SequenceEvents(ctx)
+	return nil
 }
 
-// WriteTxPrefixed is WriteTx (PostgreSQL) for a function that sends the
-// store's own SQL (p.SQL: the outbox lock, savepoints) ahead of its first
-// statement, in the same simple-query message ("p.SQL; statement"), saving a
-// round trip per write. Once it sends a message carrying p.SQL it must set
-// p.Sent, before sending anything else; if it returns without sending
-// anything it must leave p.Sent false. p is nil when there is nothing to
-// send (group commit off: the lock was taken already).
-func (db *DB) WriteTxPrefixed(ctx context.Context, fn func(ctx context.Context, tx bun.Tx, p *TxPrefix) error) error {
+// writersLockKey is the PostgreSQL advisory lock every write transaction
+// holds: shared normally (writers do not wait for each other on it),
+// exclusive for a write that is run again after a deadlock.
+const writersLockKey = 7303
+
+// The statements PostgresWrite hands its function to run first. As DO blocks
+// they return no rows, so they can precede a query in one message (the
+// driver reads the first result set that has rows).
+var (
+	sharedWriterSQL    = fmt.Sprintf("DO 'BEGIN PERFORM pg_advisory_xact_lock_shared(%d); END'", writersLockKey)
+	exclusiveWriterSQL = fmt.Sprintf("DO 'BEGIN PERFORM pg_advisory_xact_lock(%d); END'", writersLockKey)
+)
+
+// PostgresWrite runs fn as one PostgreSQL write transaction, without
+// sequencing its events: for a caller that knows whether it wrote any (the
+// engine) and then calls SequenceEvents itself. fn must run first, before
+// anything else, as its own statement or at the head of its first message
+// ("first; statement"): the writers' lock, writersLockKey.
+//
+// A parallel write holds that lock shared: parallel writes run side by side,
+// locking the rows they change as they read them. Two of them that lock the
+// same rows in different orders can deadlock; PostgreSQL then aborts one
+// (nothing done), and it runs again alone. A write that is not parallel
+// (alone) holds the lock exclusively: it waits for every write in flight to
+// end and keeps new ones out until it commits, so it sees and changes the
+// database as if no other write existed, and cannot deadlock with one. A
+// serialization failure is run again alone the same way. fn must therefore
+// have no effects outside tx.
+func (db *DB) PostgresWrite(ctx context.Context, parallel bool, fn func(ctx context.Context, tx bun.Tx, first string) error) error {
 	if db.Kind != Postgres {
-		return errors.New("WriteTxPrefixed is for PostgreSQL")
+		return errors.New("PostgresWrite is for PostgreSQL")
 	}
-	if db.batch != nil {
-		return db.batch.do(ctx, nil, fn)
+	first := exclusiveWriterSQL
+	if parallel {
+		first = sharedWriterSQL
 	}
-	return db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error { return fn(ctx, tx, nil) })
+	err := db.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(ctx, tx, first) })
+	if err == nil || !parallel || !retryable(err) || ctx.Err() != nil {
+		return err
+	}
+	db.writesRunAlone.Add(1)
+	return db.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(ctx, tx, exclusiveWriterSQL) })
 }
+
+// retryable reports whether PostgreSQL aborted a transaction for a deadlock
+// (40P01) or a serialization failure (40001): nothing was done, and running
+// it again alone succeeds.
+func retryable(err error) bool {
+	var pgErr pgdriver.Error
+	if !errors.As(err, &pgErr) {
+		return false
+	}
+	code := pgErr.Field('C')
+	return code == "40P01" || code == "40001"
+}
+
+// WritesRunAlone counts the PostgreSQL writes run again alone after a
+// deadlock (see PostgresWrite), for tests and metrics.
+func (db *DB) WritesRunAlone() int64 { return db.writesRunAlone.Load() }
 
 // ErrNoRows is returned by lookups that found nothing.
 var ErrNoRows = sql.ErrNoRows

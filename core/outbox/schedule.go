@@ -45,7 +45,7 @@ func PeriodStart(t time.Time, every time.Duration) time.Time {
 // per subscriber and period.
 func (d *Dispatcher) EmitTick(ctx context.Context, id string, start time.Time, every time.Duration) (bool, error) {
 	appended := false
-	err := d.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err := d.db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		appended = false
 		startMS := start.UnixMilli()
 		res, err := tx.ExecContext(ctx, `INSERT INTO outbox_ticks (subscriber_id, period_start_ms)

@@ -112,6 +112,7 @@ type PluginInfo struct {
 	NextAttemptAt      *time.Time `json:"next_attempt_at"`
 	LastError          string     `json:"last_error"`
 	ConsecutiveCrashes int        `json:"consecutive_crashes"`
+	Routes             []Route    `json:"routes,omitempty"` // the manifest's pages and endpoints (the console links its GET pages)
 }
 
 // FailedDelivery is an event parked for a plugin after its attempts ran out.
@@ -235,6 +236,7 @@ func fill(info *PluginInfo, m *Manifest) {
 	info.ID, info.Version, info.ABI, info.Description = m.ID, m.Version, m.ABI, m.Description
 	info.Events = append([]string{}, m.Events...)
 	info.HTTPHosts = append([]string{}, m.HTTP...)
+	info.Routes = append([]Route(nil), m.Routes...)
 }
 
 // loadOne verifies, compiles and warms one plugin.

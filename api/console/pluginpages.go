@@ -88,10 +88,14 @@ type routeView struct {
 	Roles   []string `json:"roles"`
 }
 
+// pageLink is a link to one of a plugin's pages: its address in the
+// console and its route path as the label.
+type pageLink struct{ Href, Label string }
+
 // pageLinks are the console links to a plugin's GET pages the viewer may
 // open; a wildcard route ("/export/*") links to its folder.
-func pageLinks(id string, routes []routeView, v viewer) []string {
-	var out []string
+func pageLinks(id string, routes []routeView, v viewer) []pageLink {
+	var out []pageLink
 	for _, r := range routes {
 		if len(r.Methods) > 0 && !slices.Contains(r.Methods, http.MethodGet) {
 			continue
@@ -99,7 +103,8 @@ func pageLinks(id string, routes []routeView, v viewer) []string {
 		if !r.Public && slices.ContainsFunc(r.Roles, func(n string) bool { return !v.has(core.Role(n)) }) {
 			continue
 		}
-		out = append(out, pluginPagePrefix+id+strings.TrimSuffix(r.Path, "*"))
+		path := strings.TrimSuffix(r.Path, "*")
+		out = append(out, pageLink{Href: pluginPagePrefix + id + path, Label: path})
 	}
 	return out
 }

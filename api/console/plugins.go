@@ -33,7 +33,7 @@ type pluginView struct {
 	LastError          string      `json:"last_error"`
 	ConsecutiveCrashes int         `json:"consecutive_crashes"`
 	Routes             []routeView `json:"routes"`
-	Pages              []string    `json:"-"` // console links to its pages the viewer may open
+	Pages              []pageLink  `json:"-"` // console links to its pages the viewer may open
 }
 
 type failureView struct {

@@ -53,7 +53,8 @@ func dashboardPlugin(t *testing.T) string {
 // consolePagesDir holds the dashboard example with its own manifest, as a
 // merchant installs it, and the pages test plugin with routes for the
 // console's checks: /echo needs read_all (so the plugin is told the
-// caller), /ok needs write, /redirect is public.
+// caller), /ok needs write, /state super_admin, /redirect is public,
+// /echo-post is POST only.
 func consolePagesDir(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -80,6 +81,7 @@ func consolePagesDir(t *testing.T) string {
 			{"path": "/ok", "roles": []string{"write"}},
 			{"path": "/redirect", "public": true},
 			{"path": "/echo-post", "methods": []string{"POST"}, "public": true},
+			{"path": "/state", "roles": []string{"super_admin"}},
 		}})
 	put("pages", "plugin.wasm", read(pagesPlugin(t)))
 	put("pages", "manifest.json", manifest)
@@ -187,6 +189,7 @@ func TestConsolePluginPagesInBrowser(t *testing.T) {
 		if href != "/console/plugins/dashboard/" {
 			t.Fatalf("the plugins page links the dashboard as %q", href)
 		}
+		b.Screenshot("console-plugins-with-pages")
 		b.Run(30*time.Second, chromedp.Click(`#plugins a[href="/console/plugins/dashboard/"]`, chromedp.ByQuery),
 			chromedp.WaitVisible("#chart-payments", chromedp.ByQuery),
 			chromedp.Text("#payments-received-total", &text, chromedp.ByQuery),
@@ -248,6 +251,16 @@ func TestConsolePluginPagesInBrowser(t *testing.T) {
 		if r := get(t, admin, "GET", base+"/console/plugins/pages/nope"); r.status != 404 || !strings.Contains(r.body, `id="message"`) ||
 			r.header.Get("Content-Security-Policy") != "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'" {
 			t.Fatalf("unknown page: %d %v %s", r.status, r.header, r.body)
+		}
+		// The plugins page links the GET pages this session may open.
+		list := get(t, admin, "GET", base+"/console/plugins").body
+		for path, linked := range map[string]bool{"/echo": true, "/ok": true, "/redirect": true, "/echo-post": false, "/state": false} {
+			if strings.Contains(list, `href="/console/plugins/pages`+path+`"`) != linked {
+				t.Fatalf("plugins page: link to %s should be %v:\n%s", path, linked, list)
+			}
+		}
+		if r := get(t, admin, "GET", base+"/console/plugins/pages/state"); r.status != 403 || !strings.Contains(r.body, "needs (super_admin)") {
+			t.Fatalf("a super_admin page: %d %s", r.status, r.body)
 		}
 		// A plugin's POST route is not served through the console (the page
 		// cannot know the session's CSRF token).

@@ -30,6 +30,7 @@ func (s *Server) mountConsole(g *gin.Engine) {
 	}
 	if s.plugins != nil {
 		o.Plugins = s.plugins
+		o.PluginPages = s.consolePluginPage
 	}
 	console.New(o).Register(g)
 }

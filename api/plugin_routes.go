@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tari-payment/tps/api/console"
 	"github.com/tari-payment/tps/core"
 )
 
@@ -91,19 +92,99 @@ var pluginResponseAllowed = []string{"Content-Type", "Content-Disposition", "Cac
 
 // ANY /plugins/{id}/*path
 func (s *Server) pluginRoute(c *gin.Context) {
+	setPageHeaders(c.Writer.Header())
+	id, ok := pluginIDParam(c)
+	if !ok {
+		return
+	}
+	s.servePluginPage(c, pluginPageCall{
+		id: id, path: c.Param("path"), prefix: "/plugins/" + id,
+		authorize: func(access PluginRouteAccess, req *PluginRouteRequest) bool {
+			if access.Public {
+				if key := s.clientKey(c); key != "" {
+					if okTake, wait := s.publicLimit.take(key); !okTake {
+						s.tooMany(c, budgetPublic, wait)
+						return false
+					}
+				}
+				return true
+			}
+			cl, e := s.accessClaims(c)
+			if e != nil {
+				abortJSON(c, e.Status, e.Msg)
+				return false
+			}
+			if !allowed(cl.Roles, access.Roles) {
+				abortJSON(c, http.StatusForbidden, msgACL)
+				return false
+			}
+			// A browser sends the access-token cookie with a request another
+			// site makes it send: a request that changes something must carry
+			// the token in a header, which another site cannot set.
+			if !safeMethod(c.Request.Method) && tokenFromCookieOnly(c.Request) {
+				abortJSON(c, http.StatusForbidden, "Send the access token in the tpg_access_token or Authorization header for a "+c.Request.Method+" request; the cookie is accepted for GET only.")
+				return false
+			}
+			req.Address, req.Roles = cl.Address.Base58(), cl.Roles
+			return true
+		},
+		refuse:   func(status int, msg string) { abortJSON(c, status, msg) },
+		internal: func(err error) { s.fail(c, err) },
+	})
+}
+
+// consolePluginPage serves GET|HEAD /console/plugins/{id}/…: the console
+// has checked its session and re-read the address's roles; the route's own
+// access rule still applies to them.
+func (s *Server) consolePluginPage(c *gin.Context, p console.PluginPage) {
+	s.servePluginPage(c, pluginPageCall{
+		id: p.ID, path: p.Path, prefix: console.Prefix + "/plugins/" + p.ID,
+		authorize: func(access PluginRouteAccess, req *PluginRouteRequest) bool {
+			if access.Public {
+				return true // a signed-in user: no per-IP budget
+			}
+			held := roleNames(p.Roles)
+			if !allowed(held, access.Roles) {
+				p.Refuse(http.StatusForbidden, "Your address does not have the roles this plugin page needs ("+strings.Join(roleNames(access.Roles), ", ")+").")
+				return false
+			}
+			req.Address, req.Roles = p.Address, held
+			return true
+		},
+		refuse:   p.Refuse,
+		internal: p.Internal,
+	})
+}
+
+// pluginPageCall is one request for a plugin page, by whichever door it
+// came: /plugins (access token) or /console/plugins (console session).
+type pluginPageCall struct {
+	id, path string
+	// prefix is where this caller sees the plugin's pages (/plugins/{id} or
+	// /console/plugins/{id}): a redirect the plugin makes within
+	// /plugins/{id}/ is rewritten to it.
+	prefix string
+	// authorize applies the route's access rule to the caller and sets the
+	// request's address and roles; false after answering.
+	authorize func(access PluginRouteAccess, req *PluginRouteRequest) bool
+	// refuse answers an error with a message for the caller; internal
+	// answers a failure of the server (500, no details).
+	refuse   func(status int, msg string)
+	internal func(err error)
+}
+
+// servePluginPage is what both doors share: the route lookup, the body cap,
+// what of the request reaches the plugin, the error mapping, what of the
+// answer reaches the client and the plugin-page CSP with a fresh nonce.
+func (s *Server) servePluginPage(c *gin.Context, call pluginPageCall) {
 	nonce := newNonce()
 	h := c.Writer.Header()
 	setPageHeaders(h)
 	h.Set("Content-Security-Policy", pluginRouteCSP(nonce))
 	h.Set("Cache-Control", "no-store")
-	id, ok := pluginIDParam(c)
-	if !ok {
-		return
-	}
-	path := c.Param("path")
+	id, path := call.id, call.path
 	notFound := func() {
-		e := errNotFound("The plugin " + id + " serves no " + c.Request.Method + " " + path)
-		abortJSON(c, e.Status, e.Msg)
+		call.refuse(http.StatusNotFound, "The plugin "+id+" serves no "+c.Request.Method+" "+path)
 	}
 	// Without a plugin host that serves routes there is no such page: 404,
 	// not the admin API's 501.
@@ -118,35 +199,12 @@ func (s *Server) pluginRoute(c *gin.Context) {
 		return
 	}
 	if err != nil {
-		s.fail(c, err)
+		call.internal(err)
 		return
 	}
 	req := PluginRouteRequest{Method: c.Request.Method, Path: path, Query: c.Request.URL.RawQuery, Nonce: nonce, Header: map[string]string{}}
-	if access.Public {
-		if key := s.clientKey(c); key != "" {
-			if okTake, wait := s.publicLimit.take(key); !okTake {
-				s.tooMany(c, budgetPublic, wait)
-				return
-			}
-		}
-	} else {
-		cl, e := s.accessClaims(c)
-		if e != nil {
-			abortJSON(c, e.Status, e.Msg)
-			return
-		}
-		if !allowed(cl.Roles, access.Roles) {
-			abortJSON(c, http.StatusForbidden, msgACL)
-			return
-		}
-		// A browser sends the access-token cookie with a request another
-		// site makes it send: a request that changes something must carry
-		// the token in a header, which another site cannot set.
-		if !safeMethod(c.Request.Method) && tokenFromCookieOnly(c.Request) {
-			abortJSON(c, http.StatusForbidden, "Send the access token in the tpg_access_token or Authorization header for a "+c.Request.Method+" request; the cookie is accepted for GET only.")
-			return
-		}
-		req.Address, req.Roles = cl.Address.Base58(), cl.Roles
+	if !call.authorize(access, &req) {
+		return
 	}
 	if c.Request.Body != nil {
 		limit := min(access.MaxBodyBytes, maxBodyBytes)
@@ -154,11 +212,11 @@ func (s *Server) pluginRoute(c *gin.Context) {
 		var tooBig *http.MaxBytesError
 		switch {
 		case errors.As(err, &tooBig) || int64(len(body)) > limit:
-			abortJSON(c, http.StatusRequestEntityTooLarge, msgBodyTooLarge)
+			call.refuse(http.StatusRequestEntityTooLarge, msgBodyTooLarge)
 			return
 		case err != nil:
 			e := errInvalidBody(err.Error())
-			abortJSON(c, e.Status, e.Msg)
+			call.refuse(e.Status, e.Msg)
 			return
 		}
 		req.Body = body
@@ -176,29 +234,32 @@ func (s *Server) pluginRoute(c *gin.Context) {
 		return
 	case errors.Is(err, ErrPluginRouteTimeout):
 		s.log.Warn("plugin route timed out", "request_id", requestID(c), "plugin", id, "path", path, "err", err)
-		abortJSON(c, http.StatusGatewayTimeout, "The plugin "+id+" did not answer within its "+access.Timeout.String()+" deadline and was stopped.")
+		call.refuse(http.StatusGatewayTimeout, "The plugin "+id+" did not answer within its "+access.Timeout.String()+" deadline and was stopped.")
 		return
 	case errors.Is(err, ErrPluginRouteBusy):
 		s.log.Warn("plugin route busy", "request_id", requestID(c), "plugin", id, "path", path, "err", err)
 		c.Header("Retry-After", "1")
-		abortJSON(c, http.StatusServiceUnavailable, "The plugin "+id+" is busy; retry in a moment.")
+		call.refuse(http.StatusServiceUnavailable, "The plugin "+id+" is busy; retry in a moment.")
 		return
 	case errors.Is(err, context.Canceled):
 		c.Abort() // the client went away
 		return
 	default:
 		s.log.Error("plugin route failed", "request_id", requestID(c), "plugin", id, "path", path, "err", err)
-		abortJSON(c, http.StatusBadGateway, "The plugin "+id+" failed to answer this request (request id "+requestID(c)+").")
+		call.refuse(http.StatusBadGateway, "The plugin "+id+" failed to answer this request (request id "+requestID(c)+").")
 		return
 	}
+	own := "/plugins/" + id + "/"
 	for _, k := range pluginResponseAllowed {
 		v, ok := pluginHeader(resp.Header, k)
 		if !ok {
 			continue
 		}
 		switch {
-		case k == "Location" && (!strings.HasPrefix(v, "/plugins/"+id+"/") || strings.Contains(v, "..") || strings.ContainsAny(v, `\%`)):
+		case k == "Location" && (!strings.HasPrefix(v, own) || strings.Contains(v, "..") || strings.ContainsAny(v, `\%`)):
 			continue // a plugin redirects within its own pages only (no way out by .., \ or escapes)
+		case k == "Location":
+			v = call.prefix + "/" + strings.TrimPrefix(v, own) // the same page by the caller's door
 		case k == "Cache-Control" && !access.Public:
 			continue // a page for one caller's roles is never cached
 		}
@@ -219,6 +280,14 @@ func pluginHeader(m map[string]string, k string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+func roleNames(rs []core.Role) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = string(r)
+	}
+	return out
 }
 
 func safeMethod(m string) bool { return m == http.MethodGet || m == http.MethodHead }

@@ -118,6 +118,7 @@ type PluginInfo struct {
 
 	Schedule string   `json:"schedule,omitempty"` // the manifest's schedule.every: a Tick each period
 	Actions  []string `json:"actions,omitempty"`  // the engine actions the manifest grants
+	Routes   []Route  `json:"routes,omitempty"`   // the manifest's pages and endpoints (the console links its GET pages)
 }
 
 // FailedDelivery is an event parked for a plugin after its attempts ran out.
@@ -245,6 +246,7 @@ func fill(info *PluginInfo, m *Manifest) {
 		info.Schedule = m.Schedule.Every
 	}
 	info.Actions = append([]string(nil), m.Actions...)
+	info.Routes = append([]Route(nil), m.Routes...)
 }
 
 // loadOne verifies, compiles and warms one plugin.

@@ -59,6 +59,9 @@ type Options struct {
 	Engine Engine
 	// Plugins serves the plugin page; nil says plugins are not enabled.
 	Plugins PluginAdmin
+	// PluginPages serves a plugin's page to a signed-in user
+	// (/console/plugins/{id}/…, GET and HEAD); nil answers 404.
+	PluginPages func(ctx *gin.Context, p PluginPage)
 	// Rescan fetches the store's open orders the server missed and says what
 	// it did; nil hides the action.
 	Rescan func(ctx context.Context) (string, error)
@@ -102,20 +105,21 @@ var staticFS embed.FS
 
 // Console holds the handlers.
 type Console struct {
-	eng       Engine
-	plugins   PluginAdmin
-	rescan    func(ctx context.Context) (string, error)
-	storeRate func(ctx context.Context, currency string, rate core.MicroTari) (string, error)
-	secure    func(r *http.Request) bool
-	log       *slog.Logger
-	now       func() time.Time
-	pages     map[string]*template.Template
-	limit     gin.HandlerFunc
+	eng         Engine
+	plugins     PluginAdmin
+	pluginPages func(ctx *gin.Context, p PluginPage)
+	rescan      func(ctx context.Context) (string, error)
+	storeRate   func(ctx context.Context, currency string, rate core.MicroTari) (string, error)
+	secure      func(r *http.Request) bool
+	log         *slog.Logger
+	now         func() time.Time
+	pages       map[string]*template.Template
+	limit       gin.HandlerFunc
 }
 
 // New builds the console.
 func New(o Options) *Console {
-	c := &Console{eng: o.Engine, plugins: o.Plugins, rescan: o.Rescan, storeRate: o.SetRate, secure: o.Secure, log: o.Logger, now: o.Now, limit: o.LoginLimit}
+	c := &Console{eng: o.Engine, plugins: o.Plugins, pluginPages: o.PluginPages, rescan: o.Rescan, storeRate: o.SetRate, secure: o.Secure, log: o.Logger, now: o.Now, limit: o.LoginLimit}
 	if c.limit == nil {
 		c.limit = func(*gin.Context) {}
 	}
@@ -180,6 +184,11 @@ func (c *Console) Register(r gin.IRouter) {
 	read.GET("/export/orders.csv", c.exportOrders)
 	read.GET("/export/payments.csv", c.exportPayments)
 	read.POST("/logout", c.logout)
+	// Plugin pages: the route's own roles are checked on top of the
+	// console's (pluginpages.go).
+	read.GET("/plugins/:id", c.pluginPageRoot)
+	read.GET("/plugins/:id/*path", c.pluginPage)
+	read.HEAD("/plugins/:id/*path", c.pluginPage)
 
 	write := g.Group("", c.requireSession(core.RoleWrite))
 	write.POST("/orders/:order_id/:action", c.orderAction)

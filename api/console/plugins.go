@@ -19,19 +19,21 @@ import (
 // pluginView and failureView read the plugin host's JSON (the same the
 // /api/plugins routes answer).
 type pluginView struct {
-	ID                 string     `json:"id"`
-	Version            string     `json:"version"`
-	Description        string     `json:"description"`
-	Source             string     `json:"source"`
-	Events             []string   `json:"events"`
-	State              string     `json:"state"`
-	Error              string     `json:"error"`
-	Pending            int64      `json:"pending"`
-	Failed             int64      `json:"failed"`
-	Attempts           int        `json:"attempts"`
-	NextAttemptAt      *time.Time `json:"next_attempt_at"`
-	LastError          string     `json:"last_error"`
-	ConsecutiveCrashes int        `json:"consecutive_crashes"`
+	ID                 string      `json:"id"`
+	Version            string      `json:"version"`
+	Description        string      `json:"description"`
+	Source             string      `json:"source"`
+	Events             []string    `json:"events"`
+	State              string      `json:"state"`
+	Error              string      `json:"error"`
+	Pending            int64       `json:"pending"`
+	Failed             int64       `json:"failed"`
+	Attempts           int         `json:"attempts"`
+	NextAttemptAt      *time.Time  `json:"next_attempt_at"`
+	LastError          string      `json:"last_error"`
+	ConsecutiveCrashes int         `json:"consecutive_crashes"`
+	Routes             []routeView `json:"routes"`
+	Pages              []pageLink  `json:"-"` // console links to its pages the viewer may open
 }
 
 type failureView struct {
@@ -94,6 +96,11 @@ func (c *Console) pluginsPage(ctx *gin.Context) {
 	if err != nil {
 		c.internal(ctx, err)
 		return
+	}
+	for i := range ps {
+		if c.pluginPages != nil && ps[i].State == "active" {
+			ps[i].Pages = pageLinks(ps[i].ID, ps[i].Routes, v)
+		}
 	}
 	fs, err := c.failedList(ctx)
 	if err != nil {

@@ -2,7 +2,9 @@
 // orders and received payments, overall and per day, in plugin state, and
 // serves them to admins (role read_all) as a page with server-drawn SVG
 // charts at /plugins/dashboard/, as JSON at /plugins/dashboard/totals.json
-// and as CSV at /plugins/dashboard/days.csv.
+// and as CSV at /plugins/dashboard/days.csv. A browser signed in to the
+// console opens the same at /console/plugins/dashboard/: the page's links
+// are relative so that they work under either prefix.
 //
 // Exactness comes from the host: state written by an event handler commits
 // in the transaction that acknowledges the event, so an event delivered

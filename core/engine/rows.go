@@ -59,10 +59,11 @@ func normOrder(o *core.Order) {
 func normPayment(p *core.Payment) { p.CreatedAt, p.UpdatedAt = utc(p.CreatedAt), utc(p.UpdatedAt) }
 
 func selectOrders(ctx context.Context, db bun.IDB, query string, args ...any) ([]core.Order, error) {
-	out := []core.Order{}
-	if err := db.NewRaw(query, args...).Scan(ctx, &out); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	var rows []store.Order
+	if err := db.NewRaw(query, args...).Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
+	out := store.Orders(rows)
 	for i := range out {
 		normOrder(&out[i])
 	}
@@ -71,22 +72,24 @@ func selectOrders(ctx context.Context, db bun.IDB, query string, args ...any) ([
 
 // selectOrder returns the one order the query finds, or nil.
 func selectOrder(ctx context.Context, db bun.IDB, query string, args ...any) (*core.Order, error) {
-	var o core.Order
-	if err := db.NewRaw(query, args...).Scan(ctx, &o); err != nil {
+	var r store.Order
+	if err := db.NewRaw(query, args...).Scan(ctx, &r); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, nil
 		}
 		return nil, err
 	}
+	o := core.Order(r)
 	normOrder(&o)
 	return &o, nil
 }
 
 func selectPayments(ctx context.Context, db bun.IDB, query string, args ...any) ([]core.Payment, error) {
-	out := []core.Payment{}
-	if err := db.NewRaw(query, args...).Scan(ctx, &out); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	var rows []store.Payment
+	if err := db.NewRaw(query, args...).Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
+	out := store.Payments(rows)
 	for i := range out {
 		normPayment(&out[i])
 	}
@@ -94,10 +97,11 @@ func selectPayments(ctx context.Context, db bun.IDB, query string, args ...any) 
 }
 
 func selectSettlements(ctx context.Context, db bun.IDB, query string, args ...any) ([]core.SettlementJournalEntry, error) {
-	out := []core.SettlementJournalEntry{}
-	if err := db.NewRaw(query, args...).Scan(ctx, &out); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	var rows []store.Settlement
+	if err := db.NewRaw(query, args...).Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
+	out := store.Settlements(rows)
 	for i := range out {
 		out[i].CreatedAt = utc(out[i].CreatedAt)
 	}

@@ -7,9 +7,8 @@ import (
 	"math"
 	"slices"
 
-	"github.com/uptrace/bun"
-
 	"github.com/tari-payment/tps/core"
+	"github.com/tari-payment/tps/core/store"
 	"github.com/tari-payment/tps/core/tari"
 )
 
@@ -88,7 +87,7 @@ func (e *Engine) AssignRoles(ctx context.Context, addr tari.Address, apply, revo
 	return err
 }
 
-func rolesOf(ctx context.Context, db bun.IDB, account string) ([]core.Role, error) {
+func rolesOf(ctx context.Context, db store.Querier, account string) ([]core.Role, error) {
 	roles := []core.Role{core.RoleUser}
 	var names []string
 	if err := db.NewRaw("SELECT r.name FROM role_assignments a JOIN roles r ON r.id = a.role_id WHERE a.account = ? ORDER BY r.id", account).Scan(ctx, &names); err != nil && !errors.Is(err, sql.ErrNoRows) {

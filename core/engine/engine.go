@@ -201,21 +201,18 @@ func (e *Engine) write(ctx context.Context, fn func(t *txn) error) ([]core.Event
 		events = t.events
 		return err
 	}
-	var err error
-	if e.db.Kind == store.SQLite {
-		err = e.db.SQLiteWrite(ctx, func(w *store.Writer) error {
-			return run(&txn{e: e, ctx: w.Context(), w: w, now: e.now()})
-		})
-	} else {
+	err := e.db.WriteTx(ctx, func(tx *store.Tx) error {
+		if w := tx.Writer(); w != nil {
+			return run(&txn{e: e, ctx: tx.Context(), w: w, now: e.now()})
+		}
 		// The store's lock or savepoint travels with the first statement.
-		err = e.db.WriteTxPrefixed(ctx, func(ctx context.Context, tx bun.Tx, p *store.TxPrefix) error {
-			t := &txn{e: e, ctx: ctx, tx: tx, now: e.now(), prefix: p}
-			if p != nil {
-				t.deferred = append(append(t.deferred, p.SQL...), ";\n"...)
-			}
-			return run(t)
-		})
-	}
+		btx, p := tx.Postgres()
+		t := &txn{e: e, ctx: tx.Context(), tx: btx, now: e.now(), prefix: p}
+		if p != nil {
+			t.deferred = append(append(t.deferred, p.SQL...), ";\n"...)
+		}
+		return run(t)
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/tari-payment/tps/core/store"
 	"github.com/tari-payment/tps/core/store/storetest"
 )
@@ -45,7 +43,8 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 		ctx := context.Background()
 		for _, q := range queries {
 			var plan []string
-			err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			err := db.WriteTx(ctx, func(stx *store.Tx) error {
+				ctx, tx := stx.Context(), stx.IDB()
 				if db.Kind == store.Postgres {
 					if _, err := tx.ExecContext(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
 						return err
@@ -78,7 +77,7 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 					plan = append(plan, detail)
 				}
 				return rows.Err()
-			})
+			}, store.NoEvents)
 			if err != nil {
 				t.Fatalf("%s: %v", q.name, err)
 			}

@@ -37,7 +37,7 @@ func (e *Engine) cachedStmt(ctx context.Context, query string) (*sql.Stmt, error
 	if v, ok := e.stmts.Load(query); ok {
 		return v.(*sql.Stmt), nil
 	}
-	p, err := e.db.DB.DB.PrepareContext(ctx, query)
+	p, err := e.db.PrepareRead(ctx, query)
 	if err != nil {
 		return nil, err
 	}

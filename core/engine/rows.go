@@ -8,8 +8,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/store"
 	"github.com/tari-payment/tps/core/tari"
@@ -58,7 +56,7 @@ func normOrder(o *core.Order) {
 
 func normPayment(p *core.Payment) { p.CreatedAt, p.UpdatedAt = utc(p.CreatedAt), utc(p.UpdatedAt) }
 
-func selectOrders(ctx context.Context, db bun.IDB, query string, args ...any) ([]core.Order, error) {
+func selectOrders(ctx context.Context, db store.Querier, query string, args ...any) ([]core.Order, error) {
 	var rows []store.Order
 	if err := db.NewRaw(query, args...).Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
@@ -71,7 +69,7 @@ func selectOrders(ctx context.Context, db bun.IDB, query string, args ...any) ([
 }
 
 // selectOrder returns the one order the query finds, or nil.
-func selectOrder(ctx context.Context, db bun.IDB, query string, args ...any) (*core.Order, error) {
+func selectOrder(ctx context.Context, db store.Querier, query string, args ...any) (*core.Order, error) {
 	var r store.Order
 	if err := db.NewRaw(query, args...).Scan(ctx, &r); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
@@ -84,7 +82,7 @@ func selectOrder(ctx context.Context, db bun.IDB, query string, args ...any) (*c
 	return &o, nil
 }
 
-func selectPayments(ctx context.Context, db bun.IDB, query string, args ...any) ([]core.Payment, error) {
+func selectPayments(ctx context.Context, db store.Querier, query string, args ...any) ([]core.Payment, error) {
 	var rows []store.Payment
 	if err := db.NewRaw(query, args...).Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
@@ -96,7 +94,7 @@ func selectPayments(ctx context.Context, db bun.IDB, query string, args ...any) 
 	return out, nil
 }
 
-func selectSettlements(ctx context.Context, db bun.IDB, query string, args ...any) ([]core.SettlementJournalEntry, error) {
+func selectSettlements(ctx context.Context, db store.Querier, query string, args ...any) ([]core.SettlementJournalEntry, error) {
 	var rows []store.Settlement
 	if err := db.NewRaw(query, args...).Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err

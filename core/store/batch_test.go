@@ -32,7 +32,7 @@ func TestPostgresWritesShareCommits(t *testing.T) {
 	}
 
 	// The first write holds its transaction open until the others queued.
-	release := holdWrite(t, db, func(ctx context.Context, tx bun.Tx) error {
+	release := holdWrite(t, db, func(ctx context.Context, tx bun.IDB) error {
 		_, err := tx.ExecContext(ctx, "INSERT INTO batch_t VALUES (0, txid_current())")
 		return err
 	})
@@ -47,7 +47,8 @@ func TestPostgresWritesShareCommits(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			defer func() { panics[i-1] = recover() }()
-			results[i-1] = db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			results[i-1] = db.WriteTx(ctx, func(stx *store.Tx) error {
+				ctx, tx := stx.Context(), stx.IDB()
 				if _, err := tx.ExecContext(ctx, "INSERT INTO batch_t VALUES (?, txid_current())", i); err != nil {
 					return err
 				}
@@ -150,7 +151,8 @@ func TestPostgresQueuedWriteGivesUpWhenCancelled(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- db.WriteTx(short, func(ctx context.Context, tx bun.Tx) error {
+		done <- db.WriteTx(short, func(stx *store.Tx) error {
+			ctx, tx := stx.Context(), stx.IDB()
 			_, err := tx.ExecContext(ctx, "INSERT INTO batch_c VALUES (1)")
 			return err
 		})
@@ -173,12 +175,13 @@ func TestPostgresQueuedWriteGivesUpWhenCancelled(t *testing.T) {
 
 // holdWrite starts a write transaction that stays open until release is
 // called, then runs then (if any) and commits; release returns its result.
-func holdWrite(t *testing.T, db *store.DB, then func(ctx context.Context, tx bun.Tx) error) (release func() error) {
+func holdWrite(t *testing.T, db *store.DB, then func(ctx context.Context, tx bun.IDB) error) (release func() error) {
 	t.Helper()
 	holding, unblock := make(chan struct{}), make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		done <- db.WriteTx(context.Background(), func(ctx context.Context, tx bun.Tx) error {
+		done <- db.WriteTx(context.Background(), func(stx *store.Tx) error {
+			ctx, tx := stx.Context(), stx.IDB()
 			close(holding)
 			<-unblock
 			if then == nil {
@@ -214,7 +217,8 @@ func BenchmarkPostgresWrites(b *testing.B) {
 			b.SetParallelism(8) // 16 writers on 2 cores
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					if err := db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+					if err := db.WriteTx(ctx, func(stx *store.Tx) error {
+						ctx, tx := stx.Context(), stx.IDB()
 						if _, err := tx.ExecContext(ctx, "INSERT INTO bench_w (v) VALUES (?)", "row"); err != nil {
 							return err
 						}
@@ -245,8 +249,8 @@ func TestPostgresBatchThatPanicsFailsItsWritesAndFreesTheQueue(t *testing.T) {
 	if _, err := db.ExecContext(ctx, "CREATE TABLE batch_p (k INTEGER)"); err != nil {
 		t.Fatal(err)
 	}
-	insert := func(k int) func(ctx context.Context, tx bun.Tx) error {
-		return func(ctx context.Context, tx bun.Tx) error {
+	insert := func(k int) func(ctx context.Context, tx bun.IDB) error {
+		return func(ctx context.Context, tx bun.IDB) error {
 			_, err := tx.ExecContext(ctx, "INSERT INTO batch_p VALUES (?)", k)
 			return err
 		}
@@ -260,7 +264,7 @@ func TestPostgresBatchThatPanicsFailsItsWritesAndFreesTheQueue(t *testing.T) {
 	write := func(ctx context.Context, k int, out chan<- outcome) {
 		var o outcome
 		defer func() { o.pnc = recover(); out <- o }()
-		o.err = db.WriteTx(ctx, insert(k))
+		o.err = db.WriteTx(ctx, func(tx *store.Tx) error { return insert(k)(tx.Context(), tx.IDB()) })
 	}
 	go write(ctx, 2, a)
 	waitQueued(t, db, 1)
@@ -276,7 +280,7 @@ func TestPostgresBatchThatPanicsFailsItsWritesAndFreesTheQueue(t *testing.T) {
 	if !errors.Is(ob.err, store.ErrBatchAborted) {
 		t.Errorf("second write: %+v, want ErrBatchAborted", ob)
 	}
-	if err := db.WriteTx(ctx, insert(4)); err != nil {
+	if err := db.WriteTx(ctx, func(tx *store.Tx) error { return insert(4)(tx.Context(), tx.IDB()) }); err != nil {
 		t.Fatalf("write after the failed batch: %v", err)
 	}
 	var ks []int

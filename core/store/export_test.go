@@ -1,5 +1,7 @@
 package store
 
+import "github.com/uptrace/bun"
+
 // QueuedWrites is the number of PostgreSQL writes waiting for a batch.
 func QueuedWrites(db *DB) int {
 	db.batch.mu.Lock()
@@ -10,7 +12,7 @@ func QueuedWrites(db *DB) int {
 // SetGroupCommit turns PostgreSQL group commit on or off (benchmarks).
 func SetGroupCommit(db *DB, on bool) {
 	if on {
-		db.batch = &batcher{db: db.DB}
+		db.batch = &batcher{db: db.bun}
 	} else {
 		db.batch = nil
 	}
@@ -18,3 +20,6 @@ func SetGroupCommit(db *DB, on bool) {
 
 // WaitingWriters is the number of SQLite writes waiting for the writer queue.
 func WaitingWriters(db *DB) int { return int(db.writersWaiting.Load()) }
+
+// Bun is the database's bun handle (migration tests run old migrators).
+func Bun(db *DB) *bun.DB { return db.bun }

@@ -6,14 +6,12 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/uptrace/bun"
-
 	"github.com/tari-payment/tps/core/store"
 	"github.com/tari-payment/tps/core/store/storetest"
 )
 
 // TestPostgresPrefixedWritesShareCommits: writes that carry the store's
-// lock and savepoint SQL on their own first statement (WriteTxPrefixed),
+// lock and savepoint SQL on their own first statement (Tx.Postgres),
 // queued among plain ones, share one commit and keep their own outcomes:
 // one that sends and succeeds commits, one that sends and fails leaves no
 // trace, and ones that send nothing (failing or not) leave the
@@ -26,7 +24,9 @@ func TestPostgresPrefixedWritesShareCommits(t *testing.T) {
 	}
 	const insert = "INSERT INTO batch_p VALUES (?, txid_current())"
 	// Alone (not batched): the lock rides on the first statement.
-	if err := db.WriteTxPrefixed(ctx, func(ctx context.Context, tx bun.Tx, p *store.TxPrefix) error {
+	if err := db.WriteTx(ctx, func(stx *store.Tx) error {
+		ctx := stx.Context()
+		tx, p := stx.Postgres()
 		if p == nil || p.SQL == "" {
 			t.Error("no prefix for a lone write")
 			return nil
@@ -48,13 +48,16 @@ func TestPostgresPrefixedWritesShareCommits(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			if i%5 == 4 { // a plain write
-				results[i] = db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+				results[i] = db.WriteTx(ctx, func(stx *store.Tx) error {
+					ctx, tx := stx.Context(), stx.IDB()
 					_, err := tx.ExecContext(ctx, insert, i)
 					return err
 				})
 				return
 			}
-			results[i] = db.WriteTxPrefixed(ctx, func(ctx context.Context, tx bun.Tx, p *store.TxPrefix) error {
+			results[i] = db.WriteTx(ctx, func(stx *store.Tx) error {
+				ctx := stx.Context()
+				tx, p := stx.Postgres()
 				switch i % 5 {
 				case 1: // fails before sending anything
 					return errOwn

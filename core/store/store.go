@@ -31,9 +31,12 @@ const (
 	Postgres Dialect = "postgres"
 )
 
-// DB is an open, migrated database.
+// DB is an open, migrated database. Every write goes through WriteTx (or
+// ExecContext for one statement): the bun handle is private, so nothing can
+// begin a transaction beside the SQLite writer queue or the PostgreSQL group
+// commit. Reads use the query methods in read.go.
 type DB struct {
-	*bun.DB
+	bun  *bun.DB
 	Kind Dialect
 	// writer (SQLite) queues this process's write transactions in Go. SQLite
 	// admits one writer; without the queue the others wait in its busy
@@ -120,7 +123,7 @@ func openSQLite(url string) (*DB, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
 	}
-	db := &DB{DB: bun.NewDB(sqldb, sqlitedialect.New()), Kind: SQLite, writer: make(chan struct{}, 1), memory: path == ":memory:"}
+	db := &DB{bun: bun.NewDB(sqldb, sqlitedialect.New()), Kind: SQLite, writer: make(chan struct{}, 1), memory: path == ":memory:"}
 	if !db.memory {
 		db.ckpt = startCheckpointer(db)
 	}
@@ -139,7 +142,7 @@ func openPostgres(url string) (*DB, error) {
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	bdb := bun.NewDB(sqldb, pgdialect.New())
-	return &DB{DB: bdb, Kind: Postgres, batch: &batcher{db: bdb}}, nil
+	return &DB{bun: bdb, Kind: Postgres, batch: &batcher{db: bdb}}, nil
 }
 
 // Migrate applies every pending embedded migration. Each is marked applied only
@@ -149,13 +152,13 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m := migrate.NewMigrator(db.DB, ms, migrate.WithMarkAppliedOnSuccess(true))
+	m := migrate.NewMigrator(db.bun, ms, migrate.WithMarkAppliedOnSuccess(true))
 	if err := m.Init(ctx); err != nil {
 		return fmt.Errorf("migrations: init: %w", err)
 	}
 	if db.Kind == Postgres {
 		// Serialise concurrent instances migrating one database.
-		conn, err := db.Conn(ctx)
+		conn, err := db.bun.Conn(ctx)
 		if err != nil {
 			return err
 		}
@@ -171,25 +174,14 @@ func (db *DB) Migrate(ctx context.Context) error {
 	return nil
 }
 
-// InTx runs fn in one write transaction. On SQLite the transaction is
-// IMMEDIATE (it holds the write lock from BEGIN) and runs on the writer
-// connection; ctx bounds the wait for it, and fn's context is not cancelled
-// once the transaction started. On PostgreSQL it is READ COMMITTED and
-// callers lock the rows they change. Any error rolls back.
-func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
-	if db.Kind == SQLite {
-		return db.withWriter(ctx, func(w *Writer) error { return w.conn.RunInTx(w.ctx, nil, fn) })
-	}
-	return db.DB.RunInTx(ctx, nil, fn)
-}
-
-// ExecContext runs one statement on its own (autocommit). On SQLite it waits
-// in the writer queue like a transaction, since a write outside the queue
-// would send the queued writers to the busy handler (the outbox moves its
-// cursors this way, once per delivered event). Inside InTx use the tx.
+// ExecContext runs one statement on its own (autocommit): a write that
+// needs no transaction, such as the outbox moving a cursor once per
+// delivered event, at one round trip on PostgreSQL. On SQLite it waits in the
+// writer queue like a transaction, since a write outside the queue would
+// send the queued writers to the busy handler. Inside WriteTx use the Tx.
 func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if db.Kind != SQLite {
-		return db.DB.ExecContext(ctx, query, args...)
+		return db.bun.ExecContext(ctx, query, args...)
 	}
 	var res sql.Result
 	err := db.withWriter(ctx, func(w *Writer) (err error) {
@@ -226,50 +218,120 @@ func (db *DB) unlockWriter() {
 	}
 }
 
-// WriteTx runs fn in one write transaction that may append outbox events.
+// TxOption changes how WriteTx runs a transaction.
+type TxOption int
+
+// NoEvents marks a transaction that appends no outbox events. On PostgreSQL
+// it then neither takes the outbox lock nor joins a group commit: it is a
+// plain READ COMMITTED transaction (the outbox's own bookkeeping). On SQLite
+// it changes nothing.
+const NoEvents TxOption = 1
+
+// WriteTx runs fn as one write transaction: it commits if fn returns nil and
+// rolls back otherwise (or if fn panics). It is the one way to open a write
+// transaction. fn's context (tx.Context()) is not cancelled once the
+// transaction started; ctx bounds only the wait for it.
 //
-// On PostgreSQL, event-writing transactions hold the outbox advisory lock from
-// their first statement to COMMIT, so they commit one at a time in seq order
-// and never deadlock against each other over that lock (taking it late, after
-// row locks, could). Writes that arrive while one commits are grouped into the
-// next transaction (see batcher): fn then runs inside a savepoint, sees every
-// write queued before it, and WriteTx returns only after the shared COMMIT.
-// fn must therefore not keep the transaction for anything slow, and its
-// context is not cancelled once it has started.
+// On SQLite the transaction is IMMEDIATE (it holds the write lock from
+// BEGIN) and runs on the writer connection, in this process's writer queue.
 //
-// On SQLite the IMMEDIATE transaction already serialises writers (and the
-// writer queue orders this process's ones).
-func (db *DB) WriteTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
-	if db.batch != nil {
-		return db.batch.do(ctx, fn, nil)
+// On PostgreSQL it is READ COMMITTED and callers lock the rows they change.
+// Unless NoEvents is given, event-writing transactions hold the outbox
+// advisory lock from their first statement to COMMIT, so they commit one at
+// a time in seq order and never deadlock against each other over that lock
+// (taking it late, after row locks, could). Writes that arrive while one
+// commits are grouped into the next transaction (see batcher): fn then runs
+// inside a savepoint, sees every write queued before it, and WriteTx returns
+// only after the shared COMMIT. fn must therefore not keep the transaction
+// for anything slow.
+func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error, opts ...TxOption) error {
+	noEvents := false
+	for _, o := range opts {
+		noEvents = noEvents || o == NoEvents
 	}
 	if db.Kind == SQLite {
-		return db.InTx(ctx, fn)
+		return db.withWriter(ctx, func(w *Writer) error {
+			return w.run(func(w *Writer) error { return runTx(&Tx{ctx: w.ctx, kind: SQLite, w: w}, fn) })
+		})
+	}
+	if noEvents {
+		return db.bun.RunInTx(ctx, nil, func(ctx context.Context, btx bun.Tx) error {
+			return runTx(&Tx{ctx: ctx, kind: Postgres, tx: btx}, fn)
+		})
+	}
+	if db.batch != nil {
+		return db.batch.do(ctx, nil, func(ctx context.Context, btx bun.Tx, p *TxPrefix) error {
+			return runTx(&Tx{ctx: ctx, kind: Postgres, tx: btx, prefix: p}, fn)
+		})
 	}
 	// Group commit turned off (BenchmarkPostgresWrites' baseline).
-	return db.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := lockOutbox(ctx, tx); err != nil {
+	return db.bun.RunInTx(ctx, nil, func(ctx context.Context, btx bun.Tx) error {
+		if err := lockOutbox(ctx, btx); err != nil {
 			return err
 		}
-		return fn(ctx, tx)
+		return runTx(&Tx{ctx: ctx, kind: Postgres, tx: btx}, fn)
 	})
 }
 
-// WriteTxPrefixed is WriteTx (PostgreSQL) for a function that sends the
-// store's own SQL (p.SQL: the outbox lock, savepoints) ahead of its first
-// statement, in the same simple-query message ("p.SQL; statement"), saving a
-// round trip per write. Once it sends a message carrying p.SQL it must set
-// p.Sent, before sending anything else; if it returns without sending
-// anything it must leave p.Sent false. p is nil when there is nothing to
-// send (group commit off: the lock was taken already).
-func (db *DB) WriteTxPrefixed(ctx context.Context, fn func(ctx context.Context, tx bun.Tx, p *TxPrefix) error) error {
-	if db.Kind != Postgres {
-		return errors.New("WriteTxPrefixed is for PostgreSQL")
+func runTx(t *Tx, fn func(tx *Tx) error) error {
+	if err := fn(t); err != nil {
+		return err
 	}
-	if db.batch != nil {
-		return db.batch.do(ctx, nil, fn)
+	return t.err
+}
+
+// Tx is one write transaction of WriteTx.
+type Tx struct {
+	ctx  context.Context
+	kind Dialect
+	w    *Writer // SQLite
+	tx   bun.Tx  // PostgreSQL
+	// prefix (PostgreSQL) is the store's SQL (the outbox lock, savepoint
+	// bookkeeping) that must run before the transaction's first statement;
+	// IDB sends it unless Postgres handed it to the caller.
+	prefix *TxPrefix
+	err    error // sending the prefix failed
+}
+
+// Context is the transaction's context: the caller's values, never
+// cancelled (a statement is not abandoned halfway; the transaction is short).
+func (t *Tx) Context() context.Context { return t.ctx }
+
+// Dialect is the database family the transaction runs on.
+func (t *Tx) Dialect() Dialect { return t.kind }
+
+// IDB is the transaction for queries built with bun.
+func (t *Tx) IDB() bun.IDB {
+	if t.w != nil {
+		return t.w.IDB()
 	}
-	return db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error { return fn(ctx, tx, nil) })
+	if p := t.prefix; p != nil && !p.Sent {
+		p.Sent = true
+		if _, err := t.tx.ExecContext(t.ctx, p.SQL); err != nil && t.err == nil {
+			// The transaction is aborted: the caller's next statement
+			// fails too, and WriteTx returns this error.
+			t.err = err
+		}
+	}
+	return t.tx
+}
+
+// Writer is the SQLite transaction's writer connection, for statements
+// prepared once and reused; nil on PostgreSQL.
+func (t *Tx) Writer() *Writer { return t.w }
+
+// Postgres hands the PostgreSQL transaction over together with the store's
+// SQL that must run first (nil when there is none): the caller sends it in
+// the same message as its own first statement ("p.SQL; statement"), saving
+// a round trip per write. Once it sends a message carrying p.SQL it must set
+// p.Sent, before sending anything else; if it sends nothing it leaves
+// p.Sent false and the store runs p.SQL itself. The caller must not use IDB
+// before p is sent.
+func (t *Tx) Postgres() (bun.Tx, *TxPrefix) {
+	if t.prefix != nil && t.prefix.Sent {
+		return t.tx, nil
+	}
+	return t.tx, t.prefix
 }
 
 // ErrNoRows is returned by lookups that found nothing.

@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/uptrace/bun"
-
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/store"
 	"github.com/tari-payment/tps/core/store/storetest"
@@ -44,17 +42,19 @@ func TestOutboxAppendIsTransactional(t *testing.T) {
 			t.Fatal(err)
 		}
 		// A rolled-back transaction leaves nothing behind.
-		_ = db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		_ = db.WriteTx(ctx, func(stx *store.Tx) error {
+			ctx, tx := stx.Context(), stx.IDB()
 			if _, err := store.AppendEvent(ctx, tx, db.Kind, core.EventNewOrder, map[string]int{"a": 1}); err != nil {
 				t.Fatal(err)
 			}
 			return errRollback
-		})
+		}, store.NoEvents)
 		var ev core.Event
-		if err := db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := db.WriteTx(ctx, func(stx *store.Tx) error {
+			ctx, tx := stx.Context(), stx.IDB()
 			ev, err = store.AppendEvent(ctx, tx, db.Kind, core.EventOrderPaid, map[string]int{"b": 2})
 			return err
-		}); err != nil {
+		}, store.NoEvents); err != nil {
 			t.Fatal(err)
 		}
 		got, err := store.EventsAfter(ctx, db, before, 10)
@@ -82,7 +82,7 @@ func TestSQLitePathWithURICharacters(t *testing.T) {
 	}
 	defer db.Close()
 	var mode string
-	if err := db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+	if err := db.QueryRowContext(context.Background(), "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
 		t.Fatalf("journal_mode = %q (%v): the DSN options were cut off", mode, err)
 	}
 	if _, err := os.Stat(path); err != nil {
@@ -94,7 +94,8 @@ func TestAppendEventRoundTripsTime(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		var ev core.Event
-		if err := db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := db.WriteTx(ctx, func(stx *store.Tx) error {
+			ctx, tx := stx.Context(), stx.IDB()
 			var err error
 			ev, err = store.AppendEvent(ctx, tx, db.Kind, core.EventNewOrder, map[string]string{"x": "y"})
 			return err

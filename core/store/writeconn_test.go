@@ -8,13 +8,11 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/uptrace/bun"
-
 	"github.com/tari-payment/tps/core/store"
 	"github.com/tari-payment/tps/core/store/storetest"
 )
 
-// TestSQLiteWriteCommitsOrRollsBack: SQLiteWrite commits what fn wrote when
+// TestSQLiteWriteCommitsOrRollsBack: WriteTx on the writer commits what fn wrote when
 // it returns nil, and leaves nothing behind when it returns an error or
 // panics; the writer connection stays usable after each.
 func TestSQLiteWriteCommitsOrRollsBack(t *testing.T) {
@@ -33,7 +31,8 @@ func TestSQLiteWriteCommitsOrRollsBack(t *testing.T) {
 				t.Fatal(err)
 			}
 			insert := func(v int, then error) error {
-				return db.SQLiteWrite(ctx, func(w *store.Writer) error {
+				return db.WriteTx(ctx, func(tx *store.Tx) error {
+					w := tx.Writer()
 					if _, err := w.Exec("INSERT INTO w (v) VALUES (?)", v); err != nil {
 						return err
 					}
@@ -53,7 +52,8 @@ func TestSQLiteWriteCommitsOrRollsBack(t *testing.T) {
 						t.Fatal("panic not passed on")
 					}
 				}()
-				_ = db.SQLiteWrite(ctx, func(w *store.Writer) error {
+				_ = db.WriteTx(ctx, func(tx *store.Tx) error {
+					w := tx.Writer()
 					if _, err := w.Exec("INSERT INTO w (v) VALUES (3)"); err != nil {
 						return err
 					}
@@ -76,7 +76,8 @@ func TestSQLiteWriteCommitsOrRollsBack(t *testing.T) {
 			}
 			// Reads inside the transaction see its writes; queries built
 			// with bun run in it too.
-			err := db.SQLiteWrite(ctx, func(w *store.Writer) error {
+			err := db.WriteTx(ctx, func(tx *store.Tx) error {
+				w := tx.Writer()
 				if _, err := w.Exec("INSERT INTO w (v) VALUES (5)"); err != nil {
 					return err
 				}
@@ -125,10 +126,11 @@ func TestSQLiteCheckpointsInBackground(t *testing.T) {
 	before := size()
 	const writes = 150 // past checkpointEvery, far below autocheckpointPages
 	for i := 0; i < writes; i++ {
-		if err := db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := db.WriteTx(ctx, func(stx *store.Tx) error {
+			ctx, tx := stx.Context(), stx.IDB()
 			_, err := tx.ExecContext(ctx, "INSERT INTO blobs (b) VALUES (zeroblob(4000))")
 			return err
-		}); err != nil {
+		}, store.NoEvents); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -35,7 +35,7 @@ func (e *Engine) Login(ctx context.Context, addr tari.Address, nonce uint64, des
 	_, err := e.write(ctx, func(t *txn) error {
 		acct := addr.AccountKey()
 		var last int64
-		err := t.queryRow("SELECT last_nonce FROM auth_log WHERE account = ?"+t.forUpdate(), []any{acct}, &last)
+		err := t.QueryRow("SELECT last_nonce FROM auth_log WHERE account = ?"+t.ForUpdate(), []any{acct}, &last)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
@@ -43,7 +43,7 @@ func (e *Engine) Login(ctx context.Context, addr tari.Address, nonce uint64, des
 		case int64(nonce) <= last: // stored as i64 like the reference
 			return core.ErrInvalidNonce
 		}
-		have, err := rolesOf(t.ctx, t.idb(), acct)
+		have, err := rolesOf(t.Context(), t.IDB(), acct)
 		if err != nil {
 			return err
 		}
@@ -57,7 +57,7 @@ func (e *Engine) Login(ctx context.Context, addr tari.Address, nonce uint64, des
 			return &core.RolesNotAllowedError{Count: len(missing)}
 		}
 		granted = append([]core.Role{}, desired...)
-		return t.exec("INSERT INTO auth_log (account, address, last_nonce, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (account) DO UPDATE SET last_nonce = excluded.last_nonce, address = excluded.address, updated_at = excluded.updated_at",
+		return t.Exec("INSERT INTO auth_log (account, address, last_nonce, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (account) DO UPDATE SET last_nonce = excluded.last_nonce, address = excluded.address, updated_at = excluded.updated_at",
 			acct, addr.Base58(), int64(nonce), t.now)
 	})
 	return granted, err
@@ -73,12 +73,12 @@ func (e *Engine) AssignRoles(ctx context.Context, addr tari.Address, apply, revo
 			if r == core.RoleUser {
 				continue // implicit
 			}
-			if err := t.exec("INSERT INTO role_assignments (account, address, role_id) SELECT ?, ?, id FROM roles WHERE name = ? ON CONFLICT (account, role_id) DO NOTHING", acct, addr.Base58(), r); err != nil {
+			if err := t.Exec("INSERT INTO role_assignments (account, address, role_id) SELECT ?, ?, id FROM roles WHERE name = ? ON CONFLICT (account, role_id) DO NOTHING", acct, addr.Base58(), r); err != nil {
 				return err
 			}
 		}
 		for _, r := range revoke {
-			if err := t.exec("DELETE FROM role_assignments WHERE account = ? AND role_id = (SELECT id FROM roles WHERE name = ?)", acct, r); err != nil {
+			if err := t.Exec("DELETE FROM role_assignments WHERE account = ? AND role_id = (SELECT id FROM roles WHERE name = ?)", acct, r); err != nil {
 				return err
 			}
 		}

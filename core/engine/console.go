@@ -10,7 +10,6 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/tari-payment/tps/core"
-	"github.com/tari-payment/tps/core/store"
 	"github.com/tari-payment/tps/core/tari"
 )
 
@@ -35,10 +34,10 @@ func (e *Engine) CreateConsoleSession(ctx context.Context, s ConsoleSession) err
 	_, err := e.write(ctx, func(t *txn) error {
 		// Expired sessions go with each new sign-in, so the table does not
 		// grow with sessions that were never signed out (it holds a few rows).
-		if err := t.exec("DELETE FROM console_sessions WHERE expires_ms <= ?", t.now.UnixMilli()); err != nil {
+		if err := t.Exec("DELETE FROM console_sessions WHERE expires_ms <= ?", t.now.UnixMilli()); err != nil {
 			return err
 		}
-		return t.exec("INSERT INTO console_sessions (token_hash, account, address, csrf_token, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?, ?)",
+		return t.Exec("INSERT INTO console_sessions (token_hash, account, address, csrf_token, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?, ?)",
 			s.TokenHash, s.Address.AccountKey(), s.Address.Base58(), s.CSRFToken, s.CreatedAt.UnixMilli(), s.ExpiresAt.UnixMilli())
 	})
 	return err
@@ -68,7 +67,7 @@ func (e *Engine) ConsoleSessionByHash(ctx context.Context, tokenHash string, now
 // DeleteConsoleSession ends one session (logout); unknown hashes are fine.
 func (e *Engine) DeleteConsoleSession(ctx context.Context, tokenHash string) error {
 	_, err := e.write(ctx, func(t *txn) error {
-		return t.exec("DELETE FROM console_sessions WHERE token_hash = ?", tokenHash)
+		return t.Exec("DELETE FROM console_sessions WHERE token_hash = ?", tokenHash)
 	})
 	return err
 }
@@ -78,7 +77,7 @@ func (e *Engine) DeleteConsoleSession(ctx context.Context, tokenHash string) err
 func (e *Engine) DeleteConsoleSessionsFor(ctx context.Context, addr tari.Address) (int64, error) {
 	var n int64
 	_, err := e.write(ctx, func(t *txn) error {
-		res, err := t.execResult("DELETE FROM console_sessions WHERE account = ?", addr.AccountKey())
+		res, err := t.ExecResult("DELETE FROM console_sessions WHERE account = ?", addr.AccountKey())
 		if err != nil {
 			return err
 		}
@@ -160,7 +159,7 @@ func (e *Engine) SearchPayments(ctx context.Context, q PaymentQuery) ([]core.Pay
 		sqlq += " AND created_at < ?"
 		args = append(args, q.Until.UTC())
 	}
-	sqlq += " ORDER BY created_at DESC, txid" + e.page(q.Page, &args)
+	sqlq += " ORDER BY created_at DESC, txid" + e.reads.Page(q.Page)
 	return selectPayments(ctx, e.db, sqlq, args...)
 }
 
@@ -217,15 +216,6 @@ type DayVolume struct {
 	PaidVolume core.MicroTari
 }
 
-// dayExpr is the UTC calendar day of a timestamp column, as YYYY-MM-DD text
-// (SQLite keeps bun's UTC text form, so its first ten characters).
-func (e *Engine) dayExpr(col string) string {
-	if e.db.Kind == store.Postgres {
-		return "to_char(" + col + " AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
-	}
-	return "substr(" + col + ", 1, 10)"
-}
-
 // DailyVolume returns one entry per UTC day from since's day to now's,
 // oldest first. It reads every order created or paid since then (orders have
 // no time index: each index is one more page written per order), grouped by
@@ -243,7 +233,7 @@ func (e *Engine) DailyVolume(ctx context.Context, since, now time.Time) ([]DayVo
 		Day string `bun:"day"`
 		N   int    `bun:"n"`
 	}
-	if err := e.db.NewRaw("SELECT "+e.dayExpr("created_at")+" AS day, COUNT(*) AS n FROM orders WHERE created_at >= ? GROUP BY 1", start).Scan(ctx, &created); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := e.db.NewRaw("SELECT "+e.reads.DayExpr("created_at")+" AS day, COUNT(*) AS n FROM orders WHERE created_at >= ? GROUP BY 1", start).Scan(ctx, &created); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
 	for _, c := range created {
@@ -256,7 +246,7 @@ func (e *Engine) DailyVolume(ctx context.Context, since, now time.Time) ([]DayVo
 		N     int            `bun:"n"`
 		Total core.MicroTari `bun:"total"`
 	}
-	if err := e.db.NewRaw("SELECT "+e.dayExpr("status_changed_at")+" AS day, COUNT(*) AS n, SUM(total_price) AS total FROM orders WHERE status = 'Paid' AND status_changed_at >= ? GROUP BY 1", start).Scan(ctx, &paid); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := e.db.NewRaw("SELECT "+e.reads.DayExpr("status_changed_at")+" AS day, COUNT(*) AS n, SUM(total_price) AS total FROM orders WHERE status = 'Paid' AND status_changed_at >= ? GROUP BY 1", start).Scan(ctx, &paid); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
 	for _, p := range paid {

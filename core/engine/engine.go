@@ -14,14 +14,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
-	"sync"
 	"time"
-
-	"github.com/uptrace/bun"
 
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/store"
+	"github.com/tari-payment/tps/core/store/enginestore"
 )
 
 // Order-id fields for plain (unsigned) payment memos (TPG_SHOPIFY_ORDER_ID_FIELD).
@@ -73,9 +70,8 @@ func DefaultConfig() Config {
 type Engine struct {
 	db  *store.DB
 	cfg Config
-	// stmts caches the pool's prepared statements for reads outside
-	// transactions, by query text (SQLite only; writes have store.Writer's).
-	stmts sync.Map
+	// reads runs the hot reads outside transactions.
+	reads *enginestore.Reader
 }
 
 // New returns an engine over a migrated database.
@@ -92,7 +88,7 @@ func New(db *store.DB, cfg Config) *Engine {
 	if cfg.UnpaidTimeout <= 0 {
 		cfg.UnpaidTimeout = 48 * time.Hour
 	}
-	return &Engine{db: db, cfg: cfg}
+	return &Engine{db: db, cfg: cfg, reads: enginestore.NewReader(db)}
 }
 
 // DB returns the engine's database.
@@ -104,27 +100,17 @@ func (e *Engine) Config() Config { return e.cfg }
 // now is the engine clock, UTC at microsecond precision (what both databases keep).
 func (e *Engine) now() time.Time { return e.cfg.Now().UTC().Truncate(time.Microsecond) }
 
-// txn is the state of one write transaction.
+// txn is the state of one write transaction: the engine's rules over the
+// store's transaction (enginestore.Tx runs the SQL).
 type txn struct {
-	e   *Engine
-	ctx context.Context
-	// w runs the statements on SQLite, tx on PostgreSQL.
-	w      *store.Writer
-	tx     bun.Tx
+	*enginestore.Tx
+	e      *Engine
 	now    time.Time
 	events []core.Event
-	// flushed counts the events already written (SQLite queues them).
-	flushed int
-	audit   []any // pending audit_log rows, five values each, written at the end
+	audit  []any // pending audit_log rows, enginestore.AuditCols values each, written at the end
 	// balanceRows holds balance rows read in this transaction (SQLite), see
 	// sawBalance.
 	balanceRows map[string]*accountBalance
-	// deferred (PostgreSQL) holds formatted statements not yet sent, see
-	// exec; deferredErr is the failure of sending them from idb.
-	deferred    []byte
-	deferredErr error
-	// prefix (PostgreSQL) is the store's SQL, first in deferred until sent.
-	prefix *store.TxPrefix
 	// lastOrder and lastPayment are the latest audit snapshots, which the
 	// event about the same change usually repeats word for word (see encode).
 	lastOrder   snapshot[core.Order]
@@ -135,20 +121,6 @@ type txn struct {
 type snapshot[T comparable] struct {
 	v    T
 	json []byte
-}
-
-// idb is the transaction, for queries built with bun.
-func (t *txn) idb() bun.IDB {
-	if t.w != nil {
-		return t.w.IDB()
-	}
-	// Queries built with bun bypass exec and query: what exec deferred must
-	// run first. A failure aborts the transaction, so the caller's own query
-	// fails too; write returns this error.
-	if err := t.flushDeferred(); err != nil && t.deferredErr == nil {
-		t.deferredErr = err
-	}
-	return t.tx
 }
 
 // encode is json.Marshal(payload), reusing the audit snapshot when an order
@@ -181,37 +153,14 @@ func (t *txn) encode(payload any) ([]byte, error) {
 // committed events.
 func (e *Engine) write(ctx context.Context, fn func(t *txn) error) ([]core.Event, error) {
 	var events []core.Event
-	run := func(t *txn) error {
+	err := enginestore.Write(ctx, e.db, func(st *enginestore.Tx) error {
+		t := &txn{Tx: st, e: e, now: e.now()}
 		err := fn(t)
-		if err == nil && t.w == nil {
-			err = t.flushAuditWithEvents()
-		}
 		if err == nil {
-			err = t.flushEvents()
-		}
-		if err == nil {
-			err = t.flushAudit()
-		}
-		if err == nil {
-			err = t.flushDeferred()
-		}
-		if t.deferredErr != nil {
-			err = t.deferredErr
+			err = t.AppendEvents(t.events, t.audit)
 		}
 		events = t.events
 		return err
-	}
-	err := e.db.WriteTx(ctx, func(tx *store.Tx) error {
-		if w := tx.Writer(); w != nil {
-			return run(&txn{e: e, ctx: tx.Context(), w: w, now: e.now()})
-		}
-		// The store's lock or savepoint travels with the first statement.
-		btx, p := tx.Postgres()
-		t := &txn{e: e, ctx: tx.Context(), tx: btx, now: e.now(), prefix: p}
-		if p != nil {
-			t.deferred = append(append(t.deferred, p.SQL...), ";\n"...)
-		}
-		return run(t)
 	})
 	if err != nil {
 		return nil, err
@@ -223,12 +172,8 @@ func (e *Engine) write(ctx context.Context, fn func(t *txn) error) ([]core.Event
 }
 
 // emit appends an event to the outbox in this transaction. The events are
-// queued and written by flushEvents at the end, several per statement: on
-// SQLite through the prepared-statement cache (store.AppendEvent prepares its
-// INSERT anew every time), on PostgreSQL in one round trip instead of two per
-// event (store.AppendEvent takes the outbox lock each time, which
-// store.DB.WriteTx already holds). The rows are the same as
-// store.AppendEvent writes.
+// queued and written at the end by enginestore's AppendEvents, several per
+// statement. The rows are the same as store.AppendEvent writes.
 func (t *txn) emit(typ core.EventType, payload any) error {
 	data, err := t.encode(payload)
 	if err != nil {
@@ -237,114 +182,6 @@ func (t *txn) emit(typ core.EventType, payload any) error {
 	t.events = append(t.events, core.Event{ID: store.NewEventID(), Type: typ,
 		CreatedAt: time.Now().UTC().Truncate(time.Microsecond), Payload: data})
 	return nil
-}
-
-// eventsInsert is the INSERT of evs with its arguments appended to args.
-func eventsInsert(evs []core.Event, args []any) (string, []any) {
-	q := "INSERT INTO events (id, type, payload, created_at) VALUES " +
-		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", len(evs)), ", ")
-	for _, ev := range evs {
-		args = append(args, ev.ID, string(ev.Type), string(ev.Payload), ev.CreatedAt)
-	}
-	return q, args
-}
-
-// auditInsert is the INSERT of the first (at most eight) audit rows, and
-// how many values it takes.
-func (t *txn) auditInsert() (string, int) {
-	const cols = 5
-	n := min(len(t.audit)/cols, 8)
-	return "INSERT INTO audit_log (entity, entity_key, operation, changed_at, snapshot) VALUES " +
-		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", n), ", "), n * cols
-}
-
-// flushAuditWithEvents (PostgreSQL) writes the first audit rows and the
-// first events in one statement, the audit INSERT as a data-modifying CTE
-// of the events INSERT: one round trip instead of two for a typical
-// operation. What remains (long operations) flushEvents and flushAudit
-// write.
-func (t *txn) flushAuditWithEvents() error {
-	pending := t.events[t.flushed:]
-	if len(pending) == 0 || len(t.audit) == 0 {
-		return nil
-	}
-	aq, na := t.auditInsert()
-	k := min(len(pending), 8)
-	eq, args := eventsInsert(pending[:k], append(make([]any, 0, na+4*k), t.audit[:na]...))
-	if err := t.insertEventsReturning("WITH audit AS ("+aq+") "+eq, args, pending[:k]); err != nil {
-		return err
-	}
-	t.audit = t.audit[na:]
-	t.flushed += k
-	return nil
-}
-
-// flushEvents writes the events queued by emit, up to eight per statement,
-// and fills in their seqs.
-func (t *txn) flushEvents() error {
-	pending := t.events[t.flushed:]
-	for len(pending) > 0 {
-		n := min(len(pending), 8)
-		q, args := eventsInsert(pending[:n], make([]any, 0, 4*n))
-		if t.w == nil {
-			if err := t.insertEventsReturning(q, args, pending[:n]); err != nil {
-				return err
-			}
-			pending = pending[n:]
-			t.flushed += n
-			continue
-		}
-		res, err := t.execResult(q, args...)
-		if err != nil {
-			return fmt.Errorf("append %s event: %w", pending[0].Type, err)
-		}
-		// The rows take consecutive seqs in VALUES order (this transaction is
-		// the only writer), the last one reported by LastInsertId. SQLite
-		// builds a temporary table for RETURNING: reading the id back is
-		// several times cheaper.
-		last, err := res.LastInsertId()
-		if err != nil {
-			return err
-		}
-		for i := range n {
-			pending[i].Seq = last - int64(n-1-i)
-		}
-		pending = pending[n:]
-		t.flushed += n
-	}
-	return nil
-}
-
-// insertEventsReturning runs a multi-row events INSERT on PostgreSQL and
-// fills in the seqs, matched by event id (the order of RETURNING rows is not
-// promised).
-func (t *txn) insertEventsReturning(q string, args []any, evs []core.Event) error {
-	rows, err := t.query(q+" RETURNING id, seq", args...)
-	if err != nil {
-		return fmt.Errorf("append %s event: %w", evs[0].Type, err)
-	}
-	defer rows.Close()
-	got := 0
-	for rows.Next() {
-		var id string
-		var seq int64
-		if err := rows.Scan(&id, &seq); err != nil {
-			return err
-		}
-		for i := range evs {
-			if evs[i].ID == id {
-				evs[i].Seq = seq
-				got++
-			}
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if got != len(evs) {
-		return fmt.Errorf("append events: %d of %d rows returned", got, len(evs))
-	}
-	return rows.Close()
 }
 
 // logOrder writes the audit row for an order as it now stands.
@@ -366,20 +203,5 @@ func (t *txn) logPayment(op string, p *core.Payment) error {
 	}
 	t.lastPayment = snapshot[core.Payment]{*p, snap}
 	t.audit = append(t.audit, "payment", p.TxID, op, t.now, string(snap))
-	return nil
-}
-
-// flushAudit writes the transaction's audit rows, up to eight per statement
-// (one round trip for a typical operation; a bounded set of statement shapes
-// for the prepared-statement cache however many orders expire at once).
-func (t *txn) flushAudit() error {
-	for len(t.audit) > 0 {
-		q, n := t.auditInsert()
-		if err := t.exec(q, t.audit[:n]...); err != nil {
-			return err
-		}
-		t.audit = t.audit[n:]
-	}
-	t.audit = nil
 	return nil
 }

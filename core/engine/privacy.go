@@ -72,7 +72,7 @@ func (e *Engine) RedactCustomers(ctx context.Context, r Redaction) (RedactionRes
 		if len(conds) > 0 {
 			q += " AND (" + strings.Join(conds, " OR ") + ")"
 		}
-		rows, err := t.query(q, args...)
+		rows, err := t.Query(q, args...)
 		if err != nil {
 			return err
 		}
@@ -105,13 +105,13 @@ func (e *Engine) RedactCustomers(ctx context.Context, r Redaction) (RedactionRes
 				pseudo[h.custID] = pseudonym()
 			}
 			orderIDs[h.orderID] = true
-			if err := t.exec("UPDATE orders SET customer_id = ?, memo = NULL, updated_at = ? WHERE id = ?", pseudo[h.custID], t.now, h.id); err != nil {
+			if err := t.Exec("UPDATE orders SET customer_id = ?, memo = NULL, updated_at = ? WHERE id = ?", pseudo[h.custID], t.now, h.id); err != nil {
 				return err
 			}
 			res.Orders++
 		}
 		for c, p := range pseudo {
-			if err := t.exec("UPDATE address_links SET customer_id = ? WHERE customer_id = ?", p, c); err != nil {
+			if err := t.Exec("UPDATE address_links SET customer_id = ? WHERE customer_id = ?", p, c); err != nil {
 				return err
 			}
 		}
@@ -156,7 +156,7 @@ func placeholders(n int) string {
 // object whose customer_id is one of pseudo's keys, or whose order_id is in
 // orderIDs, gets the pseudonym and loses its memo.
 func (t *txn) scrubJSONRows(sel, upd string, args []any, pseudo map[string]string, orderIDs map[string]bool, changed *int) error {
-	rows, err := t.query(sel, args...)
+	rows, err := t.Query(sel, args...)
 	if err != nil {
 		return err
 	}
@@ -189,7 +189,7 @@ func (t *txn) scrubJSONRows(sel, upd string, args []any, pseudo map[string]strin
 		if err != nil {
 			return err
 		}
-		if err := t.exec(upd, string(b), r.id); err != nil {
+		if err := t.Exec(upd, string(b), r.id); err != nil {
 			return err
 		}
 		if changed != nil {
@@ -268,7 +268,7 @@ func (e *Engine) NoteShopifyCancelMismatch(ctx context.Context, orderID, note st
 		if o.Status != core.OrderPaid {
 			return core.ErrForbiddenChange
 		}
-		if err := t.exec("UPDATE orders SET cancel_reason = ?, updated_at = ? WHERE id = ?", note, t.now, o.ID); err != nil {
+		if err := t.Exec("UPDATE orders SET cancel_reason = ?, updated_at = ? WHERE id = ?", note, t.now, o.ID); err != nil {
 			return err
 		}
 		o.CancelReason, o.UpdatedAt = &note, t.now

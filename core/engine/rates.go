@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tari-payment/tps/core"
+	"github.com/tari-payment/tps/core/store/enginestore"
 )
 
 // SetExchangeRate appends a rate (µT per whole unit) for a currency, stored
@@ -19,7 +20,7 @@ func (e *Engine) SetExchangeRate(ctx context.Context, currency string, rate core
 	r := core.ExchangeRate{Currency: strings.ToUpper(strings.TrimSpace(currency)), Rate: rate}
 	_, err := e.write(ctx, func(t *txn) error {
 		r.UpdatedAt = t.now
-		return t.exec("INSERT INTO exchange_rates (base_currency, rate, updated_at) VALUES (?, ?, ?)", r.Currency, r.Rate, r.UpdatedAt)
+		return t.Exec("INSERT INTO exchange_rates (base_currency, rate, updated_at) VALUES (?, ?, ?)", r.Currency, r.Rate, r.UpdatedAt)
 	})
 	return r, err
 }
@@ -30,8 +31,8 @@ func (e *Engine) SetExchangeRate(ctx context.Context, currency string, rate core
 func (e *Engine) ExchangeRate(ctx context.Context, currency string) (core.ExchangeRate, error) {
 	cur := strings.ToUpper(strings.TrimSpace(currency))
 	r := core.ExchangeRate{Currency: cur}
-	err := e.readRow(ctx, "SELECT rate, updated_at FROM exchange_rates WHERE base_currency = ? ORDER BY id DESC LIMIT 1",
-		[]any{cur}, &r.Rate, ts{&r.UpdatedAt})
+	err := e.reads.ReadRow(ctx, "SELECT rate, updated_at FROM exchange_rates WHERE base_currency = ? ORDER BY id DESC LIMIT 1",
+		[]any{cur}, &r.Rate, enginestore.Time{T: &r.UpdatedAt})
 	if errors.Is(err, sql.ErrNoRows) {
 		return core.ExchangeRate{}, fmt.Errorf("%w: %s", core.ErrRateNotFound, cur)
 	}

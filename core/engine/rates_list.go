@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/tari-payment/tps/core"
+	"github.com/tari-payment/tps/core/store/enginestore"
 )
 
 // AllExchangeRates returns the latest rate of every currency that has one,
@@ -21,7 +22,7 @@ ORDER BY r.base_currency`)
 	for rows.Next() {
 		var r core.ExchangeRate
 		var at time.Time
-		if err := rows.Scan(&r.Currency, &r.Rate, ts{&at}); err != nil {
+		if err := rows.Scan(&r.Currency, &r.Rate, enginestore.Time{T: &at}); err != nil {
 			return nil, err
 		}
 		r.UpdatedAt = at

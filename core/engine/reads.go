@@ -5,13 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/uptrace/bun"
 
 	"github.com/tari-payment/tps/core"
-	"github.com/tari-payment/tps/core/store"
 	"github.com/tari-payment/tps/core/tari"
 )
 
@@ -262,11 +260,7 @@ func (e *Engine) SearchOrders(ctx context.Context, q core.OrderQuery) ([]core.Or
 	add := func(cond string, a ...any) { where = append(where, cond); args = append(args, a...) }
 	if q.Memo != nil {
 		// A literal, case-insensitive substring: no LIKE, so % and _ are plain characters (D10).
-		if e.db.Kind == store.Postgres {
-			add("strpos(lower(memo), lower(?)) > 0", *q.Memo)
-		} else {
-			add("instr(lower(memo), lower(?)) > 0", *q.Memo)
-		}
+		add(e.reads.ContainsFold("memo"), *q.Memo)
 	}
 	if q.OrderID != nil {
 		add("order_id = ?", *q.OrderID)
@@ -293,7 +287,7 @@ func (e *Engine) SearchOrders(ctx context.Context, q core.OrderQuery) ([]core.Or
 	if len(where) > 0 {
 		sqlq += " WHERE " + strings.Join(where, " AND ")
 	}
-	sqlq += " ORDER BY created_at, id" + e.page(q.Page, &args)
+	sqlq += " ORDER BY created_at, id" + e.reads.Page(q.Page)
 	return selectOrders(ctx, e.db, sqlq, args...)
 }
 
@@ -328,33 +322,18 @@ func (e *Engine) Creditors(ctx context.Context) ([]core.CustomerOrders, error) {
 // CustomerIDs lists distinct customer ids of orders, sorted. Route: GET /api/customer_ids.
 func (e *Engine) CustomerIDs(ctx context.Context, p core.Page) ([]string, error) {
 	var args []any
-	return e.strings(ctx, "SELECT DISTINCT customer_id FROM orders ORDER BY customer_id"+e.page(p, &args), args...)
+	return e.strings(ctx, "SELECT DISTINCT customer_id FROM orders ORDER BY customer_id"+e.reads.Page(p), args...)
 }
 
 // Addresses lists distinct payment senders (base58), sorted. Route: GET /api/addresses.
 func (e *Engine) Addresses(ctx context.Context, p core.Page) ([]string, error) {
 	var args []any
-	return e.strings(ctx, "SELECT DISTINCT sender FROM payments ORDER BY sender"+e.page(p, &args), args...)
+	return e.strings(ctx, "SELECT DISTINCT sender FROM payments ORDER BY sender"+e.reads.Page(p), args...)
 }
 
 // CustomerIDsForAddress lists the customers linked to addr's account.
 func (e *Engine) CustomerIDsForAddress(ctx context.Context, addr tari.Address) ([]string, error) {
 	return e.strings(ctx, "SELECT customer_id FROM address_links WHERE account = ? ORDER BY customer_id", addr.AccountKey())
-}
-
-// page renders LIMIT/OFFSET; either works alone (D10).
-func (e *Engine) page(p core.Page, args *[]any) string {
-	s := ""
-	switch {
-	case p.Count != nil:
-		s = " LIMIT " + strconv.Itoa(max(*p.Count, 0))
-	case p.Offset != nil && e.db.Kind == store.SQLite:
-		s = " LIMIT -1" // SQLite needs a LIMIT before OFFSET
-	}
-	if p.Offset != nil {
-		s += " OFFSET " + strconv.Itoa(max(*p.Offset, 0))
-	}
-	return s
 }
 
 func (e *Engine) strings(ctx context.Context, q string, args ...any) ([]string, error) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/store"
+	"github.com/tari-payment/tps/core/store/enginestore"
 	"github.com/tari-payment/tps/core/tari"
 )
 
@@ -43,8 +44,8 @@ const (
 )
 
 const (
-	orderCols      = "id, order_id, alt_id, customer_id, memo, total_price, original_price, currency, created_at, updated_at, status, amount_outstanding, cancel_reason, status_changed_at"
-	paymentCols    = "txid, created_at, updated_at, sender, amount, memo, payment_type, status, order_id, sender_account"
+	orderCols      = enginestore.OrderCols
+	paymentCols    = enginestore.PaymentCols
 	settlementCols = "id, created_at, order_id, payment_address, settlement_type, amount, account"
 )
 
@@ -106,18 +107,9 @@ func selectSettlements(ctx context.Context, db store.Querier, query string, args
 	return out, nil
 }
 
-// forUpdate locks selected rows on PostgreSQL (SQLite's write transaction
-// already excludes other writers).
-func (t *txn) forUpdate() string {
-	if t.e.db.Kind == store.Postgres {
-		return " FOR UPDATE"
-	}
-	return ""
-}
-
 // orderByOrderID re-reads an order by its order_id inside the transaction.
 func (t *txn) orderByOrderID(orderID string) (*core.Order, error) {
-	return t.order(qOrderByOrderID+t.forUpdate(), orderID)
+	return t.order(qOrderByOrderID+t.ForUpdate(), orderID)
 }
 
 // findOrder applies the strict-mode lookup (engine.md §2.2): order_id only
@@ -126,7 +118,7 @@ func (t *txn) findOrder(id string, strict bool) (*core.Order, error) {
 	if strict {
 		return t.orderByOrderID(id)
 	}
-	return t.order(qOrderByIDOrAlt+t.forUpdate(), id, id, id)
+	return t.order(qOrderByIDOrAlt+t.ForUpdate(), id, id, id)
 }
 
 // mustFindOrder is findOrder with the strict flag from configuration and a
@@ -144,7 +136,7 @@ func (t *txn) mustFindOrder(id string) (*core.Order, error) {
 
 // setStatus moves an order to a new status, restarting its expiry clock.
 func (t *txn) setStatus(o *core.Order, s core.OrderStatus, op string) error {
-	if err := t.exec("UPDATE orders SET status = ?, updated_at = ?, status_changed_at = ? WHERE id = ?", s, t.now, t.now, o.ID); err != nil {
+	if err := t.Exec("UPDATE orders SET status = ?, updated_at = ?, status_changed_at = ? WHERE id = ?", s, t.now, t.now, o.ID); err != nil {
 		return err
 	}
 	o.Status, o.UpdatedAt, o.StatusChangedAt = s, t.now, t.now
@@ -153,7 +145,7 @@ func (t *txn) setStatus(o *core.Order, s core.OrderStatus, op string) error {
 
 // link associates an account with a customer (idempotent).
 func (t *txn) link(addr tari.Address, customerID string) error {
-	return t.exec("INSERT INTO address_links (account, address, customer_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (account, customer_id) DO NOTHING",
+	return t.Exec("INSERT INTO address_links (account, address, customer_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (account, customer_id) DO NOTHING",
 		addr.AccountKey(), addr.Base58(), customerID, t.now)
 }
 
@@ -167,7 +159,7 @@ func (t *txn) claim(o *core.Order, addr tari.Address) error {
 		// Its own claimant claiming again (an order auto-claimed for it, a
 		// retried claim) changes nothing and succeeds; anyone else is refused.
 		var by *string
-		if err := t.queryRow("SELECT claimed_by FROM orders WHERE id = ?", []any{o.ID}, &by); err != nil {
+		if err := t.QueryRow("SELECT claimed_by FROM orders WHERE id = ?", []any{o.ID}, &by); err != nil {
 			return err
 		}
 		if by != nil && *by == addr.AccountKey() {
@@ -177,7 +169,7 @@ func (t *txn) claim(o *core.Order, addr tari.Address) error {
 	if o.Status != core.OrderUnclaimed {
 		return core.ErrForbiddenChange
 	}
-	if err := t.exec("UPDATE orders SET status = ?, claimed_by = ?, updated_at = ?, status_changed_at = ? WHERE id = ?", core.OrderNew, addr.AccountKey(), t.now, t.now, o.ID); err != nil {
+	if err := t.Exec("UPDATE orders SET status = ?, claimed_by = ?, updated_at = ?, status_changed_at = ? WHERE id = ?", core.OrderNew, addr.AccountKey(), t.now, t.now, o.ID); err != nil {
 		return err
 	}
 	o.Status, o.UpdatedAt, o.StatusChangedAt = core.OrderNew, t.now, t.now
@@ -214,7 +206,7 @@ func (t *txn) balance(account string) (b accountBalance, ok bool, err error) {
 		}
 		return *k, true, nil
 	}
-	err = t.queryRow(qBalance+t.forUpdate(), []any{account}, balanceDest(&b)...)
+	err = t.QueryRow(qBalance+t.ForUpdate(), []any{account}, balanceDest(&b)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		t.sawBalance(account, nil)
 		return b, false, nil
@@ -226,10 +218,10 @@ func (t *txn) balance(account string) (b accountBalance, ok bool, err error) {
 }
 
 // sawBalance remembers an account's balance row (nil: none) as read in this
-// transaction, until bumpExec changes it. SQLite only: on PostgreSQL every
-// read takes its row lock.
+// transaction, until bumpExec changes it. Not where every read takes its
+// row lock (PostgreSQL).
 func (t *txn) sawBalance(account string, b *accountBalance) {
-	if t.w == nil {
+	if t.ReadsLock() {
 		return
 	}
 	if t.balanceRows == nil {
@@ -241,7 +233,7 @@ func (t *txn) sawBalance(account string, b *accountBalance) {
 // settle writes one settlement row.
 func (t *txn) settle(o *core.Order, account, address string, typ core.SettlementType, amount core.MicroTari) (core.SettlementJournalEntry, error) {
 	s := core.SettlementJournalEntry{CreatedAt: t.now, OrderID: o.OrderID, PaymentAddress: address, SettlementType: typ, Amount: amount, Account: account}
-	id, err := t.insertID("INSERT INTO settlement_journal (created_at, order_id, payment_address, account, settlement_type, amount) VALUES (?, ?, ?, ?, ?, ?)",
+	id, err := t.InsertID("INSERT INTO settlement_journal (created_at, order_id, payment_address, account, settlement_type, amount) VALUES (?, ?, ?, ?, ?, ?)",
 		s.CreatedAt, s.OrderID, s.PaymentAddress, s.Account, s.SettlementType, s.Amount)
 	s.ID = id
 	return s, err
@@ -250,11 +242,7 @@ func (t *txn) settle(o *core.Order, account, address string, typ core.Settlement
 // payable lists the open orders of every customer linked to an account: New
 // first, then Unclaimed, each by id (engine.md §3.4).
 func (t *txn) payable(account string) ([]core.Order, error) {
-	q := qPayable
-	if t.e.db.Kind == store.Postgres {
-		q += " FOR UPDATE OF o"
-	}
-	rows, err := t.query(q, account)
+	rows, err := t.Query(qPayable+t.ForUpdateOf("o"), account)
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +253,7 @@ func (t *txn) payable(account string) ([]core.Order, error) {
 	var bConfirmed, bPaid, bPending *core.MicroTari
 	for rows.Next() {
 		var o core.Order
-		if err := rows.Scan(append(orderDest(&o), &bAccount, &bAddress, &bConfirmed, &bPaid, &bPending, ts{&b.LastUpdate})...); err != nil {
+		if err := rows.Scan(append(enginestore.OrderDest(&o), &bAccount, &bAddress, &bConfirmed, &bPaid, &bPending, enginestore.Time{T: &b.LastUpdate})...); err != nil {
 			return nil, err
 		}
 		orders = append(orders, o)
@@ -359,11 +347,11 @@ func (t *txn) bumpExec(account, address string, confirmed, paid, pending core.Mi
 	var err error
 	if seen && k != nil {
 		// Known to exist: a plain UPDATE skips the upsert's insert attempt.
-		res, err = t.execResult(`UPDATE account_balances SET total_confirmed = total_confirmed + ?, total_paid = total_paid + ?, pending = pending + ?, last_update = ?
+		res, err = t.ExecResult(`UPDATE account_balances SET total_confirmed = total_confirmed + ?, total_paid = total_paid + ?, pending = pending + ?, last_update = ?
 WHERE account = ? AND total_confirmed + ? BETWEEN ? AND ? AND total_paid + ? BETWEEN ? AND ? AND pending + ? BETWEEN ? AND ?`,
 			confirmed, paid, pending, t.now, account, confirmed, -bound, bound, paid, -bound, bound, pending, -bound, bound)
 	} else {
-		res, err = t.execResult(`INSERT INTO account_balances (account, address, total_confirmed, total_paid, pending, last_update)
+		res, err = t.ExecResult(`INSERT INTO account_balances (account, address, total_confirmed, total_paid, pending, last_update)
 VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (account) DO UPDATE SET
   total_confirmed = account_balances.total_confirmed + excluded.total_confirmed,
@@ -403,7 +391,7 @@ func (t *txn) payFromCustomer(o *core.Order, strict bool) (bool, []core.Settleme
 		q += " OR order_id = ?"
 		args = append(args, *o.AltID)
 	}
-	q += ") ORDER BY total_confirmed - total_paid DESC, last_update DESC, account" + t.forUpdate()
+	q += ") ORDER BY total_confirmed - total_paid DESC, last_update DESC, account" + t.ForUpdate()
 	rows, err := t.balances(q, args...)
 	if err != nil {
 		return false, nil, err
@@ -465,7 +453,7 @@ func (t *txn) emitPaid(orders []core.Order) error {
 }
 
 func (t *txn) balances(query string, args ...any) ([]accountBalance, error) {
-	rows, err := t.query(query, args...)
+	rows, err := t.Query(query, args...)
 	if err != nil {
 		return nil, err
 	}

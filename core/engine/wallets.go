@@ -13,7 +13,7 @@ import (
 // initial nonce. Errors: core.ErrWalletExists. Route: POST /api/wallets.
 func (e *Engine) RegisterWallet(ctx context.Context, addr tari.Address, ip string, initialNonce int64) error {
 	_, err := e.write(ctx, func(t *txn) error {
-		res, err := t.execResult("INSERT INTO wallet_auth (address, ip_address, last_nonce, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (address) DO NOTHING",
+		res, err := t.ExecResult("INSERT INTO wallet_auth (address, ip_address, last_nonce, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (address) DO NOTHING",
 			addr.Base58(), ip, initialNonce, t.now, t.now)
 		if err != nil {
 			return err
@@ -30,7 +30,7 @@ func (e *Engine) RegisterWallet(ctx context.Context, addr tari.Address, ip strin
 // Route: DELETE /api/wallets/{address}.
 func (e *Engine) DeregisterWallet(ctx context.Context, addr tari.Address) error {
 	_, err := e.write(ctx, func(t *txn) error {
-		res, err := t.execResult("DELETE FROM wallet_auth WHERE address = ?", addr.Base58())
+		res, err := t.ExecResult("DELETE FROM wallet_auth WHERE address = ?", addr.Base58())
 		if err != nil {
 			return err
 		}
@@ -77,7 +77,7 @@ func (e *Engine) UseWalletNonce(ctx context.Context, addr tari.Address, nonce in
 			q += " AND ip_address = ?"
 			args = append(args, remoteIP)
 		}
-		res, err := t.execResult(q, args...)
+		res, err := t.ExecResult(q, args...)
 		if err != nil {
 			return err
 		}

@@ -500,7 +500,7 @@ const expiryLockKey = 7302
 // expire moves every order in status from whose clock started before cutoff
 // to Expired, returning them by id.
 func (t *txn) expire(from core.OrderStatus, cutoff time.Time) ([]core.Order, error) {
-	orders, err := t.orders(qExpire, core.OrderExpired, t.now, t.now, from, cutoff)
+	orders, err := t.Orders(qExpire, core.OrderExpired, t.now, t.now, from, cutoff)
 	if err != nil {
 		return nil, err
 	}
@@ -546,7 +546,7 @@ func (t *txn) autoClaimCandidate(o *core.Order) (*tari.Address, error) {
 func (t *txn) settleCustomers(cids []string) (core.MultiAccountPayment, error) {
 	res := core.MultiAccountPayment{OrdersPaid: []core.Order{}, Settlements: []core.SettlementJournalEntry{}}
 	for _, cid := range cids {
-		orders, err := t.orders("SELECT "+orderCols+" FROM orders WHERE customer_id = ? AND "+openStatus+" ORDER BY created_at, id"+t.ForUpdate(), cid)
+		orders, err := t.Orders("SELECT "+orderCols+" FROM orders WHERE customer_id = ? AND "+openStatus+" ORDER BY created_at, id"+t.ForUpdate(), cid)
 		if err != nil {
 			return res, err
 		}

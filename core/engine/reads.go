@@ -10,6 +10,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/tari-payment/tps/core"
+	"github.com/tari-payment/tps/core/store/enginestore"
 	"github.com/tari-payment/tps/core/tari"
 )
 
@@ -245,7 +246,7 @@ func (e *Engine) CustomerHistory(ctx context.Context, customerID string) (core.C
 	if err != nil {
 		return core.CustomerHistory{}, err
 	}
-	sets, err := selectSettlements(ctx, e.db, "SELECT "+prefixed("s.", settlementCols)+" FROM settlement_journal s JOIN orders o ON o.order_id = s.order_id WHERE o.customer_id = ? AND o.status = 'Paid' ORDER BY s.id", customerID)
+	sets, err := selectSettlements(ctx, e.db, "SELECT "+enginestore.Prefixed("s.", settlementCols)+" FROM settlement_journal s JOIN orders o ON o.order_id = s.order_id WHERE o.customer_id = ? AND o.status = 'Paid' ORDER BY s.id", customerID)
 	if err != nil {
 		return core.CustomerHistory{}, err
 	}
@@ -342,14 +343,6 @@ func (e *Engine) strings(ctx context.Context, q string, args ...any) ([]string, 
 		return nil, err
 	}
 	return out, nil
-}
-
-func prefixed(p, cols string) string {
-	parts := strings.Split(cols, ", ")
-	for i := range parts {
-		parts[i] = p + parts[i]
-	}
-	return strings.Join(parts, ", ")
 }
 
 // addTo adds v to *sum, or fails with core.ErrAmountOverflow (D27).

@@ -60,9 +60,7 @@ func (e *Engine) NewOrder(ctx context.Context, o NewOrder) (*core.Order, error) 
 			Status: core.OrderUnclaimed, AmountOutstanding: o.AmountOutstanding, StatusChangedAt: t.now}
 		// DO NOTHING without a target covers order_id and alt_id: either one
 		// already known means this delivery is a duplicate (D20).
-		id, err := t.InsertID(`INSERT INTO orders (order_id, alt_id, customer_id, memo, total_price, original_price, currency, created_at, updated_at, status, amount_outstanding, status_changed_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			ord.OrderID, ord.AltID, ord.CustomerID, ord.Memo, ord.TotalPrice, ord.OriginalPrice, ord.Currency, ord.CreatedAt, ord.UpdatedAt, ord.Status, ord.AmountOutstanding, ord.StatusChangedAt)
+		id, err := t.InsertOrder(&ord)
 		ord.ID = id
 		if errors.Is(err, sql.ErrNoRows) {
 			return core.ErrOrderAlreadyExists
@@ -225,7 +223,7 @@ func (e *Engine) CancelOrder(ctx context.Context, orderID, reason string) (*core
 		if !o.Status.Open() {
 			return core.ErrForbiddenChange
 		}
-		if err := t.Exec("UPDATE orders SET status = ?, cancel_reason = ?, updated_at = ?, status_changed_at = ? WHERE id = ?", core.OrderCancelled, reason, t.now, t.now, o.ID); err != nil {
+		if err := t.CancelOrder(o.ID, reason, t.now); err != nil {
 			return err
 		}
 		o.Status, o.CancelReason, o.UpdatedAt, o.StatusChangedAt = core.OrderCancelled, &reason, t.now, t.now
@@ -259,7 +257,7 @@ func (e *Engine) ResetOrder(ctx context.Context, orderID string) (core.OrderChan
 			return core.ErrForbiddenChange
 		}
 		old := *o
-		if err := t.Exec("UPDATE orders SET status = ?, cancel_reason = NULL, updated_at = ?, status_changed_at = ? WHERE id = ?", core.OrderNew, t.now, t.now, o.ID); err != nil {
+		if err := t.ReopenOrder(o.ID, t.now); err != nil {
 			return err
 		}
 		o.Status, o.CancelReason, o.UpdatedAt, o.StatusChangedAt = core.OrderNew, nil, t.now, t.now
@@ -306,7 +304,7 @@ func (e *Engine) ReassignOrder(ctx context.Context, orderID, newCustomerID, reas
 			return core.ErrNoOpChange
 		}
 		old := *o
-		if err := t.Exec("UPDATE orders SET customer_id = ?, updated_at = ? WHERE id = ?", newCustomerID, t.now, o.ID); err != nil {
+		if err := t.SetOrderCustomer(o.ID, newCustomerID, t.now); err != nil {
 			return err
 		}
 		o.CustomerID, o.UpdatedAt = newCustomerID, t.now
@@ -346,7 +344,7 @@ func (e *Engine) UpdateOrderMemo(ctx context.Context, orderID, memo, reason stri
 			return err
 		}
 		old := *o
-		if err := t.Exec("UPDATE orders SET memo = ?, updated_at = ? WHERE id = ?", memo, t.now, o.ID); err != nil {
+		if err := t.SetOrderMemo(o.ID, memo, t.now); err != nil {
 			return err
 		}
 		o.Memo, o.UpdatedAt = &memo, t.now
@@ -385,7 +383,7 @@ func (e *Engine) UpdateOrderPrice(ctx context.Context, orderID string, newPrice 
 			return core.ErrNoOpChange
 		}
 		old := *o
-		if err := t.Exec("UPDATE orders SET total_price = ?, updated_at = ? WHERE id = ?", newPrice, t.now, o.ID); err != nil {
+		if err := t.SetOrderPrice(o.ID, newPrice, t.now); err != nil {
 			return err
 		}
 		o.TotalPrice, o.UpdatedAt = newPrice, t.now
@@ -432,23 +430,10 @@ func (e *Engine) SettleCustomer(ctx context.Context, customerID string) (*core.M
 func (e *Engine) SettleAddress(ctx context.Context, addr tari.Address) (*core.MultiAccountPayment, error) {
 	var out core.MultiAccountPayment
 	_, err := e.write(ctx, func(t *txn) error {
-		var cids []string
-		rows, err := t.Query("SELECT customer_id FROM address_links WHERE account = ? ORDER BY customer_id", addr.AccountKey())
+		cids, err := t.CustomersOf(addr.AccountKey())
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var c string
-			if err := rows.Scan(&c); err != nil {
-				return err
-			}
-			cids = append(cids, c)
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		rows.Close()
 		out, err = t.settleCustomers(cids)
 		return err
 	})
@@ -500,7 +485,7 @@ const expiryLockKey = 7302
 // expire moves every order in status from whose clock started before cutoff
 // to Expired, returning them by id.
 func (t *txn) expire(from core.OrderStatus, cutoff time.Time) ([]core.Order, error) {
-	orders, err := t.Orders(qExpire, core.OrderExpired, t.now, t.now, from, cutoff)
+	orders, err := t.ExpireOrders(from, cutoff, t.now)
 	if err != nil {
 		return nil, err
 	}
@@ -518,19 +503,12 @@ func (t *txn) expire(from core.OrderStatus, cutoff time.Time) ([]core.Order, err
 // the order (alt_id too when not strict) first, else one linked to the
 // customer; the most recently active wins.
 func (t *txn) autoClaimCandidate(o *core.Order) (*tari.Address, error) {
-	named := "SELECT sender_account FROM payments WHERE order_id = ?"
-	args := []any{o.OrderID}
-	if !t.e.cfg.StrictMode && o.AltID != nil {
-		named += " OR order_id = ?"
-		args = append(args, *o.AltID)
+	var altID *string
+	if !t.e.cfg.StrictMode {
+		altID = o.AltID
 	}
-	q := "SELECT address FROM account_balances WHERE account IN (" + named + " UNION SELECT account FROM address_links WHERE customer_id = ?) ORDER BY CASE WHEN account IN (" + named + ") THEN 0 ELSE 1 END, last_update DESC, account LIMIT 1"
-	all := append(append(append([]any{}, args...), o.CustomerID), args...)
-	var address string
-	if err := t.QueryRow(q, all, &address); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, nil
-		}
+	address, err := t.AutoClaimAddress(o.OrderID, altID, o.CustomerID)
+	if err != nil || address == "" {
 		return nil, err
 	}
 	a, err := tari.ParseAddress(address)
@@ -546,7 +524,7 @@ func (t *txn) autoClaimCandidate(o *core.Order) (*tari.Address, error) {
 func (t *txn) settleCustomers(cids []string) (core.MultiAccountPayment, error) {
 	res := core.MultiAccountPayment{OrdersPaid: []core.Order{}, Settlements: []core.SettlementJournalEntry{}}
 	for _, cid := range cids {
-		orders, err := t.Orders("SELECT "+orderCols+" FROM orders WHERE customer_id = ? AND "+openStatus+" ORDER BY created_at, id"+t.ForUpdate(), cid)
+		orders, err := t.OpenOrdersOf(cid)
 		if err != nil {
 			return res, err
 		}

@@ -247,16 +247,11 @@ var memoDigits = regexp.MustCompile(`#?([0-9]+)`)
 // insertPayment stores a new payment and its audit row; a known txid is
 // core.ErrPaymentAlreadyExists.
 func (t *txn) insertPayment(p *core.Payment) error {
-	res, err := t.ExecResult(`INSERT INTO payments (txid, created_at, updated_at, sender, sender_account, amount, memo, payment_type, status, order_id)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (txid) DO NOTHING`,
-		p.TxID, p.CreatedAt, p.UpdatedAt, p.Sender, p.SenderAccount, p.Amount, p.Memo, p.PaymentType, p.Status, p.OrderID)
+	added, err := t.InsertPayment(p)
 	if err != nil {
 		return err
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		if err != nil {
-			return err
-		}
+	if !added {
 		return core.ErrPaymentAlreadyExists
 	}
 	return t.logPayment("insert", p)
@@ -292,8 +287,7 @@ func (t *txn) insertCreditNote(customerID string, dummy tari.Address, amount cor
 func (t *txn) leaveReceived(txid string, to core.PaymentStatus, op string) (*core.Payment, error) {
 	p, err := t.LeaveReceived(txid, to, t.now)
 	if errors.Is(err, sql.ErrNoRows) {
-		var cur core.PaymentStatus
-		switch err := t.QueryRow("SELECT status FROM payments WHERE txid = ?", []any{txid}, &cur); {
+		switch cur, err := t.PaymentStatus(txid); {
 		case errors.Is(err, sql.ErrNoRows):
 			return nil, core.ErrPaymentNotFound
 		case err != nil:

@@ -268,7 +268,7 @@ func (e *Engine) NoteShopifyCancelMismatch(ctx context.Context, orderID, note st
 		if o.Status != core.OrderPaid {
 			return core.ErrForbiddenChange
 		}
-		if err := t.Exec("UPDATE orders SET cancel_reason = ?, updated_at = ? WHERE id = ?", note, t.now, o.ID); err != nil {
+		if err := t.SetOrderCancelReason(o.ID, note, t.now); err != nil {
 			return err
 		}
 		o.CancelReason, o.UpdatedAt = &note, t.now

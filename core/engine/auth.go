@@ -2,13 +2,12 @@ package engine
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"math"
 	"slices"
 
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/store"
+	"github.com/tari-payment/tps/core/store/enginestore"
 	"github.com/tari-payment/tps/core/tari"
 )
 
@@ -34,13 +33,11 @@ func (e *Engine) Login(ctx context.Context, addr tari.Address, nonce uint64, des
 	var granted []core.Role
 	_, err := e.write(ctx, func(t *txn) error {
 		acct := addr.AccountKey()
-		var last int64
-		err := t.QueryRow("SELECT last_nonce FROM auth_log WHERE account = ?"+t.ForUpdate(), []any{acct}, &last)
+		last, ok, err := t.LastLoginNonce(acct)
 		switch {
-		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
 			return err
-		case int64(nonce) <= last: // stored as i64 like the reference
+		case ok && int64(nonce) <= last: // stored as i64 like the reference
 			return core.ErrInvalidNonce
 		}
 		have, err := rolesOf(t.Context(), t.IDB(), acct)
@@ -57,8 +54,7 @@ func (e *Engine) Login(ctx context.Context, addr tari.Address, nonce uint64, des
 			return &core.RolesNotAllowedError{Count: len(missing)}
 		}
 		granted = append([]core.Role{}, desired...)
-		return t.Exec("INSERT INTO auth_log (account, address, last_nonce, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (account) DO UPDATE SET last_nonce = excluded.last_nonce, address = excluded.address, updated_at = excluded.updated_at",
-			acct, addr.Base58(), int64(nonce), t.now)
+		return t.SetLoginNonce(acct, addr.Base58(), int64(nonce), t.now)
 	})
 	return granted, err
 }
@@ -73,12 +69,12 @@ func (e *Engine) AssignRoles(ctx context.Context, addr tari.Address, apply, revo
 			if r == core.RoleUser {
 				continue // implicit
 			}
-			if err := t.Exec("INSERT INTO role_assignments (account, address, role_id) SELECT ?, ?, id FROM roles WHERE name = ? ON CONFLICT (account, role_id) DO NOTHING", acct, addr.Base58(), r); err != nil {
+			if err := t.AssignRole(acct, addr.Base58(), r); err != nil {
 				return err
 			}
 		}
 		for _, r := range revoke {
-			if err := t.Exec("DELETE FROM role_assignments WHERE account = ? AND role_id = (SELECT id FROM roles WHERE name = ?)", acct, r); err != nil {
+			if err := t.RevokeRole(acct, r); err != nil {
 				return err
 			}
 		}
@@ -89,8 +85,8 @@ func (e *Engine) AssignRoles(ctx context.Context, addr tari.Address, apply, revo
 
 func rolesOf(ctx context.Context, db store.Querier, account string) ([]core.Role, error) {
 	roles := []core.Role{core.RoleUser}
-	var names []string
-	if err := db.NewRaw("SELECT r.name FROM role_assignments a JOIN roles r ON r.id = a.role_id WHERE a.account = ? ORDER BY r.id", account).Scan(ctx, &names); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	names, err := enginestore.RoleNames(ctx, db, account)
+	if err != nil {
 		return nil, err
 	}
 	for _, n := range names {

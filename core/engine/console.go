@@ -34,11 +34,10 @@ func (e *Engine) CreateConsoleSession(ctx context.Context, s ConsoleSession) err
 	_, err := e.write(ctx, func(t *txn) error {
 		// Expired sessions go with each new sign-in, so the table does not
 		// grow with sessions that were never signed out (it holds a few rows).
-		if err := t.Exec("DELETE FROM console_sessions WHERE expires_ms <= ?", t.now.UnixMilli()); err != nil {
+		if err := t.DeleteExpiredSessions(t.now.UnixMilli()); err != nil {
 			return err
 		}
-		return t.Exec("INSERT INTO console_sessions (token_hash, account, address, csrf_token, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?, ?)",
-			s.TokenHash, s.Address.AccountKey(), s.Address.Base58(), s.CSRFToken, s.CreatedAt.UnixMilli(), s.ExpiresAt.UnixMilli())
+		return t.InsertSession(s.TokenHash, s.Address.AccountKey(), s.Address.Base58(), s.CSRFToken, s.CreatedAt.UnixMilli(), s.ExpiresAt.UnixMilli())
 	})
 	return err
 }
@@ -67,7 +66,7 @@ func (e *Engine) ConsoleSessionByHash(ctx context.Context, tokenHash string, now
 // DeleteConsoleSession ends one session (logout); unknown hashes are fine.
 func (e *Engine) DeleteConsoleSession(ctx context.Context, tokenHash string) error {
 	_, err := e.write(ctx, func(t *txn) error {
-		return t.Exec("DELETE FROM console_sessions WHERE token_hash = ?", tokenHash)
+		return t.DeleteSession(tokenHash)
 	})
 	return err
 }
@@ -77,12 +76,9 @@ func (e *Engine) DeleteConsoleSession(ctx context.Context, tokenHash string) err
 func (e *Engine) DeleteConsoleSessionsFor(ctx context.Context, addr tari.Address) (int64, error) {
 	var n int64
 	_, err := e.write(ctx, func(t *txn) error {
-		res, err := t.ExecResult("DELETE FROM console_sessions WHERE account = ?", addr.AccountKey())
-		if err != nil {
-			return err
-		}
-		n, _ = res.RowsAffected()
-		return nil
+		var err error
+		n, err = t.DeleteSessionsOf(addr.AccountKey())
+		return err
 	})
 	return n, err
 }

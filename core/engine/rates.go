@@ -20,7 +20,7 @@ func (e *Engine) SetExchangeRate(ctx context.Context, currency string, rate core
 	r := core.ExchangeRate{Currency: strings.ToUpper(strings.TrimSpace(currency)), Rate: rate}
 	_, err := e.write(ctx, func(t *txn) error {
 		r.UpdatedAt = t.now
-		return t.Exec("INSERT INTO exchange_rates (base_currency, rate, updated_at) VALUES (?, ?, ?)", r.Currency, r.Rate, r.UpdatedAt)
+		return t.InsertRate(r)
 	})
 	return r, err
 }

@@ -14,8 +14,7 @@ import (
 // /shopify/webhook/transaction_create (kind authorization, status success).
 func (e *Engine) RecordShopifyTransaction(ctx context.Context, st core.ShopifyTransaction) error {
 	_, err := e.write(ctx, func(t *txn) error {
-		return t.Exec("INSERT INTO shopify_transactions (id, order_id, amount, currency, test, captured, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-			st.ID, st.OrderID, st.Amount, st.Currency, st.Test, false, t.now, t.now)
+		return t.InsertShopifyTransaction(st, t.now)
 	})
 	return err
 }
@@ -47,7 +46,7 @@ func (e *Engine) ShopifyTransactionsForOrder(ctx context.Context, shopifyOrderID
 // id) as captured.
 func (e *Engine) MarkShopifyTransactionCaptured(ctx context.Context, transactionID int64) error {
 	_, err := e.write(ctx, func(t *txn) error {
-		return t.Exec("UPDATE shopify_transactions SET captured = ?, updated_at = ? WHERE id = ?", true, t.now, transactionID)
+		return t.MarkShopifyCaptured(transactionID, t.now)
 	})
 	return err
 }
@@ -65,13 +64,9 @@ func (e *Engine) WebhookSeen(ctx context.Context, eventID string) (bool, error) 
 // was the first delivery (D20: duplicates are acknowledged and change nothing).
 func (e *Engine) MarkWebhookSeen(ctx context.Context, eventID string) (firstTime bool, err error) {
 	_, err = e.write(ctx, func(t *txn) error {
-		res, err := t.ExecResult("INSERT INTO shopify_webhooks (event_id, seen_at) VALUES (?, ?) ON CONFLICT (event_id) DO NOTHING", eventID, t.now)
-		if err != nil {
-			return err
-		}
-		n, _ := res.RowsAffected()
-		firstTime = n == 1
-		return nil
+		var err error
+		firstTime, err = t.MarkWebhook(eventID, t.now)
+		return err
 	})
 	return firstTime, err
 }

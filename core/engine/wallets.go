@@ -13,12 +13,11 @@ import (
 // initial nonce. Errors: core.ErrWalletExists. Route: POST /api/wallets.
 func (e *Engine) RegisterWallet(ctx context.Context, addr tari.Address, ip string, initialNonce int64) error {
 	_, err := e.write(ctx, func(t *txn) error {
-		res, err := t.ExecResult("INSERT INTO wallet_auth (address, ip_address, last_nonce, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (address) DO NOTHING",
-			addr.Base58(), ip, initialNonce, t.now, t.now)
+		added, err := t.InsertWallet(addr.Base58(), ip, initialNonce, t.now)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if !added {
 			return core.ErrWalletExists
 		}
 		return nil
@@ -30,11 +29,11 @@ func (e *Engine) RegisterWallet(ctx context.Context, addr tari.Address, ip strin
 // Route: DELETE /api/wallets/{address}.
 func (e *Engine) DeregisterWallet(ctx context.Context, addr tari.Address) error {
 	_, err := e.write(ctx, func(t *txn) error {
-		res, err := t.ExecResult("DELETE FROM wallet_auth WHERE address = ?", addr.Base58())
+		deleted, err := t.DeleteWallet(addr.Base58())
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if !deleted {
 			return core.ErrWalletNotFound
 		}
 		return nil
@@ -71,17 +70,15 @@ func (e *Engine) UseWalletNonce(ctx context.Context, addr tari.Address, nonce in
 	_, err := e.write(ctx, func(t *txn) error {
 		// One conditional UPDATE: the check and the store cannot be separated
 		// by a concurrent request with the same nonce.
-		q := "UPDATE wallet_auth SET last_nonce = ?, updated_at = ? WHERE address = ? AND last_nonce < ?"
-		args := []any{nonce, t.now, addr.Base58(), nonce}
+		var ip *string
 		if checkIP {
-			q += " AND ip_address = ?"
-			args = append(args, remoteIP)
+			ip = &remoteIP
 		}
-		res, err := t.ExecResult(q, args...)
+		used, err := t.UseWalletNonce(addr.Base58(), nonce, ip, t.now)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
+		if !used {
 			return core.ErrUnauthorizedWallet
 		}
 		return nil

@@ -7,8 +7,28 @@ import (
 	"time"
 
 	"github.com/tari-payment/tps/core/store"
+	"github.com/tari-payment/tps/core/store/enginestore"
 	"github.com/tari-payment/tps/core/store/storetest"
 )
+
+// The store's column lists and hot queries, as the engine's operations run
+// them (the EXPLAIN test checks exactly what runs).
+const (
+	openStatus         = enginestore.OpenStatus
+	qOrderByOrderID    = enginestore.QOrderByOrderID
+	qOrderByIDOrAlt    = enginestore.QOrderByIDOrAlt
+	qBalance           = enginestore.QBalance
+	qPaymentsByAccount = enginestore.QPaymentsByAccount
+	qCustomerOrders    = enginestore.QCustomerOrders
+	qPool              = enginestore.QPool
+	qExpire            = enginestore.QExpire
+	orderCols          = enginestore.OrderCols
+	paymentCols        = enginestore.PaymentCols
+	settlementCols     = enginestore.SettlementCols
+	balanceCols        = enginestore.BalanceCols
+)
+
+var qPayable = enginestore.QPayable
 
 // The hot queries use indexes on both databases: EXPLAIN QUERY PLAN on
 // SQLite must show no full scan of a table, EXPLAIN on PostgreSQL (with

@@ -183,7 +183,7 @@ func (e *Engine) CustomerDataExport(ctx context.Context, customerID string) (Cus
 	if err != nil {
 		return CustomerData{}, err
 	}
-	addrs, err := e.strings(ctx, "SELECT DISTINCT address FROM address_links WHERE customer_id = ? ORDER BY address", customerID)
+	addrs, err := e.reads.CustomerAddresses(ctx, customerID)
 	if err != nil {
 		return CustomerData{}, err
 	}

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/tari-payment/tps/core"
-	"github.com/tari-payment/tps/core/store/enginestore"
 )
 
 // SetExchangeRate appends a rate (µT per whole unit) for a currency, stored
@@ -30,9 +29,7 @@ func (e *Engine) SetExchangeRate(ctx context.Context, currency string, rate core
 // reference's GET /api/exchange_rate/{cur}).
 func (e *Engine) ExchangeRate(ctx context.Context, currency string) (core.ExchangeRate, error) {
 	cur := strings.ToUpper(strings.TrimSpace(currency))
-	r := core.ExchangeRate{Currency: cur}
-	err := e.reads.ReadRow(ctx, "SELECT rate, updated_at FROM exchange_rates WHERE base_currency = ? ORDER BY id DESC LIMIT 1",
-		[]any{cur}, &r.Rate, enginestore.Time{T: &r.UpdatedAt})
+	r, err := e.reads.LatestRate(ctx, cur)
 	if errors.Is(err, sql.ErrNoRows) {
 		return core.ExchangeRate{}, fmt.Errorf("%w: %s", core.ErrRateNotFound, cur)
 	}

@@ -2,94 +2,15 @@ package engine
 
 import (
 	"cmp"
-	"context"
-	"database/sql"
-	"errors"
 	"slices"
 	"time"
 
 	"github.com/tari-payment/tps/core"
-	"github.com/tari-payment/tps/core/store"
 	"github.com/tari-payment/tps/core/store/enginestore"
 	"github.com/tari-payment/tps/core/tari"
 )
 
-// The engine's queries name the store's column lists and hot queries (the
-// EXPLAIN tests check exactly what runs).
-const (
-	openStatus         = enginestore.OpenStatus
-	qOrderByOrderID    = enginestore.QOrderByOrderID
-	qOrderByIDOrAlt    = enginestore.QOrderByIDOrAlt
-	qBalance           = enginestore.QBalance
-	qPaymentsByAccount = enginestore.QPaymentsByAccount
-	qCustomerOrders    = enginestore.QCustomerOrders
-	qPool              = enginestore.QPool
-	qExpire            = enginestore.QExpire
-	orderCols          = enginestore.OrderCols
-	paymentCols        = enginestore.PaymentCols
-	settlementCols     = enginestore.SettlementCols
-	balanceCols        = enginestore.BalanceCols
-)
-
-var qPayable = enginestore.QPayable
-
 func utc(t time.Time) time.Time { return t.UTC() }
-
-func normOrder(o *core.Order) {
-	o.CreatedAt, o.UpdatedAt, o.StatusChangedAt = utc(o.CreatedAt), utc(o.UpdatedAt), utc(o.StatusChangedAt)
-}
-
-func normPayment(p *core.Payment) { p.CreatedAt, p.UpdatedAt = utc(p.CreatedAt), utc(p.UpdatedAt) }
-
-func selectOrders(ctx context.Context, db store.Querier, query string, args ...any) ([]core.Order, error) {
-	var rows []store.Order
-	if err := db.NewRaw(query, args...).Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, err
-	}
-	out := store.Orders(rows)
-	for i := range out {
-		normOrder(&out[i])
-	}
-	return out, nil
-}
-
-// selectOrder returns the one order the query finds, or nil.
-func selectOrder(ctx context.Context, db store.Querier, query string, args ...any) (*core.Order, error) {
-	var r store.Order
-	if err := db.NewRaw(query, args...).Scan(ctx, &r); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, nil
-		}
-		return nil, err
-	}
-	o := core.Order(r)
-	normOrder(&o)
-	return &o, nil
-}
-
-func selectPayments(ctx context.Context, db store.Querier, query string, args ...any) ([]core.Payment, error) {
-	var rows []store.Payment
-	if err := db.NewRaw(query, args...).Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, err
-	}
-	out := store.Payments(rows)
-	for i := range out {
-		normPayment(&out[i])
-	}
-	return out, nil
-}
-
-func selectSettlements(ctx context.Context, db store.Querier, query string, args ...any) ([]core.SettlementJournalEntry, error) {
-	var rows []store.Settlement
-	if err := db.NewRaw(query, args...).Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, err
-	}
-	out := store.Settlements(rows)
-	for i := range out {
-		out[i].CreatedAt = utc(out[i].CreatedAt)
-	}
-	return out, nil
-}
 
 // orderByOrderID re-reads an order by its order_id inside the transaction.
 func (t *txn) orderByOrderID(orderID string) (*core.Order, error) {

@@ -2,8 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/tari"
@@ -44,12 +42,8 @@ func (e *Engine) DeregisterWallet(ctx context.Context, addr tari.Address) error 
 // Wallets lists the authorised hot wallets. Routes: GET /api/wallets,
 // GET /wallet/send_to (addresses only).
 func (e *Engine) Wallets(ctx context.Context) ([]core.WalletInfo, error) {
-	var rows []struct {
-		Address   string `bun:"address"`
-		IPAddress string `bun:"ip_address"`
-		LastNonce int64  `bun:"last_nonce"`
-	}
-	if err := e.db.NewRaw("SELECT address, ip_address, last_nonce FROM wallet_auth ORDER BY created_at, address").Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	rows, err := e.reads.Wallets(ctx)
+	if err != nil {
 		return nil, err
 	}
 	out := make([]core.WalletInfo, len(rows))

@@ -52,8 +52,8 @@ func (r *Reader) ReadRow(ctx context.Context, query string, args []any, dest ...
 	return st.QueryRowContext(ctx, sqliteArgs(args)...).Scan(dest...)
 }
 
-// Page renders LIMIT/OFFSET; either works alone (D10).
-func (r *Reader) Page(p core.Page) string {
+// page renders LIMIT/OFFSET; either works alone (D10).
+func (r *Reader) page(p core.Page) string {
 	s := ""
 	switch {
 	case p.Count != nil:
@@ -67,18 +67,18 @@ func (r *Reader) Page(p core.Page) string {
 	return s
 }
 
-// ContainsFold is the condition "col contains ? as a literal,
+// containsFold is the condition "col contains ? as a literal,
 // case-insensitive substring": no LIKE, so % and _ are plain characters.
-func (r *Reader) ContainsFold(col string) string {
+func (r *Reader) containsFold(col string) string {
 	if r.db.Kind == store.Postgres {
 		return "strpos(lower(" + col + "), lower(?)) > 0"
 	}
 	return "instr(lower(" + col + "), lower(?)) > 0"
 }
 
-// DayExpr is the UTC calendar day of a timestamp column, as YYYY-MM-DD text
+// dayExpr is the UTC calendar day of a timestamp column, as YYYY-MM-DD text
 // (SQLite keeps bun's UTC text form, so its first ten characters).
-func (r *Reader) DayExpr(col string) string {
+func (r *Reader) dayExpr(col string) string {
 	if r.db.Kind == store.Postgres {
 		return "to_char(" + col + " AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
 	}

@@ -6,15 +6,13 @@ import (
 	"slices"
 
 	"github.com/tari-payment/tps/core"
-	"github.com/tari-payment/tps/core/store"
-	"github.com/tari-payment/tps/core/store/enginestore"
 	"github.com/tari-payment/tps/core/tari"
 )
 
 // RolesForAddress returns the roles assigned to addr's account, always
 // including core.RoleUser.
 func (e *Engine) RolesForAddress(ctx context.Context, addr tari.Address) ([]core.Role, error) {
-	return rolesOf(ctx, e.db, addr.AccountKey())
+	return rolesOf(e.reads.RoleNames(ctx, addr.AccountKey()))
 }
 
 // Login checks and consumes a login nonce for addr's account in one
@@ -40,7 +38,7 @@ func (e *Engine) Login(ctx context.Context, addr tari.Address, nonce uint64, des
 		case ok && int64(nonce) <= last: // stored as i64 like the reference
 			return core.ErrInvalidNonce
 		}
-		have, err := rolesOf(t.Context(), t.IDB(), acct)
+		have, err := rolesOf(t.RoleNames(acct))
 		if err != nil {
 			return err
 		}
@@ -83,12 +81,12 @@ func (e *Engine) AssignRoles(ctx context.Context, addr tari.Address, apply, revo
 	return err
 }
 
-func rolesOf(ctx context.Context, db store.Querier, account string) ([]core.Role, error) {
-	roles := []core.Role{core.RoleUser}
-	names, err := enginestore.RoleNames(ctx, db, account)
+// rolesOf is the assigned role names as roles, core.RoleUser always first.
+func rolesOf(names []string, err error) ([]core.Role, error) {
 	if err != nil {
 		return nil, err
 	}
+	roles := []core.Role{core.RoleUser}
 	for _, n := range names {
 		if r := core.Role(n); r != core.RoleUser {
 			roles = append(roles, r)

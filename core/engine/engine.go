@@ -70,8 +70,8 @@ func DefaultConfig() Config {
 type Engine struct {
 	db  *store.DB
 	cfg Config
-	// reads runs the hot reads outside transactions.
-	reads *enginestore.Reader
+	// reads runs the reads outside transactions.
+	reads storeReader
 }
 
 // New returns an engine over a migrated database.
@@ -101,9 +101,9 @@ func (e *Engine) Config() Config { return e.cfg }
 func (e *Engine) now() time.Time { return e.cfg.Now().UTC().Truncate(time.Microsecond) }
 
 // txn is the state of one write transaction: the engine's rules over the
-// store's transaction (enginestore.Tx runs the SQL).
+// store's transaction (see store.go).
 type txn struct {
-	*enginestore.Tx
+	storeTx
 	e      *Engine
 	now    time.Time
 	events []core.Event
@@ -154,7 +154,7 @@ func (t *txn) encode(payload any) ([]byte, error) {
 func (e *Engine) write(ctx context.Context, fn func(t *txn) error) ([]core.Event, error) {
 	var events []core.Event
 	err := enginestore.Write(ctx, e.db, func(st *enginestore.Tx) error {
-		t := &txn{Tx: st, e: e, now: e.now()}
+		t := &txn{storeTx: st, e: e, now: e.now()}
 		err := fn(t)
 		if err == nil {
 			err = t.AppendEvents(t.events, t.audit)

@@ -139,3 +139,8 @@ func (t *Tx) MarkWebhook(eventID string, now time.Time) (bool, error) {
 func (t *Tx) InsertRate(r core.ExchangeRate) error {
 	return t.Exec("INSERT INTO exchange_rates (base_currency, rate, updated_at) VALUES (?, ?, ?)", r.Currency, r.Rate, r.UpdatedAt)
 }
+
+// RoleNames lists the names of the roles assigned to an account.
+func (t *Tx) RoleNames(account string) ([]string, error) {
+	return RoleNames(t.ctx, t.IDB(), account)
+}

@@ -1,0 +1,60 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/tari-payment/tps/core/store"
+	"github.com/tari-payment/tps/core/store/storetest"
+)
+
+// TestPostgresNoEventsWriteSkipsTheOutboxLock: while an event-writing
+// transaction holds the outbox lock (taken with its first statement), a
+// NoEvents transaction neither waits for it nor joins its batch: it
+// commits at once and finds the lock taken.
+func TestPostgresNoEventsWriteSkipsTheOutboxLock(t *testing.T) {
+	db := storetest.Postgres(t)
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, "CREATE TABLE side (k INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	locked, release := make(chan struct{}), make(chan struct{})
+	held := make(chan error, 1)
+	go func() {
+		held <- db.WriteTx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.IDB().ExecContext(tx.Context(), "SELECT 1"); err != nil {
+				return err
+			}
+			close(locked)
+			<-release
+			return nil
+		})
+	}()
+	<-locked
+
+	short, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var free bool
+	err := db.WriteTx(short, func(tx *store.Tx) error {
+		if err := tx.IDB().QueryRowContext(tx.Context(), "SELECT pg_try_advisory_xact_lock(7301)").Scan(&free); err != nil {
+			return err
+		}
+		_, err := tx.IDB().ExecContext(tx.Context(), "INSERT INTO side VALUES (1)")
+		return err
+	}, store.NoEvents)
+	close(release)
+	if err != nil {
+		t.Fatalf("NoEvents write beside a held outbox lock: %v", err)
+	}
+	if free {
+		t.Error("the outbox lock was free while an event-writing transaction had sent its first statement")
+	}
+	if err := <-held; err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM side").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("side rows = %d (%v), want 1", n, err)
+	}
+}

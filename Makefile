@@ -2,7 +2,7 @@
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: run test test-postgres vet bench fuzz build plugins plugins-check examples
+.PHONY: run test test-postgres vet bench fuzz build plugins plugins-check examples examples-c examples-c-check
 
 # Built, then run (not `go run`): `go run` exits 1 on Ctrl-C whatever the
 # server returns, so make printed "Error 1" after a clean shutdown. Now the
@@ -49,13 +49,32 @@ plugins-check: ## fail when the committed shipped plugins differ from a fresh bu
 	done; echo "shipped plugins match their source"
 
 # Example plugins, each built next to its manifest as <dir>/plugin.wasm: a
-# drop-in folder for TPG_PLUGINS_DIR.
-EXAMPLE_DIRS := $(wildcard examples/*/)
+# drop-in folder for TPG_PLUGINS_DIR. Go examples here, C ones (*-c) below.
+EXAMPLE_DIRS := $(dir $(wildcard examples/*/main.go))
 examples: ## build the example WASM plugins
 	@for d in $(EXAMPLE_DIRS); do \
 		echo "building $${d}plugin.wasm"; \
 		GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -buildvcs=false -ldflags='-s -w -buildid=' -o $${d}plugin.wasm ./$$d || exit 1; \
 	done
+
+# Plugins written in C (sdk/c): the examples (examples/*-c) and the C test
+# plugins (plugins/testdata/*-c), each main.c built with sdk/c/build.sh to
+# plugin.wasm next to it. The modules are committed, so the C plugins' tests
+# run without clang; with clang the tests rebuild them, and CI (.ci/run,
+# which installs Debian's clang and wasi-libc) fails when a committed module
+# differs from its source. Rebuild after changing main.c or sdk/c.
+C_PLUGIN_DIRS := $(dir $(wildcard examples/*-c/main.c plugins/testdata/*-c/main.c))
+examples-c: ## build the C plugins (examples/*-c, plugins/testdata/*-c) with clang; commit the plugin.wasm files
+	@for d in $(C_PLUGIN_DIRS); do \
+		echo "building $${d}plugin.wasm"; \
+		./sdk/c/build.sh $${d}plugin.wasm $${d}main.c || exit 1; \
+	done
+
+examples-c-check: ## fail when a committed C plugin module differs from a fresh build
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && for d in $(C_PLUGIN_DIRS); do \
+		./sdk/c/build.sh "$$tmp/plugin.wasm" $${d}main.c || exit 1; \
+		cmp -s "$$tmp/plugin.wasm" $${d}plugin.wasm || { echo "$${d}plugin.wasm differs from its source: run make examples-c and commit" >&2; exit 1; }; \
+	done; echo "C plugins match their source"
 
 # Release: static binaries (no cgo, -trimpath) for each platform in dist/,
 # named <command>-<os>-<arch>, with SHA256SUMS. VERSION defaults to

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -74,30 +75,17 @@ func (s *Server) consoleRescan(ctx context.Context) (string, error) {
 // then, when it is the shop's currency, reprice the store's product variants
 // (the same steps as setExchangeRate).
 func (s *Server) consoleSetRate(ctx context.Context, currency string, rate core.MicroTari) (string, error) {
-	r, err := s.eng.SetExchangeRate(ctx, currency, rate)
-	if err != nil {
+	_, n, err := s.SetExchangeRateAndReprice(ctx, currency, rate)
+	var re *RepricingError
+	switch {
+	case errors.As(err, &re) && re.Repriced > 0:
+		return "", fmt.Errorf("%w after %d: %v", console.ErrRepricing, re.Repriced, re.Err)
+	case errors.As(err, &re):
+		return "", fmt.Errorf("%w: %v", console.ErrRepricing, re.Err)
+	case err != nil:
 		return "", err
-	}
-	if !s.shopifyConfigured() {
+	case n < 0: // not the shop's currency, or no shop
 		return "", nil
-	}
-	sctx, cancel := context.WithTimeout(ctx, shopifyCallTimeout)
-	defer cancel()
-	shopCur, err := s.shopCurrency(sctx)
-	if err != nil {
-		return "", fmt.Errorf("%w: %v", console.ErrRepricing, err)
-	}
-	if !strings.EqualFold(shopCur, r.Currency) {
-		return "", nil
-	}
-	vs, err := s.shop.AllProductVariants(sctx)
-	if err != nil {
-		return "", fmt.Errorf("%w: %v", console.ErrRepricing, err)
-	}
-	n, err := s.shop.RepriceVariants(sctx, vs, int64(r.Rate))
-	s.log.Info("repriced product variants", "currency", r.Currency, "updated", n)
-	if err != nil {
-		return "", fmt.Errorf("%w after %d: %v", console.ErrRepricing, n, err)
 	}
 	return fmt.Sprintf("%d product variant(s) repriced in the store.", n), nil
 }

@@ -34,9 +34,12 @@ func (s *Server) processOrder(ctx context.Context, p parsedOrder) jsonResponse {
 			s.log.Warn("shopify order not stored: no exchange rate for its currency; set the rate, then run `taritools admin rescan`",
 				"order_id", p.OrderID, "currency", p.Currency)
 			s.metrics.OrderWithoutRate(strings.ToUpper(strings.TrimSpace(p.Currency)))
-			return jsonResponse{false, "Unsupported currency: " + strings.TrimPrefix(err.Error(), core.ErrUnsupportedCurrency.Error()+": ")}
 		}
-		return jsonResponse{false, err.Error()}
+		if text, ok := engineText(err); ok {
+			return jsonResponse{false, text}
+		}
+		s.log.Error("pricing shopify order", "order_id", p.OrderID, "err", err)
+		return jsonResponse{false, "Unexpected error handling order."}
 	}
 	orig := p.Price
 	o, err := s.eng.NewOrder(ctx, engine.NewOrder{
@@ -46,11 +49,12 @@ func (s *Server) processOrder(ctx context.Context, p parsedOrder) jsonResponse {
 	})
 	switch {
 	case errors.Is(err, core.ErrOrderAlreadyExists):
-		return jsonResponse{true, "Order already exists."}
+		return jsonResponse{true, msgOrderExists}
 	case errors.Is(err, core.ErrInvalidAmount):
 		// D27: a zero, negative or absurd total is refused and stores nothing.
 		s.log.Warn("shopify order refused: its total is not a valid amount", "order_id", p.OrderID, "total_price", int64(price))
-		return jsonResponse{false, "Invalid order total: " + err.Error()}
+		text, _ := engineText(err)
+		return jsonResponse{false, "Invalid order total: " + text}
 	case err != nil:
 		s.log.Error("storing shopify order", "order_id", p.OrderID, "err", err)
 		return jsonResponse{false, "Unexpected error handling order."}
@@ -73,7 +77,7 @@ func (s *Server) shopifyCheckoutCreate(c *gin.Context) {
 		return
 	}
 	if s.duplicateDelivery(c, topicCheckoutCreate, p.OrderID) {
-		writeJSON(c, http.StatusOK, jsonResponse{true, "Order already exists."})
+		writeJSON(c, http.StatusOK, jsonResponse{true, msgOrderExists})
 		return
 	}
 	res := s.processOrder(c.Request.Context(), p)
@@ -242,35 +246,16 @@ func (s *Server) setExchangeRate(c *gin.Context) {
 		abortJSON(c, e.Status, e.Msg)
 		return
 	}
-	r, err := s.eng.SetExchangeRate(c.Request.Context(), cur, core.MicroTari(*req.Rate))
+	_, _, err := s.SetExchangeRateAndReprice(c.Request.Context(), cur, core.MicroTari(*req.Rate))
+	var re *RepricingError
+	if errors.As(err, &re) {
+		s.log.Error("repricing product variants", "err", re.Err)
+		abortJSON(c, http.StatusBadGateway, "An error occurred on the backend of the server. "+re.Err.Error())
+		return
+	}
 	if err != nil {
 		s.fail(c, err)
 		return
-	}
-	if s.shopifyConfigured() {
-		ctx, cancel := context.WithTimeout(c.Request.Context(), shopifyCallTimeout)
-		defer cancel()
-		err := func() error {
-			shopCur, err := s.shopCurrency(ctx)
-			if err != nil {
-				return err
-			}
-			if !strings.EqualFold(shopCur, r.Currency) {
-				return nil
-			}
-			vs, err := s.shop.AllProductVariants(ctx)
-			if err != nil {
-				return err
-			}
-			n, err := s.shop.RepriceVariants(ctx, vs, int64(r.Rate))
-			s.log.Info("repriced product variants", "currency", r.Currency, "updated", n)
-			return err
-		}()
-		if err != nil {
-			s.log.Error("repricing product variants", "err", err)
-			abortJSON(c, http.StatusBadGateway, "An error occurred on the backend of the server. "+err.Error())
-			return
-		}
 	}
 	c.Status(http.StatusOK)
 }

@@ -106,10 +106,11 @@ func (s *Server) walletIncomingPayment(c *gin.Context) {
 	pay, err := s.eng.ReceivePayment(c.Request.Context(), engine.IncomingPayment{Sender: sender, Amount: *p.Amount, TxID: *p.TxID, Memo: p.Memo, OrderID: walletOrderID(p.OrderID)})
 	switch {
 	case errors.Is(err, core.ErrPaymentAlreadyExists):
-		writeJSON(c, http.StatusOK, jsonResponse{true, "Payment already exists."})
+		writeJSON(c, http.StatusOK, jsonResponse{true, msgPaymentExists})
 	case errors.Is(err, core.ErrInvalidAmount), errors.Is(err, core.ErrAmountOverflow):
 		engineFailed(c)
-		writeJSON(c, http.StatusOK, jsonResponse{false, err.Error()})
+		text, _ := engineText(err)
+		writeJSON(c, http.StatusOK, jsonResponse{false, text})
 	case err != nil:
 		s.log.Error("incoming payment failed", "txid", *p.TxID, "err", err)
 		engineFailed(c)
@@ -138,7 +139,7 @@ func (s *Server) walletTxConfirmation(c *gin.Context) {
 	_, err := s.eng.ConfirmPayment(c.Request.Context(), txid)
 	switch {
 	case errors.Is(err, core.ErrPaymentAlreadyConfirmed):
-		writeJSON(c, http.StatusOK, jsonResponse{true, "Payment already confirmed."})
+		writeJSON(c, http.StatusOK, jsonResponse{true, msgPaymentConfirmed})
 	case err != nil:
 		s.log.Warn("payment confirmation failed", "txid", txid, "err", err)
 		engineFailed(c)

@@ -39,7 +39,7 @@ func (s *Server) routes() []route {
 		GET, POST, PATCH, DELETE = http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete
 		user, readAll, write, sa = core.RoleUser, core.RoleReadAll, core.RoleWrite, core.RoleSuperAdmin
 	)
-	return []route{
+	return append([]route{
 		r(GET, "/health", guardNone, s.health),
 		r(POST, "/auth", guardPublicLimit, s.authLogin),
 		r(POST, "/order/claim", guardPublicLimit, s.claimOrder),
@@ -110,7 +110,7 @@ func (s *Server) routes() []route {
 		// Listings for the admin tools (this project's addition).
 		r(GET, "/api/exchange_rates", guardJWT, s.listExchangeRates, readAll),
 		r(GET, "/api/roles/:address", guardJWT, s.rolesFor, sa),
-	}
+	}, s.pluginPageRoutes()...) // plugin pages (plugin_routes.go)
 }
 
 func (s *Server) buildRouter(accessLogW io.Writer) *gin.Engine {

@@ -13,7 +13,6 @@ import (
 	"github.com/tari-payment/tps/api/metrics"
 	"github.com/tari-payment/tps/api/shopify"
 	"github.com/tari-payment/tps/core/config"
-	"github.com/tari-payment/tps/core/engine"
 	"github.com/tari-payment/tps/core/tari"
 )
 
@@ -40,7 +39,8 @@ func (errDeliveryNotFound) Error() string { return "delivery not found" }
 // Options configures a Server.
 type Options struct {
 	Config config.Config
-	Engine *engine.Engine
+	// Engine is the payment engine (an *engine.Engine).
+	Engine Engine
 	// ServerKey signs access tokens (TPG_JWT_SIGNING_KEY).
 	ServerKey tari.SecretKey
 	// Plugins serves the plugin admin routes; nil answers 501 there.
@@ -61,7 +61,7 @@ type Options struct {
 // Server holds the HTTP handlers and what they need.
 type Server struct {
 	cfg     config.Config
-	eng     *engine.Engine
+	eng     Engine
 	key     tari.SecretKey
 	pub     tari.PublicKey
 	plugins PluginAdmin
@@ -91,7 +91,7 @@ func New(o Options) *Server {
 	if s.metrics == nil {
 		mo := metrics.Options{}
 		if s.eng != nil {
-			mo.DB = s.eng.DB()
+			mo.Ping, mo.Subscribers = s.eng.Ping, s.eng.OutboxSubscribers
 		}
 		if ps, ok := o.Plugins.(PluginStater); ok {
 			mo.PluginStates = ps.PluginStates
@@ -153,7 +153,7 @@ const healthTimeout = 2 * time.Second
 func (s *Server) health(c *gin.Context) {
 	if s.eng != nil {
 		ctx, cancel := context.WithTimeout(c.Request.Context(), healthTimeout)
-		err := s.eng.DB().PingContext(ctx)
+		err := s.eng.Ping(ctx)
 		cancel()
 		if err != nil {
 			s.log.Warn("readiness: database unreachable", "err", err)

@@ -5,59 +5,155 @@ import (
 	"fmt"
 )
 
-// Engine errors. The API maps them to status codes and messages
-// (http-api.md §0.2); the Error() texts are the reference's inner messages so
-// the API can embed them as-is ("Cannot complete this request. " + err.Error()).
+// Code says which refusal an engine error is. Codes are stable: callers
+// branch on them (the API maps each to an HTTP status and the reference's
+// wire text, api/engine_errors.go), never on an error's text, which is for
+// logs and people and may be reworded.
+type Code string
+
+// The engine's error codes. A new code needs a sentinel in the list below
+// (TestEveryCodeHasASentinel) and a wire mapping in api (TestEveryCoreCodeHasAWireMapping).
+const (
+	CodeOrderNotFound           Code = "order_not_found"
+	CodeForbiddenChange         Code = "forbidden_change"
+	CodeNoOpChange              Code = "no_op_change"
+	CodeInvalidSignature        Code = "invalid_signature"
+	CodeOrderAlreadyExists      Code = "order_already_exists"
+	CodePaymentAlreadyExists    Code = "payment_already_exists"
+	CodePaymentAlreadyConfirmed Code = "payment_already_confirmed"
+	CodePaymentNotFound         Code = "payment_not_found"
+	CodePaymentStatusForbidden  Code = "payment_status_forbidden"
+	CodeInvalidAmount           Code = "invalid_amount"
+	CodeAmountOverflow          Code = "amount_overflow"
+	CodeUnsupportedCurrency     Code = "unsupported_currency"
+	CodeRateNotFound            Code = "rate_not_found"
+	CodeInvalidOrder            Code = "invalid_order"
+	CodeInvalidPrice            Code = "invalid_price"
+	CodeInvalidNonce            Code = "invalid_nonce"
+	CodeRolesNotAllowed         Code = "roles_not_allowed"
+	CodeWalletExists            Code = "wallet_exists"
+	CodeWalletNotFound          Code = "wallet_not_found"
+	CodeUnauthorizedWallet      Code = "unauthorized_wallet"
+	CodeUnsupportedAction       Code = "unsupported_action"
+)
+
+// Error is an engine refusal: the operation changed nothing. errors.Is
+// matches any two Errors with the same Code, so a sentinel matches the same
+// refusal carrying a Detail.
+type Error struct {
+	Code Code
+	// Msg describes the refusal for logs and people (the console shows it).
+	Msg string
+	// Detail names what was refused, when that helps: a currency, an
+	// order id, why a price did not parse.
+	Detail string
+}
+
+func (e *Error) Error() string {
+	if e.Detail == "" {
+		return e.Msg
+	}
+	return e.Msg + ": " + e.Detail
+}
+
+// Is makes errors.Is(err, sentinel) true for the sentinel's Code.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code
+}
+
+// With returns the refusal e about detail (errors.Is(result, e) holds).
+func (e *Error) With(detail string) *Error {
+	c := *e
+	c.Detail = detail
+	return &c
+}
+
+// CodeOf returns the code of the engine error in err's chain, if any.
+func CodeOf(err error) (Code, bool) {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code, true
+	}
+	return "", false
+}
+
+// DetailOf returns the Detail of the engine error in err's chain ("" if none).
+func DetailOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Detail
+	}
+	return ""
+}
+
+// The engine's refusals, one per Code.
 var (
-	// 404 "The data was not found. " + text. Use errors.Is; the concrete
-	// error is *OrderNotFoundError carrying the id.
-	ErrOrderNotFound = errors.New("order not found")
-	// 400 "Cannot complete this request. The requested order change is forbidden."
-	// Also D2: claims of Paid/Expired/Cancelled orders, negative prices.
-	ErrForbiddenChange = errors.New("The requested order change is forbidden.")
-	// 400 "Cannot complete this request. The requested order change would result in a no-op."
-	ErrNoOpChange = errors.New("The requested order change would result in a no-op.")
-	// 400 (claim of a bad signature maps to 401 per http-api.md §3.1).
-	ErrInvalidSignature = errors.New("Cannot claim order because the signature is invalid.")
-	// checkout_create answers success "Order already exists." (D20).
-	ErrOrderAlreadyExists = errors.New("Order already exists.")
-	// incoming_payment answers success "Payment already exists." (D20).
-	ErrPaymentAlreadyExists = errors.New("Payment already exists.")
-	// tx_confirmation answers success "Payment already confirmed.".
-	ErrPaymentAlreadyConfirmed = errors.New("Payment already confirmed.")
+	// Use errors.Is; the concrete error is *OrderNotFoundError carrying the id.
+	ErrOrderNotFound = &Error{CodeOrderNotFound, "order not found", ""}
+	// An order change its status forbids. Also D2: claims of
+	// Paid/Expired/Cancelled orders, and (D26) of unknown or claimed ones.
+	ErrForbiddenChange = &Error{CodeForbiddenChange, "The requested order change is forbidden.", ""}
+	// A change that would leave the order as it is.
+	ErrNoOpChange = &Error{CodeNoOpChange, "The requested order change would result in a no-op.", ""}
+	// A claim whose memo signature does not verify.
+	ErrInvalidSignature = &Error{CodeInvalidSignature, "Cannot claim order because the signature is invalid.", ""}
+	// A new order whose id is known (D20): nothing changes.
+	ErrOrderAlreadyExists = &Error{CodeOrderAlreadyExists, "Order already exists.", ""}
+	// A payment whose txid is known (D20): nothing changes.
+	ErrPaymentAlreadyExists = &Error{CodePaymentAlreadyExists, "Payment already exists.", ""}
+	// A confirmation of a confirmed payment.
+	ErrPaymentAlreadyConfirmed = &Error{CodePaymentAlreadyConfirmed, "Payment already confirmed.", ""}
 	// Unknown txid on confirm/cancel.
-	ErrPaymentNotFound = errors.New("Payment not found.")
+	ErrPaymentNotFound = &Error{CodePaymentNotFound, "Payment not found.", ""}
 	// A confirmed or cancelled payment cannot change status.
-	ErrPaymentStatusForbidden = errors.New("The requested payment status change is forbidden.")
+	ErrPaymentStatusForbidden = &Error{CodePaymentStatusForbidden, "The requested payment status change is forbidden.", ""}
 	// An amount that cannot be real money: zero, negative or above the total
 	// supply (D27). Payments, credits, order totals and prices.
-	ErrInvalidAmount = errors.New("The amount must be more than zero and at most the total supply of 21 000 000 000 XTM.")
+	ErrInvalidAmount = &Error{CodeInvalidAmount, "The amount must be more than zero and at most the total supply of 21 000 000 000 XTM.", ""}
 	// A sum that would leave an account total out of bounds (D27): the
 	// operation is refused and changes nothing.
-	ErrAmountOverflow = errors.New("The amount would take an account total out of bounds.")
-	// Shopify conversion: no rate for the currency. Wrapped with the detail
-	// "The requested exchange rate does not exist: USD".
-	ErrUnsupportedCurrency = errors.New("Unsupported currency")
-	// GET /api/exchange_rate/{cur} with nothing stored.
-	ErrRateNotFound = errors.New("The requested exchange rate does not exist")
+	ErrAmountOverflow = &Error{CodeAmountOverflow, "The amount would take an account total out of bounds.", ""}
+	// A storefront price in a currency without a rate; Detail is the currency.
+	ErrUnsupportedCurrency = &Error{CodeUnsupportedCurrency, "Unsupported currency", ""}
+	// No rate stored for a currency; Detail is the currency.
+	ErrRateNotFound = &Error{CodeRateNotFound, "The requested exchange rate does not exist", ""}
 	// An order without an order id.
-	ErrInvalidOrder = errors.New("Invalid order")
-	// A price string that is not a decimal number, or overflows.
-	ErrInvalidPrice = errors.New("Invalid price")
-	// Login nonce not strictly increasing: 401 "Authentication Error. Login
-	// token signature is invalid. Nonce is not strictly increasing."
-	ErrInvalidNonce = errors.New("Nonce is not strictly increasing.")
-	// Login asked for roles the address does not have: 403. Concrete error is
-	// *RolesNotAllowedError.
-	ErrRolesNotAllowed = errors.New("roles not allowed")
+	ErrInvalidOrder = &Error{CodeInvalidOrder, "Invalid order", ""}
+	// A price string that is not a decimal number, or overflows; a rate
+	// that is not an amount.
+	ErrInvalidPrice = &Error{CodeInvalidPrice, "Invalid price", ""}
+	// A login nonce that is not strictly increasing.
+	ErrInvalidNonce = &Error{CodeInvalidNonce, "Nonce is not strictly increasing.", ""}
+	// A login asking for roles the address does not hold. The concrete error
+	// is *RolesNotAllowedError.
+	ErrRolesNotAllowed = &Error{CodeRolesNotAllowed, "roles not allowed", ""}
 	// Wallet registry.
-	ErrWalletExists   = errors.New("Wallet already registered")
-	ErrWalletNotFound = errors.New("Wallet not found")
-	// A hot-wallet request failed nonce/whitelist/IP checks: 401 empty body.
-	ErrUnauthorizedWallet = errors.New("A request was made from an unauthorized wallet.")
+	ErrWalletExists   = &Error{CodeWalletExists, "Wallet already registered", ""}
+	ErrWalletNotFound = &Error{CodeWalletNotFound, "Wallet not found", ""}
+	// A hot-wallet request that failed the nonce, registration or IP checks.
+	ErrUnauthorizedWallet = &Error{CodeUnauthorizedWallet, "A request was made from an unauthorized wallet.", ""}
 	// Currency change of an order (reference "Multiple currencies").
-	ErrUnsupportedAction = errors.New("Multiple currencies are not supported yet")
+	ErrUnsupportedAction = &Error{CodeUnsupportedAction, "Multiple currencies are not supported yet", ""}
 )
+
+// sentinels lists every refusal; Codes is read from it.
+var sentinels = []*Error{
+	ErrOrderNotFound, ErrForbiddenChange, ErrNoOpChange, ErrInvalidSignature, ErrOrderAlreadyExists,
+	ErrPaymentAlreadyExists, ErrPaymentAlreadyConfirmed, ErrPaymentNotFound, ErrPaymentStatusForbidden,
+	ErrInvalidAmount, ErrAmountOverflow, ErrUnsupportedCurrency, ErrRateNotFound, ErrInvalidOrder,
+	ErrInvalidPrice, ErrInvalidNonce, ErrRolesNotAllowed, ErrWalletExists, ErrWalletNotFound,
+	ErrUnauthorizedWallet, ErrUnsupportedAction,
+}
+
+// Codes lists every engine error code.
+func Codes() []Code {
+	out := make([]Code, len(sentinels))
+	for i, e := range sentinels {
+		out[i] = e.Code
+	}
+	return out
+}
 
 // OrderNotFoundError is ErrOrderNotFound for a given id.
 type OrderNotFoundError struct{ OrderID string }
@@ -66,8 +162,8 @@ func (e *OrderNotFoundError) Error() string {
 	return "The requested order " + e.OrderID + " does not exist"
 }
 
-// Is makes errors.Is(err, ErrOrderNotFound) true.
-func (e *OrderNotFoundError) Is(target error) bool { return target == ErrOrderNotFound }
+// Unwrap makes errors.Is(err, ErrOrderNotFound) and CodeOf work.
+func (e *OrderNotFoundError) Unwrap() error { return ErrOrderNotFound }
 
 // OrderNotFound returns the not-found error for id.
 func OrderNotFound(id string) error { return &OrderNotFoundError{OrderID: id} }
@@ -79,5 +175,5 @@ func (e *RolesNotAllowedError) Error() string {
 	return fmt.Sprintf("User requested at least %d roles that are not allowed", e.Count)
 }
 
-// Is makes errors.Is(err, ErrRolesNotAllowed) true.
-func (e *RolesNotAllowedError) Is(target error) bool { return target == ErrRolesNotAllowed }
+// Unwrap makes errors.Is(err, ErrRolesNotAllowed) and CodeOf work.
+func (e *RolesNotAllowedError) Unwrap() error { return ErrRolesNotAllowed }

@@ -34,4 +34,7 @@ type Event struct {
 	Type      EventType       `json:"type"`
 	CreatedAt time.Time       `json:"created_at"`
 	Payload   json.RawMessage `json:"data"`
+	// Subscriber addresses the event to one subscriber (a plugin's Tick);
+	// empty means every subscriber whose types include it.
+	Subscriber string `json:"-"`
 }

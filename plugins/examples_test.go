@@ -1,8 +1,8 @@
 package plugins_test
 
 import (
+	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/store/storetest"
+	"github.com/tari-payment/tps/plugins"
 )
 
 // The example plugins, built from source and dropped into a plugin folder
@@ -38,7 +39,6 @@ func TestExamplePlugins(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var mails []map[string]string
-	var pushes []map[string]any
 	mail := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer mail-key" {
 			http.Error(w, "no", http.StatusUnauthorized)
@@ -51,31 +51,22 @@ func TestExamplePlugins(t *testing.T) {
 		mu.Unlock()
 	}))
 	defer mail.Close()
-	dash := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		var m map[string]any
-		json.Unmarshal(b, &m)
-		mu.Lock()
-		pushes = append(pushes, m)
-		mu.Unlock()
-	}))
-	defer dash.Close()
 	env := envMap{
 		"TPG_PLUGIN_EMAIL_API_URL": mail.URL + "/send", "TPG_PLUGIN_EMAIL_API_KEY": "mail-key", "TPG_PLUGIN_EMAIL_TO": "merchant@example.com",
-		"TPG_PLUGIN_DASHBOARD_URL": dash.URL + "/totals",
 	}
 	cfg := baseConfig(db, env, &logSink{})
 	cfg.Dir = dir
 	cfg.NoDefaults = true
 	mgr := start(t, cfg)
 	appendEvent(t, db, core.EventOrderPaid, core.OrderEvent{Order: order("5001", core.OrderPaid)})
-	appendEvent(t, db, core.EventPaymentReceived, core.PaymentEvent{Payment: core.Payment{TxID: "tx9", Sender: "14sender", Amount: 2_500_000,
+	last := appendEvent(t, db, core.EventPaymentReceived, core.PaymentEvent{Payment: core.Payment{TxID: "tx9", Sender: "14sender", Amount: 2_500_000,
 		PaymentType: core.PaymentOnChain, Status: core.PaymentReceived, CreatedAt: time.Unix(0, 0).UTC(), UpdatedAt: time.Unix(0, 0).UTC()}})
 	mgr.Notify()
-	waitFor(t, "mails and pushes", 30*time.Second, func() bool {
+	waitFor(t, "mails and dashboard totals", 30*time.Second, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
-		return len(mails) == 2 && len(pushes) == 2
+		p := pluginInfo(t, mgr, "dashboard")
+		return len(mails) == 2 && p.Pending == 0 && p.Position >= last.Seq
 	})
 	mu.Lock()
 	defer mu.Unlock()
@@ -85,8 +76,27 @@ func TestExamplePlugins(t *testing.T) {
 	if mails[1]["subject"] != "Payment of 2.500000 XTR received" {
 		t.Fatalf("mail = %v", mails[1])
 	}
-	last := pushes[1]
-	if last["orders_paid"] != 1.0 || last["orders_paid_total"] != 10_000_000.0 || last["payments_received"] != 1.0 || last["payments_received_total"] != 2_500_000.0 {
-		t.Fatalf("dashboard totals = %v", last)
+	resp, err := mgr.ServeRoute(context.Background(), "dashboard", plugins.RouteRequest{Method: "GET", Path: "/totals.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Totals map[string]int64 `json:"totals"`
+		Days   []map[string]any `json:"days"`
+	}
+	if err := json.Unmarshal(resp.Body, &got); err != nil {
+		t.Fatalf("totals.json %s: %v", resp.Body, err)
+	}
+	if tt := got.Totals; tt["orders_paid"] != 1 || tt["orders_paid_total"] != 10_000_000 || tt["payments_received"] != 1 ||
+		tt["payments_received_total"] != 2_500_000 || len(got.Days) != 1 {
+		t.Fatalf("dashboard totals = %s (%+v)", resp.Body, pluginInfo(t, mgr, "dashboard"))
+	}
+	page, err := mgr.ServeRoute(context.Background(), "dashboard", plugins.RouteRequest{Method: "GET", Path: "/", Nonce: "abc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := string(page.Body); page.Header["Content-Type"] != "text/html; charset=utf-8" || !strings.Contains(body, `<style nonce="abc">`) ||
+		!strings.Contains(body, `<dd id="orders-paid-total">10.000000 XTR</dd>`) || strings.Count(body, "<svg") != 2 {
+		t.Fatalf("dashboard page = %v\n%s", page.Header, body)
 	}
 }

@@ -176,10 +176,15 @@ func appendEvent(t testing.TB, db *store.DB, typ core.EventType, payload any) co
 	err := db.WriteTx(context.Background(), func(stx *store.Tx) error {
 		ctx, tx := stx.Context(), stx.IDB()
 		var err error
-		ev, err = store.AppendEvent(ctx, tx, db.Kind, typ, payload)
+		ev, err = store.AppendEvent(ctx, tx, db.Kind, time.Now(), typ, payload)
 		return err
 	})
 	if err != nil {
+		t.Fatal(err)
+	}
+	// WriteTx returns once the event is readable; on PostgreSQL its seq is
+	// given only then.
+	if err := db.NewSelect().TableExpr("events").Column("seq").Where("id = ?", ev.ID).Scan(context.Background(), &ev.Seq); err != nil {
 		t.Fatal(err)
 	}
 	return ev

@@ -77,6 +77,7 @@ type plugin struct {
 	crashCap int
 	onCrash  func(p *plugin, crashes int, err error)
 	state    *stateStore // nil: state host functions answer "not available"
+	act      *actionHost // engine actions (actions.go); nil: none offered
 
 	rt       wazero.Runtime
 	compiled wazero.CompiledModule
@@ -105,6 +106,8 @@ type plugin struct {
 	stateResp []byte     // last state_list document or state error message
 	logBudget int
 	lastErr   lineRing
+	routeCall bool      // the current call serves a route (routes.go)
+	routes    routeGate // route calls waiting for the instance
 }
 
 // compile builds the plugin's runtime and compiles (or loads from the disk
@@ -169,7 +172,7 @@ func checkABI(c wazero.CompiledModule) error {
 		return errors.New("tari_handle must have the signature (i32) -> i32")
 	}
 	if _, ok := exports["_initialize"]; !ok {
-		return errors.New("module does not export _initialize: build it with -buildmode=c-shared")
+		return errors.New("module does not export _initialize: build it as a WASI reactor (Go: -buildmode=c-shared; clang: -mexec-model=reactor)")
 	}
 	for _, f := range c.ImportedFunctions() {
 		mod, name, _ := f.Import()
@@ -446,6 +449,7 @@ func (p *plugin) hostModule(ctx context.Context) error {
 	fn("state_delete", p.hostStateDelete, []api.ValueType{i32, i32}, []api.ValueType{i32})
 	fn("state_list", p.hostStateList, []api.ValueType{i32, i32}, []api.ValueType{i32})
 	fn("state_read", p.hostStateRead, []api.ValueType{i32, i32}, []api.ValueType{i32})
+	p.defineActionFuncs(fn)
 	_, err := b.Instantiate(ctx)
 	return err
 }
@@ -513,8 +517,8 @@ func (p *plugin) hostEventRead(_ context.Context, m api.Module, stack []uint64) 
 
 func (p *plugin) hostResultWrite(_ context.Context, m api.Module, stack []uint64) {
 	ptr, n := api.DecodeU32(stack[0]), api.DecodeU32(stack[1])
-	if n > maxResultBytes {
-		p.resultErr = fmt.Errorf("plugin %s: result of %d bytes is over the %d-byte limit", p.m.ID, n, maxResultBytes)
+	if limit := p.routeResultLimit(); n > limit {
+		p.resultErr = fmt.Errorf("plugin %s: result of %d bytes is over the %d-byte limit", p.m.ID, n, limit)
 		return
 	}
 	p.result = read(m, ptr, n)

@@ -151,7 +151,7 @@ func TestOverrideNeedsToBeListed(t *testing.T) {
 		db := storetest.SQLite(t)
 		dir := t.TempDir()
 		greedy := map[string]any{"id": "webhook", "version": "9", "abi": 1, "events": []string{"*"}, "http_from_config": []string{"URLS"},
-			"env": []string{"TPG_SHOPIFY_ADMIN_ACCESS_TOKEN"}, "http": []string{"evil.example.com"}}
+			"env": []string{"TPG_SHOPIFY_ADMIN_ACCESS_TOKEN"}, "http": []string{"evil.example.com"}, "actions": []string{"rates:write"}}
 		installPlugin(t, dir, hostile, greedy)
 		sink := &logSink{}
 		cfg := baseConfig(db, env, sink)
@@ -161,7 +161,7 @@ func TestOverrideNeedsToBeListed(t *testing.T) {
 		if p.State != plugins.StateActive || p.Source != "default" {
 			t.Fatalf("webhook = %+v, want the shipped one running", p)
 		}
-		if !sink.contains("env TPG_SHOPIFY_ADMIN_ACCESS_TOKEN") || !sink.contains("http evil.example.com") {
+		if !sink.contains("env TPG_SHOPIFY_ADMIN_ACCESS_TOKEN") || !sink.contains("http evil.example.com") || !sink.contains("action rates:write") {
 			t.Fatal("the refusal does not name what the override asked for")
 		}
 	})

@@ -77,6 +77,9 @@ type Config struct {
 	// StateQuotaKB caps one plugin's key-value state (keys plus values,
 	// TPG_PLUGIN_STATE_QUOTA_KB); 0 means 1024 KiB.
 	StateQuotaKB int
+	// Actions runs the engine operations plugins call when their manifest
+	// grants them (actions.go); nil offers none (every call fails).
+	Actions Engine
 }
 
 // Plugin states reported by Plugins.
@@ -112,6 +115,9 @@ type PluginInfo struct {
 	NextAttemptAt      *time.Time `json:"next_attempt_at"`
 	LastError          string     `json:"last_error"`
 	ConsecutiveCrashes int        `json:"consecutive_crashes"`
+
+	Schedule string   `json:"schedule,omitempty"` // the manifest's schedule.every: a Tick each period
+	Actions  []string `json:"actions,omitempty"`  // the engine actions the manifest grants
 }
 
 // FailedDelivery is an event parked for a plugin after its attempts ran out.
@@ -235,6 +241,10 @@ func fill(info *PluginInfo, m *Manifest) {
 	info.ID, info.Version, info.ABI, info.Description = m.ID, m.Version, m.ABI, m.Description
 	info.Events = append([]string{}, m.Events...)
 	info.HTTPHosts = append([]string{}, m.HTTP...)
+	if m.Schedule != nil {
+		info.Schedule = m.Schedule.Every
+	}
+	info.Actions = append([]string(nil), m.Actions...)
 }
 
 // loadOne verifies, compiles and warms one plugin.
@@ -272,8 +282,13 @@ func (mgr *Manager) loadOne(ctx context.Context, sp *spec, info *PluginInfo, cfg
 		timeout: time.Duration(m.Limits.TimeoutMS) * time.Millisecond, crashCap: mgr.cfg.CrashLimit,
 		onCrash: mgr.crashed,
 		state:   &stateStore{db: mgr.cfg.DB, pluginID: m.ID, quota: int64(mgr.cfg.StateQuotaKB) << 10},
+		act:     &actionHost{engine: mgr.cfg.Actions, db: mgr.cfg.DB},
 	}
 	if err := pl.compile(ctx, wasm, mgr.cache); err != nil {
+		pl.close()
+		return nil, err
+	}
+	if err := checkRouteExport(pl.compiled, m); err != nil {
 		pl.close()
 		return nil, err
 	}
@@ -474,7 +489,7 @@ func (mgr *Manager) Enable(ctx context.Context, id string) error {
 	mgr.mu.Unlock()
 	if e != nil && e.plugin != nil {
 		p := e.plugin
-		p.mu.Lock() // a disabled plugin is not called, so this does not wait
+		p.mu.Lock() // a disabled plugin gets no events; a route call holds it for at most its deadline
 		p.discard()
 		p.crashes.Store(0)
 		p.mu.Unlock()

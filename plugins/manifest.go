@@ -32,9 +32,13 @@ type Manifest struct {
 	HTTPFrom    []string `json:"http_from_config,omitempty"` // config keys whose URL (or host) values are granted too
 	Env         []string `json:"env,omitempty"`              // whole TPG_* variables readable; honoured for shipped plugins only
 	Requires    []string `json:"requires,omitempty"`         // config keys that must be set; "A|B" means either
+	Routes      []Route  `json:"routes,omitempty"`           // pages and endpoints under /plugins/{id}/ (routes.go)
 	Limits      Limits   `json:"limits"`
 	Wasm        string   `json:"wasm,omitempty"`   // module file, relative to the manifest
 	SHA256      string   `json:"sha256,omitempty"` // optional hex digest of the module
+
+	Schedule *Schedule `json:"schedule,omitempty"` // a Tick event every period (schedule.go)
+	Actions  []string  `json:"actions,omitempty"`  // engine operations granted (actions.go): "rates:write", "orders:read", …
 }
 
 // Limits bound one plugin's resources.
@@ -65,7 +69,10 @@ func (m *Manifest) validate() error {
 	if m.ABI != ABIVersion {
 		return fmt.Errorf("manifest: plugin %s is built for ABI version %d, this server supports version %d", m.ID, m.ABI, ABIVersion)
 	}
-	if len(m.Events) == 0 {
+	if err := m.validateScheduleAndActions(); err != nil {
+		return err
+	}
+	if len(m.Events) == 0 && m.Schedule == nil {
 		return fmt.Errorf("manifest: plugin %s subscribes to no events (use [\"*\"] for all)", m.ID)
 	}
 	for _, e := range m.Events {
@@ -82,6 +89,9 @@ func (m *Manifest) validate() error {
 		if !strings.HasPrefix(e, "TPG_") {
 			return fmt.Errorf("manifest: plugin %s: env %q must be a TPG_* variable", m.ID, e)
 		}
+	}
+	if err := m.validateRoutes(); err != nil {
+		return err
 	}
 	l := &m.Limits
 	if l.MemoryPages == 0 {
@@ -104,14 +114,18 @@ func (m *Manifest) validate() error {
 	return nil
 }
 
-// eventTypes is the subscription; nil means every type.
+// eventTypes is the subscription; nil means every type. A scheduled plugin's
+// includes its Ticks.
 func (m *Manifest) eventTypes() []core.EventType {
 	if slices.Contains(m.Events, "*") {
 		return nil
 	}
-	out := make([]core.EventType, len(m.Events))
+	out := make([]core.EventType, len(m.Events), len(m.Events)+1)
 	for i, e := range m.Events {
 		out[i] = core.EventType(e)
+	}
+	if m.Schedule != nil {
+		out = append(out, core.EventTick)
 	}
 	return out
 }

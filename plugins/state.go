@@ -56,6 +56,9 @@ type stateCall struct {
 	epoch   uint64 // 0: this call neither reads nor fills the cache
 	entries map[string]*stateEntry
 	usage   int64 // stored bytes before this call; -1 until read
+	// readOnly refuses writes: a route call (routes.go) has no event
+	// acknowledgement to commit them with.
+	readOnly bool
 }
 
 type stateEntry struct {
@@ -178,8 +181,12 @@ func (c *stateCall) projected() (int64, error) {
 	return total, nil
 }
 
+var errRouteWrite = errors.New("state: a route handler may read state but not write it (writes commit with event acknowledgements; see ABI.md \"Routes\")")
+
 func (c *stateCall) set(key string, value []byte) error {
 	switch {
+	case c.readOnly:
+		return errRouteWrite
 	case key == "":
 		return errors.New("state: empty key")
 	case len(key) > maxStateKey:
@@ -219,6 +226,9 @@ func sizeOf(key string, v []byte) int64 {
 }
 
 func (c *stateCall) delete(key string) error {
+	if c.readOnly {
+		return errRouteWrite
+	}
 	if len(key) > maxStateKey {
 		return fmt.Errorf("state: key of %d bytes is over the %d-byte limit", len(key), maxStateKey)
 	}

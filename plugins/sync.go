@@ -94,8 +94,8 @@ func (mgr *Manager) desired() (byID map[string]*spec, order []string, extras []*
 }
 
 // capToShipped limits an override's manifest to what the shipped plugin of
-// its id may do: its env keys and its hosts, no more. It refuses an override
-// asking for anything else, so the operator sees why.
+// its id may do: its env keys, its hosts and its action grants, no more. It
+// refuses an override asking for anything else, so the operator sees why.
 func capToShipped(m, shipped *Manifest) error {
 	var extra []string
 	for _, k := range m.Env {
@@ -111,6 +111,11 @@ func capToShipped(m, shipped *Manifest) error {
 	for _, k := range m.HTTPFrom {
 		if !slices.Contains(shipped.HTTPFrom, k) {
 			extra = append(extra, "http_from_config "+k)
+		}
+	}
+	for _, a := range m.Actions {
+		if !slices.Contains(shipped.Actions, a) {
+			extra = append(extra, "action "+a)
 		}
 	}
 	if len(extra) > 0 {
@@ -263,7 +268,9 @@ func (mgr *Manager) stop(id string, e *entry) {
 	if e == nil || e.plugin == nil {
 		return
 	}
-	mgr.disp.Unregister(id)
+	if err := mgr.disp.Unregister(id); err != nil {
+		mgr.log.Warn("plugin stopped, but its lease stays until it expires; another instance then takes over", "plugin", id, "err", err)
+	}
 	e.plugin.close()
 	mgr.usedPages -= e.pages
 	mgr.mu.Lock()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tari-payment/tps/core"
+	"github.com/tari-payment/tps/plugins"
 	"github.com/tari-payment/tps/sdk"
 )
 
@@ -39,6 +40,12 @@ func TestSDKPayloadsMatchCore(t *testing.T) {
 		{core.OrderModifiedEvent{}, sdk.OrderModifiedEvent{}},
 		{core.OrderClaimedEvent{}, sdk.OrderClaimedEvent{}},
 		{core.PaymentEvent{}, sdk.PaymentEvent{}},
+		{core.TickEvent{}, sdk.TickEvent{}},
+		{core.ExchangeRate{}, sdk.ExchangeRate{}},
+		{plugins.RateChange{}, sdk.RateChange{}},
+	}
+	if sdk.Tick != string(core.EventTick) {
+		t.Errorf("sdk.Tick = %q, core.EventTick = %q", sdk.Tick, core.EventTick)
 	}
 	for _, p := range pairs {
 		want := jsonShape(reflect.TypeOf(p.core), "")

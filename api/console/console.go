@@ -56,7 +56,7 @@ type PluginEnabler interface {
 
 // Options configures the console.
 type Options struct {
-	Engine *engine.Engine
+	Engine Engine
 	// Plugins serves the plugin page; nil says plugins are not enabled.
 	Plugins PluginAdmin
 	// Rescan fetches the store's open orders the server missed and says what
@@ -102,7 +102,7 @@ var staticFS embed.FS
 
 // Console holds the handlers.
 type Console struct {
-	eng       *engine.Engine
+	eng       Engine
 	plugins   PluginAdmin
 	rescan    func(ctx context.Context) (string, error)
 	storeRate func(ctx context.Context, currency string, rate core.MicroTari) (string, error)

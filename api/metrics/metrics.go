@@ -21,7 +21,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/tari-payment/tps/core/outbox"
-	"github.com/tari-payment/tps/core/store"
 )
 
 // Namespace prefixes every metric name.
@@ -32,10 +31,10 @@ const scrapeTimeout = 5 * time.Second
 
 // Options configures New.
 type Options struct {
-	// DB, when set, is pinged (tps_database_up) and its outbox is read at
-	// scrape time (tps_outbox_*).
-	DB *store.DB
-	// Subscribers overrides how outbox state is read (tests); nil reads DB.
+	// Ping, when set, checks the database at scrape time (tps_database_up).
+	Ping func(ctx context.Context) error
+	// Subscribers, when set, reads the outbox state at scrape time
+	// (tps_outbox_*).
 	Subscribers func(ctx context.Context) ([]outbox.SubscriberState, error)
 	// NoRuntime leaves out the Go runtime and process collectors.
 	NoRuntime bool
@@ -101,13 +100,8 @@ func New(o Options) *Metrics {
 	if !o.NoRuntime {
 		m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	subs := o.Subscribers
-	if subs == nil && o.DB != nil {
-		db := o.DB
-		subs = func(ctx context.Context) ([]outbox.SubscriberState, error) { return outbox.Subscribers(ctx, db) }
-	}
-	if o.DB != nil || subs != nil {
-		m.reg.MustRegister(&dbCollector{db: o.DB, subs: subs})
+	if o.Ping != nil || o.Subscribers != nil {
+		m.reg.MustRegister(&dbCollector{ping: o.Ping, subs: o.Subscribers})
 	}
 	if o.PluginStates != nil {
 		m.reg.MustRegister(pluginCollector(o.PluginStates))
@@ -186,7 +180,7 @@ func (m *Metrics) RateLimited(budget string) {
 // dbCollector reads the database at scrape time, so every instance sharing a
 // PostgreSQL database reports the same outbox state.
 type dbCollector struct {
-	db   *store.DB
+	ping func(ctx context.Context) error
 	subs func(ctx context.Context) ([]outbox.SubscriberState, error)
 }
 
@@ -217,9 +211,9 @@ func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
 	defer cancel()
-	if c.db != nil {
+	if c.ping != nil {
 		up := 0.0
-		if c.db.PingContext(ctx) == nil {
+		if c.ping(ctx) == nil {
 			up = 1
 		}
 		ch <- prometheus.MustNewConstMetric(descDBUp, prometheus.GaugeValue, up)

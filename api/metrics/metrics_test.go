@@ -73,7 +73,7 @@ func TestRegistriesAreIndependent(t *testing.T) {
 func TestOutboxCollector(t *testing.T) {
 	db := storetest.SQLite(t)
 	fail := false
-	m := New(Options{DB: db, NoRuntime: true, Subscribers: func(ctx context.Context) ([]outbox.SubscriberState, error) {
+	m := New(Options{Ping: db.PingContext, NoRuntime: true, Subscribers: func(ctx context.Context) ([]outbox.SubscriberState, error) {
 		if fail {
 			return nil, errors.New("boom")
 		}

@@ -95,7 +95,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	// One Admin API token source for the server's calls and the shopify plugin's.
 	shopTokens := shopify.TokensFromConfig(cfg)
-	plugins, notify, stopPlugins, err := startPlugins(ctx, cfg, getenv, db, eng, log, shopify.PluginTransport(cfg, shopTokens))
+	actions := &pluginActions{eng: eng}
+	plugins, notify, stopPlugins, err := startPlugins(ctx, cfg, getenv, db, actions, log, shopify.PluginTransport(cfg, shopTokens))
 	if err != nil {
 		return fmt.Errorf("starting plugins: %w", err)
 	}
@@ -108,6 +109,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Config: cfg, Engine: eng, ServerKey: pre.serverKey, Plugins: plugins,
 		Logger: log, AccessLog: stderr, Shopify: shopify.NewFromConfig(cfg, shopTokens),
 	})
+	actions.api.Store(srv)
 	raiseFileLimit(log)
 	ln, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/tari-payment/tps/api"
 	"github.com/tari-payment/tps/core/config"
-	"github.com/tari-payment/tps/core/engine"
 	"github.com/tari-payment/tps/core/store"
 	"github.com/tari-payment/tps/plugins"
 )
@@ -28,7 +27,9 @@ import (
 //
 // shopifyAuth, when not nil, carries the shipped shopify plugin's requests to
 // the shop and adds the server's current Admin API token to them.
-func startPlugins(ctx context.Context, cfg config.Config, getenv func(string) string, db *store.DB, _ *engine.Engine, log *slog.Logger, shopifyAuth http.RoundTripper) (api.PluginAdmin, func(), func(), error) {
+//
+// actions serves the engine operations plugins are granted (plugin actions).
+func startPlugins(ctx context.Context, cfg config.Config, getenv func(string) string, db *store.DB, actions plugins.Engine, log *slog.Logger, shopifyAuth http.RoundTripper) (api.PluginAdmin, func(), func(), error) {
 	cacheDir := getenv("TPG_PLUGIN_CACHE_DIR")
 	if cacheDir == "" {
 		cacheDir = filepath.Join(cfg.DataDir, "plugin-cache")
@@ -56,6 +57,7 @@ func startPlugins(ctx context.Context, cfg config.Config, getenv func(string) st
 		MemoryBudgetMB: cfg.PluginsMemoryBudgetMB,
 		StateQuotaKB:   cfg.PluginStateQuotaKB,
 		ReloadInterval: reload,
+		Actions:        actions,
 	})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("%w (plugins folder %s, cache %s)", err, cfg.PluginsDir, cacheDir)

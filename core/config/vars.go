@@ -77,7 +77,7 @@ var Vars = []VarGroup{
 	}},
 	{"Abuse limits (per client IP)", []Var{
 		{Name: "TPG_MAX_CONNECTIONS_PER_IP", Default: "256", Help: "open connections one client IP may hold (0: no cap); more are closed as they are accepted"},
-		{Name: "TPG_RATE_LIMIT_PER_SECOND", Default: "10", Help: "requests per second to /auth, /order/claim and /wallet/send_to (0: no limit)"},
+		{Name: "TPG_RATE_LIMIT_PER_SECOND", Default: "10", Help: "requests per second per client IP to /auth, /order/claim, /wallet/send_to and public plugin routes (0: no limit)"},
 		{Name: "TPG_RATE_LIMIT_BURST", Default: "40", Help: "burst for TPG_RATE_LIMIT_PER_SECOND"},
 		{Name: "TPG_RATE_LIMIT_WALLET_FAILURES_PER_SECOND", Default: "1", Help: "failed hot-wallet notifications per second (0: no limit)"},
 		{Name: "TPG_RATE_LIMIT_WALLET_FAILURES_BURST", Default: "30", Help: "burst for TPG_RATE_LIMIT_WALLET_FAILURES_PER_SECOND"},

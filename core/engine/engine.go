@@ -150,10 +150,26 @@ func (t *txn) encode(payload any) ([]byte, error) {
 }
 
 // write runs fn as one write transaction and calls AfterCommit if it
-// committed events.
+// committed events. It runs alone: no other engine write runs beside it
+// (without store.Parallel, store.DB.WriteTx holds the PostgreSQL writers lock
+// exclusively), which is what an operation that reads and locks rows of
+// several orders and accounts needs; see writeParallel.
 func (e *Engine) write(ctx context.Context, fn func(t *txn) error) ([]core.Event, error) {
+	return e.writeTx(ctx, false, fn)
+}
+
+// writeParallel is write for an operation that may run beside other writes
+// (store.Parallel; on PostgreSQL, where reads lock): every row it reads to decide is locked as it is read (FOR
+// UPDATE), so a write it overlaps with is either done before those reads or
+// waits for its commit. See RATIONALE.md "Events are sequenced after commit"
+// for which operations qualify and why.
+func (e *Engine) writeParallel(ctx context.Context, fn func(t *txn) error) ([]core.Event, error) {
+	return e.writeTx(ctx, true, fn)
+}
+
+func (e *Engine) writeTx(ctx context.Context, parallel bool, fn func(t *txn) error) ([]core.Event, error) {
 	var events []core.Event
-	err := enginestore.Write(ctx, e.db, func(st *enginestore.Tx) error {
+	err := enginestore.Write(ctx, e.db, parallel, func(st *enginestore.Tx) error {
 		t := &txn{storeTx: st, e: e, now: e.now()}
 		err := fn(t)
 		if err == nil {
@@ -165,22 +181,22 @@ func (e *Engine) write(ctx context.Context, fn func(t *txn) error) ([]core.Event
 	if err != nil {
 		return nil, err
 	}
+	// WriteTx has made the events readable (sequenced them on PostgreSQL).
 	if len(events) > 0 && e.cfg.AfterCommit != nil {
 		e.cfg.AfterCommit()
 	}
 	return events, nil
 }
 
-// emit appends an event to the outbox in this transaction. The events are
-// queued and written at the end by enginestore's AppendEvents, several per
-// statement. The rows are the same as store.AppendEvent writes.
+// emit queues an event, created at the transaction's engine clock, for
+// enginestore's AppendEvents to append at the end of the transaction through
+// the store's one append path (store.AppendEvents).
 func (t *txn) emit(typ core.EventType, payload any) error {
 	data, err := t.encode(payload)
 	if err != nil {
 		return fmt.Errorf("encode %s event: %w", typ, err)
 	}
-	t.events = append(t.events, core.Event{ID: store.NewEventID(), Type: typ,
-		CreatedAt: time.Now().UTC().Truncate(time.Microsecond), Payload: data})
+	t.events = append(t.events, core.Event{ID: store.NewEventID(), Type: typ, CreatedAt: t.now, Payload: data})
 	return nil
 }
 

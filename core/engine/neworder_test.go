@@ -3,6 +3,7 @@ package engine_test
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/engine"
@@ -171,4 +172,31 @@ func TestAutoClaimByAltIDOnlyWhenNotStrict(t *testing.T) {
 			}, func(c *engine.Config) { c.StrictMode = strict })
 		})
 	}
+}
+
+// TestEventTimesComeFromTheEngineClock: an event's created_at is the
+// engine's clock (Config.Now), like the audit rows of the same change, not
+// the machine's time.
+func TestEventTimesComeFromTheEngineClock(t *testing.T) {
+	forEachDB(t, func(t *testing.T, x *env) {
+		x.advance(-72 * time.Hour) // far from the machine's time
+		seq := x.lastSeq()
+		if _, err := x.e.NewOrder(x.ctx, engine.NewOrder{OrderID: "clock-1", CustomerID: "c", TotalPrice: 5, Currency: "XTR"}); err != nil {
+			t.Fatal(err)
+		}
+		want := x.clock().UTC().Truncate(time.Microsecond)
+		var n int
+		for _, ev := range x.events() {
+			if ev.Seq <= seq {
+				continue
+			}
+			n++
+			if !ev.CreatedAt.Equal(want) {
+				t.Fatalf("%s created_at %v, want the engine clock %v", ev.Type, ev.CreatedAt, want)
+			}
+		}
+		if n == 0 {
+			t.Fatal("no event written")
+		}
+	})
 }

@@ -35,7 +35,7 @@ type NewOrder struct {
 // (D20). Route: POST /shopify/webhook/checkout_create, POST /api/rescan_open_orders.
 func (e *Engine) NewOrder(ctx context.Context, o NewOrder) (*core.Order, error) {
 	if o.OrderID == "" {
-		return nil, fmt.Errorf("%w: empty order id", core.ErrInvalidOrder)
+		return nil, core.ErrInvalidOrder.With("empty order id")
 	}
 	if !core.ValidAmount(o.TotalPrice) {
 		return nil, core.ErrInvalidAmount // D27: nothing is stored
@@ -50,7 +50,7 @@ func (e *Engine) NewOrder(ctx context.Context, o NewOrder) (*core.Order, error) 
 		}
 	}
 	var out core.Order
-	_, err := e.write(ctx, func(t *txn) error {
+	_, err := e.writeParallel(ctx, func(t *txn) error {
 		created := o.CreatedAt.UTC().Truncate(time.Microsecond)
 		if o.CreatedAt.IsZero() {
 			created = t.now

@@ -40,7 +40,7 @@ func (e *Engine) ReceivePayment(ctx context.Context, p IncomingPayment) (*core.P
 	orderID := e.resolveOrderID(p)
 	pay := core.Payment{TxID: p.TxID, Sender: p.Sender.Base58(), SenderAccount: p.Sender.AccountKey(), Amount: p.Amount, Memo: p.Memo,
 		PaymentType: core.PaymentOnChain, Status: core.PaymentReceived, OrderID: orderID}
-	_, err := e.write(ctx, func(t *txn) error {
+	_, err := e.writeParallel(ctx, func(t *txn) error {
 		pay.CreatedAt, pay.UpdatedAt = t.now, t.now
 		if err := t.insertPayment(&pay); err != nil {
 			return err
@@ -90,10 +90,22 @@ func (e *Engine) ReceivePayment(ctx context.Context, p IncomingPayment) (*core.P
 // Route: POST /wallet/tx_confirmation.
 func (e *Engine) ConfirmPayment(ctx context.Context, txid string) (core.ConfirmResult, error) {
 	var out core.ConfirmResult
-	_, err := e.write(ctx, func(t *txn) error {
+	_, err := e.writeParallel(ctx, func(t *txn) error {
 		p, err := t.leaveReceived(txid, core.PaymentConfirmed, "confirm")
 		if err != nil {
 			return err
+		}
+		// A parallel write (where reads lock, PostgreSQL): the sender's
+		// balance row is locked before its payable orders are listed, so a
+		// write that links the account to more orders and pays from it (a
+		// claim in NewOrder or ReceivePayment, which lock the same row)
+		// either committed before the list is read or waits for this commit
+		// and then sees the new balance: an affordable order is paid one way
+		// or the other.
+		if t.ReadsLock() {
+			if _, _, err := t.balance(p.SenderAccount); err != nil {
+				return err
+			}
 		}
 		ptrs, err := t.payableForPayment(p)
 		if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/tari-payment/tps/core"
@@ -31,7 +30,7 @@ func (e *Engine) ExchangeRate(ctx context.Context, currency string) (core.Exchan
 	cur := strings.ToUpper(strings.TrimSpace(currency))
 	r, err := e.reads.LatestRate(ctx, cur)
 	if errors.Is(err, sql.ErrNoRows) {
-		return core.ExchangeRate{}, fmt.Errorf("%w: %s", core.ErrRateNotFound, cur)
+		return core.ExchangeRate{}, core.ErrRateNotFound.With(cur)
 	}
 	if err != nil {
 		return core.ExchangeRate{}, err
@@ -47,7 +46,7 @@ func (e *Engine) PriceInMicroTari(ctx context.Context, currency, price string) (
 	if cur := strings.ToUpper(strings.TrimSpace(currency)); cur != "XTR" {
 		r, err := e.ExchangeRate(ctx, cur)
 		if errors.Is(err, core.ErrRateNotFound) {
-			return 0, fmt.Errorf("%w: %s", core.ErrUnsupportedCurrency, err.Error())
+			return 0, core.ErrUnsupportedCurrency.With(cur)
 		}
 		if err != nil {
 			return 0, err
@@ -56,7 +55,7 @@ func (e *Engine) PriceInMicroTari(ctx context.Context, currency, price string) (
 	}
 	v, err := core.FiatToMicroTari(price, rate)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %s", core.ErrInvalidPrice, err.Error())
+		return 0, core.ErrInvalidPrice.With(err.Error())
 	}
 	return v, nil
 }

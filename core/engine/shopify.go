@@ -10,7 +10,7 @@ import (
 // later; a known id is a no-op success. Route: POST
 // /shopify/webhook/transaction_create (kind authorization, status success).
 func (e *Engine) RecordShopifyTransaction(ctx context.Context, st core.ShopifyTransaction) error {
-	_, err := e.write(ctx, func(t *txn) error {
+	_, err := e.writeParallel(ctx, func(t *txn) error {
 		return t.InsertShopifyTransaction(st, t.now)
 	})
 	return err
@@ -33,7 +33,7 @@ func (e *Engine) ShopifyTransactionsForOrder(ctx context.Context, shopifyOrderID
 // MarkShopifyTransactionCaptured flags one authorisation (by its transaction
 // id) as captured.
 func (e *Engine) MarkShopifyTransactionCaptured(ctx context.Context, transactionID int64) error {
-	_, err := e.write(ctx, func(t *txn) error {
+	_, err := e.writeParallel(ctx, func(t *txn) error {
 		return t.MarkShopifyCaptured(transactionID, t.now)
 	})
 	return err
@@ -50,7 +50,7 @@ func (e *Engine) WebhookSeen(ctx context.Context, eventID string) (bool, error) 
 // MarkWebhookSeen records a Shopify X-Shopify-Event-Id and reports whether it
 // was the first delivery (D20: duplicates are acknowledged and change nothing).
 func (e *Engine) MarkWebhookSeen(ctx context.Context, eventID string) (firstTime bool, err error) {
-	_, err = e.write(ctx, func(t *txn) error {
+	_, err = e.writeParallel(ctx, func(t *txn) error {
 		var err error
 		firstTime, err = t.MarkWebhook(eventID, t.now)
 		return err

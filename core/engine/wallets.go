@@ -10,7 +10,7 @@ import (
 // RegisterWallet authorises a hot wallet (exact address) from ip with an
 // initial nonce. Errors: core.ErrWalletExists. Route: POST /api/wallets.
 func (e *Engine) RegisterWallet(ctx context.Context, addr tari.Address, ip string, initialNonce int64) error {
-	_, err := e.write(ctx, func(t *txn) error {
+	_, err := e.writeParallel(ctx, func(t *txn) error {
 		added, err := t.InsertWallet(addr.Base58(), ip, initialNonce, t.now)
 		if err != nil {
 			return err
@@ -26,7 +26,7 @@ func (e *Engine) RegisterWallet(ctx context.Context, addr tari.Address, ip strin
 // DeregisterWallet removes a hot wallet. Errors: core.ErrWalletNotFound.
 // Route: DELETE /api/wallets/{address}.
 func (e *Engine) DeregisterWallet(ctx context.Context, addr tari.Address) error {
-	_, err := e.write(ctx, func(t *txn) error {
+	_, err := e.writeParallel(ctx, func(t *txn) error {
 		deleted, err := t.DeleteWallet(addr.Base58())
 		if err != nil {
 			return err
@@ -61,7 +61,7 @@ func (e *Engine) Wallets(ctx context.Context) ([]core.WalletInfo, error) {
 // core.ErrUnauthorizedWallet. Routes: POST /wallet/incoming_payment,
 // POST /wallet/tx_confirmation.
 func (e *Engine) UseWalletNonce(ctx context.Context, addr tari.Address, nonce int64, remoteIP string, checkIP bool) error {
-	_, err := e.write(ctx, func(t *txn) error {
+	_, err := e.writeParallel(ctx, func(t *txn) error {
 		// One conditional UPDATE: the check and the store cannot be separated
 		// by a concurrent request with the same nonce.
 		var ip *string

@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -46,11 +47,17 @@ type FailedDelivery struct {
 // Subscribers lists every subscriber known to the database (registered by
 // any instance), ordered by id.
 func (d *Dispatcher) Subscribers(ctx context.Context) ([]SubscriberState, error) {
-	return Subscribers(ctx, d.db)
+	return subscribers(ctx, d.db, d.nowMS())
 }
 
-// Subscribers lists every subscriber known to db.
+// Subscribers lists every subscriber known to db, without a dispatcher
+// (metrics): a lease counts as held until its expiry by the real clock.
 func Subscribers(ctx context.Context, db store.Querier) ([]SubscriberState, error) {
+	return subscribers(ctx, db, time.Now().UnixMilli())
+}
+
+// subscribers lists every subscriber known to db at nowMS.
+func subscribers(ctx context.Context, db store.Querier, nowMS int64) ([]SubscriberState, error) {
 	rows, err := db.QueryContext(ctx, `SELECT id, event_types, position, attempts, next_attempt_ms, last_error,
 		disabled, disabled_reason, lease_owner, lease_until_ms, removed FROM outbox_subscribers ORDER BY id`)
 	if err != nil {
@@ -74,7 +81,7 @@ func Subscribers(ctx context.Context, db store.Querier) ([]SubscriberState, erro
 			t := time.UnixMilli(next).UTC()
 			s.NextAttemptAt = &t
 		}
-		if owner != "" && leaseUntil > nowMS() {
+		if owner != "" && leaseUntil > nowMS {
 			s.LeasedBy = owner
 		}
 		out = append(out, s)
@@ -88,7 +95,7 @@ func Subscribers(ctx context.Context, db store.Querier) ([]SubscriberState, erro
 		if s.Removed {
 			continue // nothing will deliver its events: they are not pending
 		}
-		q := db.NewSelect().TableExpr("events").Where("seq > ?", s.Position)
+		q := db.NewSelect().TableExpr("events").Where("seq > ?", s.Position).Where(forSubscriber, s.ID)
 		if len(s.EventTypes) > 0 {
 			q = q.Where("type IN (?)", bun.In(s.EventTypes))
 		}
@@ -150,8 +157,8 @@ func (d *Dispatcher) Redeliver(ctx context.Context, failureID int64) error {
 	if err != nil {
 		return fmt.Errorf("outbox: redeliver: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
+	if n, err := affected(res); err != nil || n == 0 {
+		return cmp.Or(err, ErrNotFound)
 	}
 	d.Notify()
 	return nil
@@ -170,9 +177,9 @@ func (d *Dispatcher) RedeliverAll(ctx context.Context, subscriberID string) (int
 	if err != nil {
 		return 0, fmt.Errorf("outbox: redeliver all: %w", err)
 	}
-	n, _ := res.RowsAffected()
+	n, err := affected(res)
 	d.Notify()
-	return int(n), nil
+	return int(n), err
 }
 
 // SetDisabled pauses (or resumes) delivery to a subscriber on every instance.
@@ -182,12 +189,12 @@ func (d *Dispatcher) SetDisabled(ctx context.Context, id string, disabled bool, 
 		reason = ""
 	}
 	res, err := d.db.ExecContext(ctx, `UPDATE outbox_subscribers SET disabled = ?, disabled_reason = ?, updated_at = ? WHERE id = ?`,
-		disabled, truncate(reason), time.Now().UTC(), id)
+		disabled, truncate(reason), d.now().UTC(), id)
 	if err != nil {
 		return fmt.Errorf("outbox: disable %s: %w", id, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
+	if n, err := affected(res); err != nil || n == 0 {
+		return cmp.Or(err, ErrNotFound)
 	}
 	if !disabled {
 		d.Notify()
@@ -199,12 +206,12 @@ func (d *Dispatcher) SetDisabled(ctx context.Context, id string, disabled bool, 
 // (EnsureCursor, when it comes back, clears the mark) and its events no
 // longer count as pending. ErrNotFound for an unknown id.
 func (d *Dispatcher) MarkRemoved(ctx context.Context, id string) error {
-	res, err := d.db.ExecContext(ctx, `UPDATE outbox_subscribers SET removed = TRUE, updated_at = ? WHERE id = ?`, time.Now().UTC(), id)
+	res, err := d.db.ExecContext(ctx, `UPDATE outbox_subscribers SET removed = TRUE, updated_at = ? WHERE id = ?`, d.now().UTC(), id)
 	if err != nil {
 		return fmt.Errorf("outbox: mark %s removed: %w", id, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
+	if n, err := affected(res); err != nil || n == 0 {
+		return cmp.Or(err, ErrNotFound)
 	}
 	return nil
 }

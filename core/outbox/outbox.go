@@ -20,6 +20,7 @@ package outbox
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -95,6 +96,10 @@ type Options struct {
 	Lease        time.Duration // how long a claimed cursor stays ours; default 60s
 	BatchSize    int           // events read per query; default 100
 	Logger       *slog.Logger
+	// Now is the clock of leases, retry times and updated_at columns;
+	// default time.Now. Lease times are compared across instances, so every
+	// instance's clock must be the same real one.
+	Now func() time.Time
 }
 
 func (o *Options) defaults() {
@@ -121,6 +126,9 @@ func (o *Options) defaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 }
 
@@ -158,7 +166,7 @@ type loop struct {
 	// holds none of this loop's event types past its cursor, so neither
 	// due nor fetch rescans that stretch: a subscriber to rare events
 	// would otherwise read the whole tail of the outbox at every wake-up.
-	// Seqs become visible in order (see store.WriteTx), so nothing at or
+	// Seqs become visible in order (see store.SequenceEvents), so nothing at or
 	// below it can still appear.
 	skipTo int64
 }
@@ -178,7 +186,10 @@ func New(db *store.DB, opts Options) *Dispatcher {
 // InstanceID identifies this dispatcher in lease columns.
 func (d *Dispatcher) InstanceID() string { return d.instance }
 
-func nowMS() int64 { return time.Now().UnixMilli() }
+// now is the dispatcher's clock.
+func (d *Dispatcher) now() time.Time { return d.opts.Now() }
+
+func (d *Dispatcher) nowMS() int64 { return d.now().UnixMilli() }
 
 func typesOf(sub Subscriber) []string {
 	var ts []string
@@ -256,7 +267,7 @@ func (d *Dispatcher) EnsureCursor(ctx context.Context, id string, eventTypes []c
 	}
 	sort.Strings(ts)
 	types := strings.Join(ts, ",")
-	now := time.Now().UTC()
+	now := d.now().UTC()
 	// One transaction, so two instances registering the same subscriber
 	// agree on its starting position.
 	err := d.db.WriteTx(ctx, func(stx *store.Tx) error {
@@ -280,18 +291,24 @@ func (d *Dispatcher) EnsureCursor(ctx context.Context, id string, eventTypes []c
 
 // Unregister stops delivering to id in this process (its cursor stays),
 // after the delivery in flight, if any, has finished, and gives up its lease
-// so another instance still running the subscriber takes over at once.
-func (d *Dispatcher) Unregister(id string) {
+// so another instance still running the subscriber takes over at once. The
+// error says the lease could not be given up: delivery has stopped all the
+// same, and another instance takes over when the lease expires.
+func (d *Dispatcher) Unregister(id string) error {
 	d.mu.Lock()
 	l := d.loops[id]
 	delete(d.loops, id)
 	d.mu.Unlock()
-	if l != nil && l.stop != nil {
-		l.finish()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_, _ = d.db.ExecContext(ctx, `UPDATE outbox_subscribers SET lease_owner = '', lease_until_ms = 0 WHERE id = ? AND lease_owner = ?`, id, d.instance)
+	if l == nil || l.stop == nil {
+		return nil
 	}
+	l.finish()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := d.db.ExecContext(ctx, `UPDATE outbox_subscribers SET lease_owner = '', lease_until_ms = 0 WHERE id = ? AND lease_owner = ?`, id, d.instance); err != nil {
+		return fmt.Errorf("outbox: giving up the lease of %s: %w", id, err)
+	}
+	return nil
 }
 
 // Start launches the delivery loops. It returns at once.
@@ -305,6 +322,38 @@ func (d *Dispatcher) Start() {
 	for _, l := range d.loops {
 		d.startLoop(l)
 	}
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		d.sequencePending(d.ctx)
+	}()
+}
+
+// sequencePending makes staged events readable at every poll interval
+// (store.DB.SequenceEvents; PostgreSQL only). Each instance's writes are
+// sequenced right after their commit; this moves what an instance that
+// crashed between its commit and that step left pending, and what a failed
+// step left behind, then wakes the loops for it.
+func (d *Dispatcher) sequencePending(ctx context.Context) {
+	if d.db.Kind != store.Postgres {
+		return
+	}
+	t := time.NewTicker(d.opts.PollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		moved, err := d.db.SequenceEvents(ctx)
+		if err != nil {
+			d.log.Warn("outbox: sequencing staged events failed; retrying at the next poll", "err", err)
+		}
+		if moved > 0 {
+			d.Notify()
+		}
+	}
 }
 
 func (d *Dispatcher) startLoop(l *loop) {
@@ -316,6 +365,13 @@ func (d *Dispatcher) startLoop(l *loop) {
 		defer close(l.done)
 		d.run(ctx, l)
 	}()
+	if s, ok := l.sub.(ScheduledSubscriber); ok && s.Period() > 0 {
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			d.schedule(ctx, l, s.Period())
+		}()
+	}
 }
 
 // Notify wakes every loop; call it after a commit that appended events.
@@ -393,7 +449,7 @@ func (d *Dispatcher) round(ctx context.Context, l *loop) time.Duration {
 	}
 	ls := &l.lease
 	var st cursor
-	if time.Until(ls.until) > d.opts.Lease/2 {
+	if ls.until.Sub(d.now()) > d.opts.Lease/2 {
 		// Still ours with a wide margin: nobody else can have taken it.
 		st, err = d.cursor(ctx, id)
 		if err != nil {
@@ -404,7 +460,7 @@ func (d *Dispatcher) round(ctx context.Context, l *loop) time.Duration {
 		}
 	} else {
 		var ok bool
-		until := time.Now().Add(d.opts.Lease)
+		until := d.now().Add(d.opts.Lease)
 		st, ok, err = d.claim(ctx, id, until)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -433,7 +489,7 @@ func (d *Dispatcher) round(ctx context.Context, l *loop) time.Duration {
 		}
 		return lost()
 	}
-	if wait := time.Until(time.UnixMilli(st.nextAttemptMS)); st.nextAttemptMS > 0 && wait > 0 {
+	if wait := time.UnixMilli(st.nextAttemptMS).Sub(d.now()); st.nextAttemptMS > 0 && wait > 0 {
 		if more {
 			return 0
 		}
@@ -507,7 +563,7 @@ func (d *Dispatcher) due(ctx context.Context, l *loop) (bool, time.Duration, err
 	if err != nil {
 		return false, 0, err
 	}
-	now := nowMS()
+	now := d.nowMS()
 	if disabled || (owner != "" && owner != d.instance && leaseUntil > now) {
 		return false, d.opts.PollInterval, nil
 	}
@@ -521,7 +577,8 @@ func (d *Dispatcher) due(ctx context.Context, l *loop) (bool, time.Duration, err
 	if next > now {
 		return false, min(time.Duration(next-now)*time.Millisecond, d.opts.PollInterval), nil
 	}
-	q := d.db.NewSelect().TableExpr("events").ColumnExpr("1").Where("seq > ?", max(pos, l.skipTo)).Limit(1)
+	q := d.db.NewSelect().TableExpr("events").ColumnExpr("1").Where("seq > ?", max(pos, l.skipTo)).
+		Where(forSubscriber, l.sub.ID()).Limit(1)
 	var top int64
 	if len(l.types) > 0 {
 		if err := d.db.NewSelect().TableExpr("events").ColumnExpr("COALESCE(MAX(seq), 0)").Scan(ctx, &top); err != nil {
@@ -586,15 +643,15 @@ func LeaseEpoch(ctx context.Context) uint64 {
 // delivery is still running. ok=false means the lease was lost.
 func (d *Dispatcher) deliverLeased(ctx context.Context, sub Subscriber, ev core.Event, ls *leaseState) (Ack, error, bool) {
 	budget := d.opts.Lease * 2 / 3
-	if time.Until(ls.until) < budget+d.opts.Lease/6 {
-		until := time.Now().Add(d.opts.Lease)
+	if ls.until.Sub(d.now()) < budget+d.opts.Lease/6 {
+		until := d.now().Add(d.opts.Lease)
 		res, err := d.db.ExecContext(ctx, `UPDATE outbox_subscribers SET lease_until_ms = ? WHERE id = ? AND lease_owner = ?`,
 			until.UnixMilli(), sub.ID(), d.instance)
 		if err != nil {
 			return nil, err, false
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return nil, nil, false
+		if n, err := affected(res); err != nil || n != 1 {
+			return nil, err, false
 		}
 		ls.until = until
 	}
@@ -632,15 +689,15 @@ type cursor struct {
 // expired or already ours. The single conditional UPDATE is atomic on both
 // databases, so two instances can never both succeed.
 func (d *Dispatcher) claim(ctx context.Context, id string, until time.Time) (cursor, bool, error) {
-	now := nowMS()
+	now := d.nowMS()
 	res, err := d.db.ExecContext(ctx, `UPDATE outbox_subscribers SET lease_owner = ?, lease_until_ms = ?
 		WHERE id = ? AND disabled = FALSE AND (lease_owner = '' OR lease_owner = ? OR lease_until_ms < ?)`,
 		d.instance, until.UnixMilli(), id, d.instance, now)
 	if err != nil {
 		return cursor{}, false, err
 	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return cursor{}, false, nil
+	if n, err := affected(res); err != nil || n != 1 {
+		return cursor{}, false, err
 	}
 	c, err := d.cursor(ctx, id)
 	return c, err == nil, err
@@ -659,18 +716,20 @@ func (d *Dispatcher) cursor(ctx context.Context, id string) (cursor, error) {
 // (another instance took over after it expired) or the subscriber was
 // disabled meanwhile, and the round must stop (the ack is rolled back).
 func (d *Dispatcher) advance(ctx context.Context, id string, seq int64, ls *leaseState, ack Ack) (bool, error) {
-	until := time.Now().Add(d.opts.Lease)
+	until := d.now().Add(d.opts.Lease)
 	const q = `UPDATE outbox_subscribers
 		SET position = ?, attempts = 0, next_attempt_ms = 0, last_error = '', lease_until_ms = ?, updated_at = ?
 		WHERE id = ? AND lease_owner = ? AND position < ? AND disabled = FALSE`
-	args := []any{seq, until.UnixMilli(), time.Now().UTC(), id, d.instance, seq}
+	args := []any{seq, until.UnixMilli(), d.now().UTC(), id, d.instance, seq}
 	var n int64
 	if ack == nil {
 		res, err := d.db.ExecContext(context.WithoutCancel(ctx), q, args...)
 		if err != nil {
 			return false, err
 		}
-		n, _ = res.RowsAffected()
+		if n, err = affected(res); err != nil {
+			return false, err
+		}
 	} else {
 		err := d.db.WriteTx(context.WithoutCancel(ctx), func(stx *store.Tx) error {
 			ctx, tx := stx.Context(), stx.IDB()
@@ -678,7 +737,10 @@ func (d *Dispatcher) advance(ctx context.Context, id string, seq int64, ls *leas
 			if err != nil {
 				return err
 			}
-			if n, _ = res.RowsAffected(); n != 1 {
+			if n, err = affected(res); err != nil {
+				return err
+			}
+			if n != 1 {
 				return errLeaseLost
 			}
 			return ack(ctx, tx)
@@ -696,6 +758,16 @@ func (d *Dispatcher) advance(ctx context.Context, id string, seq int64, ls *leas
 	return n == 1, nil
 }
 
+// affected is the row count of a write that ran. Both drivers always know
+// it; were one not to, guessing 0 after a write that happened would be wrong.
+func affected(res sql.Result) (int64, error) {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("outbox: rows affected: %w", err)
+	}
+	return n, nil
+}
+
 // errLeaseLost rolls back an acknowledgement whose cursor is no longer ours.
 var errLeaseLost = errors.New("outbox: lease lost")
 
@@ -705,7 +777,7 @@ func (d *Dispatcher) retryLater(ctx context.Context, id string, attempts int, de
 	res, err := d.db.ExecContext(context.WithoutCancel(ctx), `UPDATE outbox_subscribers
 		SET attempts = ?, next_attempt_ms = ?, last_error = ?, updated_at = ?
 		WHERE id = ? AND lease_owner = ?`,
-		attempts, nowMS()+delay.Milliseconds(), truncate(derr.Error()), time.Now().UTC(), id, d.instance)
+		attempts, d.nowMS()+delay.Milliseconds(), truncate(derr.Error()), d.now().UTC(), id, d.instance)
 	if err != nil {
 		return false, fmt.Errorf("record failed attempt: %w", err)
 	}
@@ -719,10 +791,10 @@ func (d *Dispatcher) retryLater(ctx context.Context, id string, attempts int, de
 // enabled again.
 func (d *Dispatcher) park(ctx context.Context, id string, ev core.Event, attempts int, derr error, ls *leaseState) (bool, error) {
 	ok := false
-	until := time.Now().Add(d.opts.Lease)
+	until := d.now().Add(d.opts.Lease)
 	err := d.db.WriteTx(context.WithoutCancel(ctx), func(stx *store.Tx) error {
 		ctx, tx := stx.Context(), stx.IDB()
-		now := time.Now().UTC()
+		now := d.now().UTC()
 		res, err := tx.ExecContext(ctx, `UPDATE outbox_subscribers
 			SET position = ?, attempts = 0, next_attempt_ms = 0, last_error = ?, lease_until_ms = ?, updated_at = ?
 			WHERE id = ? AND lease_owner = ? AND position < ? AND disabled = FALSE`,
@@ -730,8 +802,8 @@ func (d *Dispatcher) park(ctx context.Context, id string, ev core.Event, attempt
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return nil
+		if n, err := affected(res); err != nil || n != 1 {
+			return err
 		}
 		ok = true
 		ls.until = until
@@ -768,7 +840,7 @@ func (r eventRow) event() core.Event {
 func (d *Dispatcher) fetch(ctx context.Context, l *loop, pos int64) ([]core.Event, error) {
 	var rows []eventRow
 	q := d.db.NewSelect().TableExpr("events").Column("seq", "id", "type", "payload", "created_at").
-		Where("seq > ?", max(pos, l.skipTo)).OrderExpr("seq ASC").Limit(int64(d.opts.BatchSize))
+		Where("seq > ?", max(pos, l.skipTo)).Where(forSubscriber, l.sub.ID()).OrderExpr("seq ASC").Limit(int64(d.opts.BatchSize))
 	if len(l.types) > 0 {
 		q = q.Where("type IN (?)", bun.In(l.types))
 	}
@@ -797,8 +869,8 @@ func (d *Dispatcher) clearRedelivery(ctx context.Context, fid int64, ack Ack) er
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return nil // already cleared: the ack was applied then, or never is
+		if n, err := affected(res); err != nil || n != 1 {
+			return err // nil: already cleared, the ack was applied then, or never is
 		}
 		return ack(ctx, tx)
 	}, store.NoEvents)
@@ -833,7 +905,7 @@ func (d *Dispatcher) redeliveries(ctx context.Context, l *loop, ls *leaseState) 
 			continue
 		}
 		if _, err := d.db.ExecContext(bg, `UPDATE outbox_failures SET state = 'failed', attempts = attempts + 1, last_error = ?, failed_at = ? WHERE id = ?`,
-			truncate(derr.Error()), time.Now().UTC(), r.FID); err != nil {
+			truncate(derr.Error()), d.now().UTC(), r.FID); err != nil {
 			return false, err
 		}
 	}

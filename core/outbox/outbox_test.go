@@ -79,11 +79,16 @@ func appendEvents(t *testing.T, db *store.DB, typ core.EventType, n int) []core.
 	for i := 0; i < n; i++ {
 		err := db.WriteTx(context.Background(), func(stx *store.Tx) error {
 			ctx, tx := stx.Context(), stx.IDB()
-			ev, err := store.AppendEvent(ctx, tx, db.Kind, typ, map[string]any{"n": i})
+			ev, err := store.AppendEvent(ctx, tx, db.Kind, time.Now(), typ, map[string]any{"n": i})
 			out = append(out, ev)
 			return err
 		})
 		if err != nil {
+			t.Fatal(err)
+		}
+		// WriteTx returns once the event is readable; on PostgreSQL its seq
+		// is given only then.
+		if err := db.NewSelect().TableExpr("events").Column("seq").Where("id = ?", out[i].ID).Scan(context.Background(), &out[i].Seq); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -674,6 +679,100 @@ func TestReplaceWaitsForInFlightDelivery(t *testing.T) {
 		case ev := <-old.started:
 			t.Fatalf("the old subscriber was called again for %s", ev.ID)
 		default:
+		}
+	})
+}
+
+// Leases, retry times and updated_at all come from Options.Now: with a clock
+// an hour ahead, every time the dispatcher writes is an hour ahead.
+func TestDispatcherUsesItsClock(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		const skew = time.Hour
+		opts := fastOpts()
+		opts.Now = func() time.Time { return time.Now().Add(skew) }
+		opts.MaxAttempts = 1000 // keeps failing until released, never parked
+		d := outbox.New(db, opts)
+		defer d.Close()
+		var release atomic.Bool
+		r := &recorder{id: "clocked", fail: func(ev core.Event, attempt int) error {
+			if !release.Load() {
+				return errors.New("failing until released")
+			}
+			return nil
+		}}
+		if err := d.Register(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		d.Start()
+		start := time.Now()
+		appendEvents(t, db, core.EventNewOrder, 1)
+		d.Notify()
+		var next, lease int64
+		var updated time.Time
+		row := func() {
+			if err := db.QueryRowContext(ctx, `SELECT next_attempt_ms, lease_until_ms, updated_at FROM outbox_subscribers WHERE id = 'clocked'`).
+				Scan(&next, &lease, &updated); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitFor(t, "the failed attempt recorded", func() bool { row(); return next > 0 })
+		ahead := start.Add(skew - time.Minute)
+		if time.UnixMilli(next).Before(ahead) || time.UnixMilli(lease).Before(ahead) || updated.Before(ahead) {
+			t.Fatalf("retry at %v, lease until %v, updated %v: not from the dispatcher's clock (real start %v)",
+				time.UnixMilli(next), time.UnixMilli(lease), updated, start)
+		}
+		release.Store(true)
+		waitFor(t, "the retry", func() bool { return len(r.delivered()) == 1 })
+		if err := d.SetDisabled(ctx, "clocked", true, "test"); err != nil {
+			t.Fatal(err)
+		}
+		row()
+		if updated.Before(ahead) {
+			t.Fatalf("SetDisabled wrote updated_at %v, not from the dispatcher's clock", updated)
+		}
+	})
+}
+
+// Unregister gives up the lease at once (another instance need not wait for
+// it to expire), and says so when it cannot.
+func TestUnregisterGivesUpTheLease(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		opts := fastOpts()
+		opts.Lease = time.Minute
+		d := outbox.New(db, opts)
+		defer d.Close()
+		owner := func(id string) string {
+			var o string
+			if err := db.QueryRowContext(ctx, `SELECT lease_owner FROM outbox_subscribers WHERE id = ?`, id).Scan(&o); err != nil {
+				t.Fatal(err)
+			}
+			return o
+		}
+		a, b := &recorder{id: "a"}, &recorder{id: "b"}
+		for _, r := range []*recorder{a, b} {
+			if err := d.Register(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d.Start()
+		appendEvents(t, db, core.EventNewOrder, 1)
+		d.Notify()
+		waitFor(t, "deliveries", func() bool { return len(a.delivered()) == 1 && len(b.delivered()) == 1 })
+		if owner("a") != d.InstanceID() {
+			t.Fatalf("lease owner %q before Unregister", owner("a"))
+		}
+		if err := d.Unregister("a"); err != nil {
+			t.Fatal(err)
+		}
+		if o := owner("a"); o != "" {
+			t.Fatalf("lease still held by %q after Unregister", o)
+		}
+		// With the database gone the lease cannot be given up: the caller hears of it.
+		db.Close()
+		if err := d.Unregister("b"); err == nil {
+			t.Fatal("Unregister reported success without giving up the lease")
 		}
 	})
 }

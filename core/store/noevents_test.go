@@ -9,11 +9,11 @@ import (
 	"github.com/tari-payment/tps/core/store/storetest"
 )
 
-// TestPostgresNoEventsWriteSkipsTheOutboxLock: while an event-writing
-// transaction holds the outbox lock (taken with its first statement), a
-// NoEvents transaction neither waits for it nor joins its batch: it
-// commits at once and finds the lock taken.
-func TestPostgresNoEventsWriteSkipsTheOutboxLock(t *testing.T) {
+// TestPostgresNoEventsWriteSkipsTheWritersLock: while a write that runs
+// alone holds the writers lock exclusively (taken with its first
+// statement), a NoEvents transaction (the outbox's bookkeeping) neither
+// waits for it nor takes it: it commits at once and finds the lock taken.
+func TestPostgresNoEventsWriteSkipsTheWritersLock(t *testing.T) {
 	db := storetest.Postgres(t)
 	ctx := context.Background()
 	if _, err := db.ExecContext(ctx, "CREATE TABLE side (k INTEGER)"); err != nil {
@@ -37,7 +37,7 @@ func TestPostgresNoEventsWriteSkipsTheOutboxLock(t *testing.T) {
 	defer cancel()
 	var free bool
 	err := db.WriteTx(short, func(tx *store.Tx) error {
-		if err := tx.IDB().QueryRowContext(tx.Context(), "SELECT pg_try_advisory_xact_lock(7301)").Scan(&free); err != nil {
+		if err := tx.IDB().QueryRowContext(tx.Context(), "SELECT pg_try_advisory_xact_lock_shared(7303)").Scan(&free); err != nil {
 			return err
 		}
 		_, err := tx.IDB().ExecContext(tx.Context(), "INSERT INTO side VALUES (1)")
@@ -45,10 +45,10 @@ func TestPostgresNoEventsWriteSkipsTheOutboxLock(t *testing.T) {
 	}, store.NoEvents)
 	close(release)
 	if err != nil {
-		t.Fatalf("NoEvents write beside a held outbox lock: %v", err)
+		t.Fatalf("NoEvents write beside a write running alone: %v", err)
 	}
 	if free {
-		t.Error("the outbox lock was free while an event-writing transaction had sent its first statement")
+		t.Error("the writers lock was free while a write running alone had sent its first statement")
 	}
 	if err := <-held; err != nil {
 		t.Fatal(err)

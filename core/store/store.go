@@ -33,8 +33,8 @@ const (
 
 // DB is an open, migrated database. Every write goes through WriteTx (or
 // ExecContext for one statement): the bun handle is private, so nothing can
-// begin a transaction beside the SQLite writer queue or the PostgreSQL group
-// commit. Reads use the query methods in read.go.
+// begin a transaction beside the SQLite writer queue or the PostgreSQL writers
+// lock. Reads use the query methods in read.go.
 type DB struct {
 	bun  *bun.DB
 	Kind Dialect
@@ -46,8 +46,10 @@ type DB struct {
 	// writersWaiting counts writes waiting for the writer queue, so tests can
 	// wait until writers are queued instead of sleeping.
 	writersWaiting atomic.Int64
-	// batch (PostgreSQL) gives concurrent write transactions one commit.
-	batch *batcher
+	// seq (PostgreSQL) moves staged events into the outbox, see sequencer.go.
+	seq *sequencer
+	// writesRunAlone counts PostgreSQL writes retried alone after a deadlock.
+	writesRunAlone atomic.Int64
 	// wconn (SQLite) is the writer connection, see writeconn.go; memory
 	// marks an in-memory database, whose one connection cannot be kept.
 	wconn  *writerConn
@@ -142,7 +144,7 @@ func openPostgres(url string) (*DB, error) {
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	bdb := bun.NewDB(sqldb, pgdialect.New())
-	return &DB{bun: bdb, Kind: Postgres, batch: &batcher{db: bdb}}, nil
+	return &DB{bun: bdb, Kind: Postgres, seq: newSequencer(bdb)}, nil
 }
 
 // Migrate applies every pending embedded migration. Each is marked applied only
@@ -166,7 +168,15 @@ func (db *DB) Migrate(ctx context.Context) error {
 		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(7300)"); err != nil {
 			return fmt.Errorf("migrations: lock: %w", err)
 		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(7300)")
+		defer func() {
+			// The lock belongs to the session: a connection that could not
+			// unlock must not go back to the pool still holding it, or every
+			// later migration (here or on another instance) would wait for
+			// it forever. Closing the session releases it.
+			if _, err := conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(7300)"); err != nil {
+				discardConn(conn.Conn)
+			}
+		}()
 	}
 	if _, err := m.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrations: %w", err)
@@ -221,33 +231,45 @@ func (db *DB) unlockWriter() {
 // TxOption changes how WriteTx runs a transaction.
 type TxOption int
 
-// NoEvents marks a transaction that appends no outbox events. On PostgreSQL
-// it then neither takes the outbox lock nor joins a group commit: it is a
-// plain READ COMMITTED transaction (the outbox's own bookkeeping). On SQLite
-// it changes nothing.
-const NoEvents TxOption = 1
+const (
+	// NoEvents marks a transaction that appends no outbox events (the
+	// outbox's own bookkeeping). On PostgreSQL it is then a plain READ
+	// COMMITTED transaction: it takes no writers lock and runs no sequencer
+	// after its commit. On SQLite it changes nothing.
+	NoEvents TxOption = iota + 1
+	// Parallel marks a write that may run beside other writes on PostgreSQL:
+	// every row it reads to decide is locked as it is read (FOR UPDATE), so a
+	// write it overlaps with is either done before those reads or waits for
+	// its commit. It holds the writers lock shared; without Parallel a write
+	// holds it exclusively (runs alone). See postgresWrite. On SQLite every
+	// write runs alone anyway.
+	Parallel
+)
 
 // WriteTx runs fn as one write transaction: it commits if fn returns nil and
 // rolls back otherwise (or if fn panics). It is the one way to open a write
-// transaction. fn's context (tx.Context()) is not cancelled once the
-// transaction started; ctx bounds only the wait for it.
+// transaction, and the transaction may append outbox events (AppendEvents).
+// fn's context (tx.Context()) is not cancelled once the transaction started;
+// ctx bounds only the wait for it.
 //
 // On SQLite the transaction is IMMEDIATE (it holds the write lock from
-// BEGIN) and runs on the writer connection, in this process's writer queue.
+// BEGIN) and runs on the writer connection, in this process's writer queue;
+// events go straight into the outbox.
 //
 // On PostgreSQL it is READ COMMITTED and callers lock the rows they change.
-// Unless NoEvents is given, event-writing transactions hold the outbox
-// advisory lock from their first statement to COMMIT, so they commit one at
-// a time in seq order and never deadlock against each other over that lock
-// (taking it late, after row locks, could). Writes that arrive while one
-// commits are grouped into the next transaction (see batcher): fn then runs
-// inside a savepoint, sees every write queued before it, and WriteTx returns
-// only after the shared COMMIT. fn must therefore not keep the transaction
-// for anything slow.
+// Unless NoEvents is given it holds the writers lock (shared with Parallel,
+// exclusive otherwise; see postgresWrite), which travels with fn's first
+// statement, and may be run again alone after a deadlock, so fn must have no
+// effects outside the transaction. Events are staged, and DB.SequenceEvents,
+// run here after the commit (unless fn called tx.NoEventsAppended), makes them
+// readable before WriteTx returns; if it fails the outbox poll moves them
+// later, and as the write is committed either way, that error is not
+// returned.
 func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error, opts ...TxOption) error {
-	noEvents := false
+	noEvents, parallel := false, false
 	for _, o := range opts {
 		noEvents = noEvents || o == NoEvents
+		parallel = parallel || o == Parallel
 	}
 	if db.Kind == SQLite {
 		return db.withWriter(ctx, func(w *Writer) error {
@@ -259,18 +281,24 @@ func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error, opts ...TxOpti
 			return runTx(&Tx{ctx: ctx, kind: Postgres, tx: btx}, fn)
 		})
 	}
-	if db.batch != nil {
-		return db.batch.do(ctx, nil, func(ctx context.Context, btx bun.Tx, p *TxPrefix) error {
-			return runTx(&Tx{ctx: ctx, kind: Postgres, tx: btx, prefix: p}, fn)
-		})
-	}
-	// Group commit turned off (BenchmarkPostgresWrites' baseline).
-	return db.bun.RunInTx(ctx, nil, func(ctx context.Context, btx bun.Tx) error {
-		if err := lockOutbox(ctx, btx); err != nil {
-			return err
+	sequence := true
+	err := db.postgresWrite(ctx, parallel, func(ctx context.Context, btx bun.Tx, first string) error {
+		t := &Tx{ctx: ctx, kind: Postgres, tx: btx, prefix: &TxPrefix{SQL: first}}
+		err := runTx(t, fn)
+		if err == nil && t.prefix != nil && !t.prefix.Sent {
+			// fn sent nothing: the lock still belongs at the head.
+			_, err = btx.ExecContext(ctx, first)
 		}
-		return runTx(&Tx{ctx: ctx, kind: Postgres, tx: btx}, fn)
+		sequence = !t.noEventsAppended
+		return err
 	})
+	if err != nil {
+		return err
+	}
+	if sequence {
+		_, _ = db.SequenceEvents(ctx)
+	}
+	return nil
 }
 
 func runTx(t *Tx, fn func(tx *Tx) error) error {
@@ -280,17 +308,28 @@ func runTx(t *Tx, fn func(tx *Tx) error) error {
 	return t.err
 }
 
+// TxPrefix is SQL a PostgreSQL write transaction must run before anything
+// else (the writers lock), handed over by Tx.Postgres so that it travels in
+// the same message as the caller's first statement instead of costing a
+// round trip of its own.
+type TxPrefix struct {
+	SQL  string
+	Sent bool // set by the caller once a message carrying SQL was sent
+}
+
 // Tx is one write transaction of WriteTx.
 type Tx struct {
 	ctx  context.Context
 	kind Dialect
 	w    *Writer // SQLite
 	tx   bun.Tx  // PostgreSQL
-	// prefix (PostgreSQL) is the store's SQL (the outbox lock, savepoint
-	// bookkeeping) that must run before the transaction's first statement;
-	// IDB sends it unless Postgres handed it to the caller.
+	// prefix (PostgreSQL) is the store's SQL (the writers lock) that must
+	// run before the transaction's first statement; IDB sends it unless
+	// Postgres handed it to the caller.
 	prefix *TxPrefix
 	err    error // sending the prefix failed
+	// noEventsAppended: fn said it appended no events, see NoEventsAppended.
+	noEventsAppended bool
 }
 
 // Context is the transaction's context: the caller's values, never
@@ -299,6 +338,12 @@ func (t *Tx) Context() context.Context { return t.ctx }
 
 // Dialect is the database family the transaction runs on.
 func (t *Tx) Dialect() Dialect { return t.kind }
+
+// NoEventsAppended tells WriteTx that this transaction appended no events,
+// so its commit needs no sequencer run (a caller that knows, such as the
+// engine, saves that round trip on its writes without events). By default
+// WriteTx assumes events may have been appended.
+func (t *Tx) NoEventsAppended() { t.noEventsAppended = true }
 
 // IDB is the transaction for queries built with bun.
 func (t *Tx) IDB() bun.IDB {
@@ -333,6 +378,63 @@ func (t *Tx) Postgres() (bun.Tx, *TxPrefix) {
 	}
 	return t.tx, t.prefix
 }
+
+// writersLockKey is the PostgreSQL advisory lock every write transaction
+// (but NoEvents ones) holds: shared by Parallel writes, which do not wait for
+// each other on it, exclusive for the rest and for a write that is run again
+// after a deadlock.
+const writersLockKey = 7303
+
+// The statements postgresWrite hands its function to run first. As DO blocks
+// they return no rows, so they can precede a query in one message (the
+// driver reads the first result set that has rows).
+var (
+	sharedWriterSQL    = fmt.Sprintf("DO 'BEGIN PERFORM pg_advisory_xact_lock_shared(%d); END'", writersLockKey)
+	exclusiveWriterSQL = fmt.Sprintf("DO 'BEGIN PERFORM pg_advisory_xact_lock(%d); END'", writersLockKey)
+)
+
+// postgresWrite runs fn as one PostgreSQL write transaction, without
+// sequencing its events (WriteTx does). fn must run first, before anything
+// else, as its own statement or at the head of its first message
+// ("first; statement"): the writers' lock, writersLockKey.
+//
+// A parallel write holds that lock shared: parallel writes run side by side,
+// locking the rows they change as they read them. Two of them that lock the
+// same rows in different orders can deadlock; PostgreSQL then aborts one
+// (nothing done), and it runs again alone. A write that is not parallel
+// (alone) holds the lock exclusively: it waits for every write in flight to
+// end and keeps new ones out until it commits, so it sees and changes the
+// database as if no other write existed, and cannot deadlock with one. A
+// serialization failure is run again alone the same way. fn must therefore
+// have no effects outside tx.
+func (db *DB) postgresWrite(ctx context.Context, parallel bool, fn func(ctx context.Context, tx bun.Tx, first string) error) error {
+	first := exclusiveWriterSQL
+	if parallel {
+		first = sharedWriterSQL
+	}
+	err := db.bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(ctx, tx, first) })
+	if err == nil || !parallel || !retryable(err) || ctx.Err() != nil {
+		return err
+	}
+	db.writesRunAlone.Add(1)
+	return db.bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(ctx, tx, exclusiveWriterSQL) })
+}
+
+// retryable reports whether PostgreSQL aborted a transaction for a deadlock
+// (40P01) or a serialization failure (40001): nothing was done, and running
+// it again alone succeeds.
+func retryable(err error) bool {
+	var pgErr pgdriver.Error
+	if !errors.As(err, &pgErr) {
+		return false
+	}
+	code := pgErr.Field('C')
+	return code == "40P01" || code == "40001"
+}
+
+// WritesRunAlone counts the PostgreSQL writes run again alone after a
+// deadlock (see postgresWrite), for tests and metrics.
+func (db *DB) WritesRunAlone() int64 { return db.writesRunAlone.Load() }
 
 // ErrNoRows is returned by lookups that found nothing.
 var ErrNoRows = sql.ErrNoRows

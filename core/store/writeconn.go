@@ -38,6 +38,8 @@ type Writer struct {
 type writerConn struct {
 	conn  bun.Conn
 	stmts map[string]*sql.Stmt
+	// broken: a ROLLBACK failed, so a transaction may be left open on conn.
+	broken bool
 }
 
 // Exec runs a statement of the transaction.
@@ -97,22 +99,33 @@ func (w *Writer) run(fn func(w *Writer) error) (err error) {
 	}
 	done := false
 	defer func() {
-		if !done { // fn panicked
-			_, _ = w.Exec("ROLLBACK")
+		if !done { // fn panicked: roll back, and the panic goes on
+			_ = w.rollback() // a failure marks the connection broken
 		}
 	}()
 	err = fn(w)
 	done = true
 	if err != nil {
-		if _, rerr := w.Exec("ROLLBACK"); rerr != nil {
-			return errors.Join(err, fmt.Errorf("rollback: %w", rerr))
+		if rerr := w.rollback(); rerr != nil {
+			return errors.Join(err, rerr)
 		}
 		return err
 	}
 	if _, err := w.Exec("COMMIT"); err != nil {
 		// A failed COMMIT may leave the transaction open.
-		_, _ = w.Exec("ROLLBACK")
-		return fmt.Errorf("commit: %w", err)
+		return errors.Join(fmt.Errorf("commit: %w", err), w.rollback())
+	}
+	return nil
+}
+
+// rollback ends the transaction. When ROLLBACK fails the transaction may
+// still be open on the connection, holding SQLite's write lock and every
+// later BEGIN refused: the connection is marked broken, and the writer
+// queue closes it and takes a new one (withWriter).
+func (w *Writer) rollback() error {
+	if _, err := w.Exec("ROLLBACK"); err != nil {
+		w.broken = true
+		return fmt.Errorf("rollback: %w", err)
 	}
 	return nil
 }
@@ -142,6 +155,12 @@ func (db *DB) withWriter(ctx context.Context, fn func(w *Writer) error) error {
 		db.wconn = &writerConn{conn: conn, stmts: map[string]*sql.Stmt{}}
 	}
 	wc := db.wconn
+	defer func() { // also when fn panics
+		if wc.broken {
+			db.wconn = nil
+			wc.discard()
+		}
+	}()
 	err := fn(&Writer{ctx, wc})
 	if db.ckpt != nil {
 		db.ckpt.wrote()
@@ -159,6 +178,22 @@ func (wc *writerConn) close() {
 		st.Close()
 	}
 	wc.conn.Close()
+}
+
+// discard closes the connection for good rather than returning it to the
+// pool, where a reader would get a connection inside a write transaction.
+func (wc *writerConn) discard() {
+	for _, st := range wc.stmts {
+		st.Close()
+	}
+	discardConn(wc.conn.Conn)
+}
+
+// discardConn closes c's driver connection instead of returning it to the
+// pool: database/sql drops a connection whose Raw call reports it bad.
+func discardConn(c *sql.Conn) {
+	_ = c.Raw(func(any) error { return driver.ErrBadConn }) // the error is the one we return
+	_ = c.Close()                                           // ErrConnDone: already released
 }
 
 // Close stops the background checkpoints and closes the writer connection,

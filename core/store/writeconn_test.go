@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tari-payment/tps/core/store"
@@ -142,4 +143,72 @@ func TestSQLiteCheckpointsInBackground(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = db.Close()
+}
+
+// TestSQLiteWriterWithFailedRollbackIsReplaced: when ROLLBACK fails the
+// transaction may still be open on the writer connection, so the writer is
+// closed and the next write runs on a new connection (its TEMP tables, which
+// live per connection, are gone). Here fn ends the transaction itself, which
+// makes the ROLLBACK fail.
+func TestSQLiteWriterWithFailedRollbackIsReplaced(t *testing.T) {
+	db := storetest.SQLite(t)
+	ctx := context.Background()
+	marked := func() bool {
+		var n int
+		err := db.WriteTx(ctx, func(tx *store.Tx) error {
+			w := tx.Writer()
+			rows, err := w.Query("SELECT count(*) FROM temp.marker")
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			rows.Next()
+			return rows.Scan(&n)
+		})
+		return err == nil
+	}
+	mark := func() {
+		if err := db.WriteTx(ctx, func(tx *store.Tx) error {
+			w := tx.Writer()
+			_, err := w.Exec("CREATE TEMP TABLE IF NOT EXISTS marker (x INTEGER)")
+			return err
+		}); err != nil || !marked() {
+			t.Fatalf("marking the writer connection: %v", err)
+		}
+	}
+	endTx := func(w *store.Writer) {
+		if _, err := w.Exec("COMMIT"); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	mark()
+	refused := errors.New("refused")
+	err := db.WriteTx(ctx, func(tx *store.Tx) error { w := tx.Writer(); endTx(w); return refused })
+	if !errors.Is(err, refused) || !strings.Contains(err.Error(), "rollback:") {
+		t.Fatalf("error %v: want fn's error and the failed rollback", err)
+	}
+	if marked() {
+		t.Fatal("the writer connection whose ROLLBACK failed was kept")
+	}
+
+	mark()
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("the panic was swallowed")
+			}
+		}()
+		_ = db.WriteTx(ctx, func(tx *store.Tx) error { w := tx.Writer(); endTx(w); panic("boom") })
+	}()
+	if marked() {
+		t.Fatal("the writer connection whose ROLLBACK failed after a panic was kept")
+	}
+	if err := db.WriteTx(ctx, func(tx *store.Tx) error {
+		w := tx.Writer()
+		_, err := w.Exec("CREATE TABLE after (x INTEGER)")
+		return err
+	}); err != nil {
+		t.Fatalf("write after replacing the writer: %v", err)
+	}
 }

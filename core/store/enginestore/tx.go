@@ -40,6 +40,7 @@ func sqliteArgs(args []any) []any {
 type Tx struct {
 	ctx context.Context
 	db  *store.DB
+	stx *store.Tx
 	// w runs the statements on SQLite, tx on PostgreSQL.
 	w  *store.Writer
 	tx bun.Tx
@@ -51,12 +52,17 @@ type Tx struct {
 	prefix *store.TxPrefix
 }
 
-// Write runs fn as one write transaction of db (store.DB.WriteTx): on
-// PostgreSQL the store's lock or savepoint travels with the first statement.
-// What fn deferred is sent before the transaction ends.
-func Write(ctx context.Context, db *store.DB, fn func(t *Tx) error) error {
+// Write runs fn as one write transaction of db (store.DB.WriteTx; with
+// store.Parallel when parallel): on PostgreSQL the store's writers lock
+// travels with the first statement. What fn deferred is sent before the
+// transaction ends.
+func Write(ctx context.Context, db *store.DB, parallel bool, fn func(t *Tx) error) error {
+	var opts []store.TxOption
+	if parallel {
+		opts = append(opts, store.Parallel)
+	}
 	return db.WriteTx(ctx, func(stx *store.Tx) error {
-		t := &Tx{ctx: stx.Context(), db: db, w: stx.Writer()}
+		t := &Tx{ctx: stx.Context(), db: db, stx: stx, w: stx.Writer()}
 		if t.w == nil {
 			t.tx, t.prefix = stx.Postgres()
 			if t.prefix != nil {
@@ -71,7 +77,7 @@ func Write(ctx context.Context, db *store.DB, fn func(t *Tx) error) error {
 			err = t.deferredErr
 		}
 		return err
-	})
+	}, opts...)
 }
 
 // Context is the transaction's context (never cancelled).

@@ -347,7 +347,7 @@ func (r *Report) Print(w io.Writer) {
 		r.FlowsMax.FlowsPerS, flowTarget, r.FlowsX, r.FlowReqX)
 	fmt.Fprintf(w, "paced at %.0f flows/s: request p99 %.2f ms, flow p99 %.2f ms (target at half the maximum: request p99 < 50 ms)\n", r.Paced.TargetRate, r.Paced.P99ms, r.Paced.FlowP99ms)
 	if l := r.LockWait; l != nil {
-		fmt.Fprintf(w, "flows_max lock waits (pg_stat_activity, %d samples): %.1f%% of in-transaction time on the outbox advisory lock, %.1f%% on other locks (target < 5%%)\n",
+		fmt.Fprintf(w, "flows_max lock waits (pg_stat_activity, %d samples): %.1f%% of in-transaction time on advisory locks (writers, event sequencer), %.1f%% on other locks (target < 5%%)\n",
 			l.Samples, 100*l.AdvisoryShare, 100*l.OtherShare)
 	}
 	fmt.Fprintf(w, "orders read back Paid: %d of %d", r.Verified, r.Checked)

@@ -12,8 +12,8 @@ import (
 // LockWait is how much of the servers' transaction time went to waiting on
 // locks, sampled from PostgreSQL's pg_stat_activity every 10 ms while the
 // servers (not the baseline) run: of the backends inside a transaction, the
-// share waiting on an advisory lock (the outbox lock) and on any other lock
-// (rows, transaction ids). Backends are the servers', the baseline idles.
+// share waiting on an advisory lock (the writers' and the event sequencer's)
+// and on any other lock (rows, transaction ids). Backends are the servers', the baseline idles.
 type LockWait struct {
 	Samples       int     `json:"samples"`
 	InTx          int64   `json:"backend_samples_in_transaction"`

@@ -1,0 +1,115 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// sequencerLockKey is the PostgreSQL advisory lock only sequencers take (one
+// database-wide sequencer at a time); event writers never take it.
+const sequencerLockKey = 7301
+
+// moveEventsSQL is one sequencer run: a single simple-query message, which
+// PostgreSQL runs as one implicit transaction. Under the lock it moves every
+// committed events_pending row into events, taking seqs in pending_id order;
+// rows of transactions still open are invisible to the DELETE's snapshot and
+// wait for a later run. The columns are listed explicitly: a new events column
+// is added to events_pending (same migration) and to both lists here.
+//
+// The commit is asynchronous (synchronous_commit off) because losing it loses
+// nothing: the DELETE and the INSERT commit or vanish together, so after a
+// crash the rows are pending again and the next run moves them. Only the order
+// of seqs matters, and a durable outbox cursor implies a durable move: WAL is
+// flushed in order, and the cursor's commit (synchronous) comes after the move
+// its reader saw. See RATIONALE.md "Events are sequenced after commit".
+var moveEventsSQL = fmt.Sprintf(`SET LOCAL synchronous_commit = off;
+SELECT pg_advisory_xact_lock(%d);
+WITH moved AS (
+	DELETE FROM events_pending
+	RETURNING pending_id, id, type, payload, created_at, subscriber
+)
+INSERT INTO events (id, type, payload, created_at, subscriber)
+SELECT id, type, payload, created_at, subscriber FROM moved ORDER BY pending_id`, sequencerLockKey)
+
+// sequencer runs moveEventsSQL for this process, coalescing callers: a caller
+// needs a run that starts after its own commit (an earlier run's snapshot may
+// not see it), so it waits for the next run to start and end, and one run
+// serves every caller that arrived before it started. Under load that is one
+// run per in-flight run, not one per commit.
+type sequencer struct {
+	db *bun.DB
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	running bool
+	started uint64 // runs started so far
+	ended   uint64 // runs ended so far (runs end in the order they start)
+	lastErr error  // the error of run number ended
+	moved   int64  // the rows run number ended moved
+}
+
+func newSequencer(db *bun.DB) *sequencer {
+	s := &sequencer{db: db}
+	s.cond = sync.NewCond(&s.mu)
+	return s
+}
+
+// sequenceTimeout bounds one run, which never waits for anything but the
+// sequencer lock (held for one statement) and the database.
+const sequenceTimeout = 30 * time.Second
+
+// sync returns once a run that started after the call has ended, with what
+// that run moved and its error (or a later run's, if the caller slept
+// through its own).
+func (s *sequencer) sync() (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	target := s.started + 1
+	for s.ended < target {
+		if s.running {
+			s.cond.Wait()
+			continue
+		}
+		s.running = true
+		s.started++
+		n := s.started
+		s.mu.Unlock()
+		moved, err := s.run()
+		s.mu.Lock()
+		s.running = false
+		s.ended, s.moved, s.lastErr = n, moved, err
+		s.cond.Broadcast()
+	}
+	return s.moved, s.lastErr
+}
+
+func (s *sequencer) run() (int64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), sequenceTimeout)
+	defer cancel()
+	res, err := s.db.ExecContext(ctx, moveEventsSQL)
+	if err != nil {
+		return 0, fmt.Errorf("sequence events: %w", err)
+	}
+	// The message's last command, the INSERT, reports the rows moved.
+	return res.RowsAffected()
+}
+
+// SequenceEvents makes the events of every transaction committed before the
+// call readable (PostgreSQL: moves them from events_pending into events, see
+// RATIONALE.md; SQLite writes events directly, so there is nothing to do).
+// The engine calls it after each commit that wrote events, and the outbox
+// dispatcher at every poll, which moves what a crashed instance left pending.
+// An error leaves the rows pending for a later call; the writes that staged
+// them are committed either way. A run serves several callers, so no
+// caller's ctx cancels it; it is bounded by sequenceTimeout instead. moved
+// counts the events that run made readable (0 on SQLite).
+func (db *DB) SequenceEvents(ctx context.Context) (moved int64, err error) {
+	if db.seq == nil {
+		return 0, nil
+	}
+	return db.seq.sync()
+}

@@ -151,17 +151,17 @@ func (t *txn) encode(payload any) ([]byte, error) {
 
 // write runs fn as one write transaction and calls AfterCommit if it
 // committed events. It runs alone: no other engine write runs beside it
-// (without store.Parallel, store.DB.WriteTx holds the PostgreSQL writers lock
-// exclusively), which is what an operation that reads and locks rows of
-// several orders and accounts needs; see writeParallel.
+// (store.DB.WriteTx without store.Parallel), which is what an operation that
+// reads and locks rows of several orders and accounts needs; see
+// writeParallel.
 func (e *Engine) write(ctx context.Context, fn func(t *txn) error) ([]core.Event, error) {
 	return e.writeTx(ctx, false, fn)
 }
 
 // writeParallel is write for an operation that may run beside other writes
-// (store.Parallel; on PostgreSQL, where reads lock): every row it reads to decide is locked as it is read (FOR
-// UPDATE), so a write it overlaps with is either done before those reads or
-// waits for its commit. See RATIONALE.md "Events are sequenced after commit"
+// (store.Parallel, where the store's reads lock rows): every row it reads to
+// decide is locked as it is read, so a write it overlaps with is either done
+// before those reads or waits for its commit. See RATIONALE.md "Events are sequenced after commit"
 // for which operations qualify and why.
 func (e *Engine) writeParallel(ctx context.Context, fn func(t *txn) error) ([]core.Event, error) {
 	return e.writeTx(ctx, true, fn)
@@ -181,7 +181,7 @@ func (e *Engine) writeTx(ctx context.Context, parallel bool, fn func(t *txn) err
 	if err != nil {
 		return nil, err
 	}
-	// WriteTx has made the events readable (sequenced them on PostgreSQL).
+	// WriteTx has made the events readable (sequenced them where staged).
 	if len(events) > 0 && e.cfg.AfterCommit != nil {
 		e.cfg.AfterCommit()
 	}

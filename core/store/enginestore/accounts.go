@@ -69,8 +69,7 @@ func (t *Tx) DeleteSessionsOf(account string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, _ := res.RowsAffected()
-	return n, nil
+	return res.RowsAffected()
 }
 
 // InsertWallet authorises a hot wallet; false when it already is.
@@ -80,8 +79,8 @@ func (t *Tx) InsertWallet(address, ip string, nonce int64, now time.Time) (bool,
 	if err != nil {
 		return false, err
 	}
-	n, _ := res.RowsAffected()
-	return n > 0, nil
+	n, err := res.RowsAffected()
+	return n > 0, err
 }
 
 // DeleteWallet removes a hot wallet; false when there was none.
@@ -90,8 +89,8 @@ func (t *Tx) DeleteWallet(address string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	n, _ := res.RowsAffected()
-	return n > 0, nil
+	n, err := res.RowsAffected()
+	return n > 0, err
 }
 
 // UseWalletNonce stores a wallet's nonce if it is greater than its last one
@@ -109,8 +108,8 @@ func (t *Tx) UseWalletNonce(address string, nonce int64, ip *string, now time.Ti
 	if err != nil {
 		return false, err
 	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // InsertShopifyTransaction stores a Shopify authorisation, uncaptured (a
@@ -131,8 +130,8 @@ func (t *Tx) MarkWebhook(eventID string, now time.Time) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // InsertRate stores an exchange rate.

@@ -52,8 +52,10 @@ type balanceStore interface {
 	CustomersOf(account string) ([]string, error)
 }
 
-// eventStore writes a transaction's outbox events and audit rows (at the
-// end, several per statement) and fills in the events' seqs.
+// eventStore writes a transaction's outbox events (through the store's one
+// append path, store.AppendEvents) and audit rows, at the end, several per
+// statement. It fills in the events' seqs only when the store numbers them at
+// once; otherwise they are numbered after the commit (Seq stays 0).
 type eventStore interface {
 	AppendEvents(events []core.Event, audit []any) error
 }

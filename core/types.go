@@ -1,10 +1,6 @@
 package core
 
-import (
-	"time"
-
-	"github.com/uptrace/bun"
-)
+import "time"
 
 // OrderStatus is an order's lifecycle state. It is PascalCase on the wire and
 // in the database.
@@ -82,54 +78,48 @@ func ParseRole(s string) (Role, bool) {
 // Order is a storefront order. Field order is the wire order (http-api.md §1.5);
 // cancel_reason is this project's addition (D7).
 type Order struct {
-	bun.BaseModel `bun:"table:orders" json:"-"`
-
-	ID                int64       `bun:"id,pk,autoincrement" json:"id"`
-	OrderID           string      `bun:"order_id" json:"order_id"`
-	AltID             *string     `bun:"alt_id" json:"alt_id"`
-	CustomerID        string      `bun:"customer_id" json:"customer_id"`
-	Memo              *string     `bun:"memo" json:"memo"`
-	TotalPrice        MicroTari   `bun:"total_price" json:"total_price"`
-	OriginalPrice     *string     `bun:"original_price" json:"original_price"`
-	Currency          string      `bun:"currency" json:"currency"`
-	CreatedAt         time.Time   `bun:"created_at" json:"created_at"`
-	UpdatedAt         time.Time   `bun:"updated_at" json:"updated_at"`
-	Status            OrderStatus `bun:"status" json:"status"`
-	AmountOutstanding *string     `bun:"amount_outstanding" json:"amount_outstanding"`
-	CancelReason      *string     `bun:"cancel_reason" json:"cancel_reason"`
+	ID                int64       `json:"id"`
+	OrderID           string      `json:"order_id"`
+	AltID             *string     `json:"alt_id"`
+	CustomerID        string      `json:"customer_id"`
+	Memo              *string     `json:"memo"`
+	TotalPrice        MicroTari   `json:"total_price"`
+	OriginalPrice     *string     `json:"original_price"`
+	Currency          string      `json:"currency"`
+	CreatedAt         time.Time   `json:"created_at"`
+	UpdatedAt         time.Time   `json:"updated_at"`
+	Status            OrderStatus `json:"status"`
+	AmountOutstanding *string     `json:"amount_outstanding"`
+	CancelReason      *string     `json:"cancel_reason"`
 	// StatusChangedAt is when the order entered its current status; expiry
 	// clocks run from it (D14). Not on the wire.
-	StatusChangedAt time.Time `bun:"status_changed_at" json:"-"`
+	StatusChangedAt time.Time `json:"-"`
 }
 
 // Payment is a wallet transfer or a credit note. Sender is the base58 address
 // as received; SenderAccount identifies the wallet across address forms (D25).
 type Payment struct {
-	bun.BaseModel `bun:"table:payments" json:"-"`
-
-	TxID          string        `bun:"txid,pk" json:"txid"`
-	CreatedAt     time.Time     `bun:"created_at" json:"created_at"`
-	UpdatedAt     time.Time     `bun:"updated_at" json:"updated_at"`
-	Sender        string        `bun:"sender" json:"sender"`
-	Amount        MicroTari     `bun:"amount" json:"amount"`
-	Memo          *string       `bun:"memo" json:"memo"`
-	PaymentType   PaymentType   `bun:"payment_type" json:"payment_type"`
-	Status        PaymentStatus `bun:"status" json:"status"`
-	OrderID       *string       `bun:"order_id" json:"order_id"`
-	SenderAccount string        `bun:"sender_account" json:"-"`
+	TxID          string        `json:"txid"`
+	CreatedAt     time.Time     `json:"created_at"`
+	UpdatedAt     time.Time     `json:"updated_at"`
+	Sender        string        `json:"sender"`
+	Amount        MicroTari     `json:"amount"`
+	Memo          *string       `json:"memo"`
+	PaymentType   PaymentType   `json:"payment_type"`
+	Status        PaymentStatus `json:"status"`
+	OrderID       *string       `json:"order_id"`
+	SenderAccount string        `json:"-"`
 }
 
 // SettlementJournalEntry debits an account for (part of) an order.
 type SettlementJournalEntry struct {
-	bun.BaseModel `bun:"table:settlement_journal" json:"-"`
-
-	ID             int64          `bun:"id,pk,autoincrement" json:"id"`
-	CreatedAt      time.Time      `bun:"created_at" json:"created_at"`
-	OrderID        string         `bun:"order_id" json:"order_id"`
-	PaymentAddress string         `bun:"payment_address" json:"payment_address"`
-	SettlementType SettlementType `bun:"settlement_type" json:"settlement_type"`
-	Amount         MicroTari      `bun:"amount" json:"amount"`
-	Account        string         `bun:"account" json:"-"`
+	ID             int64          `json:"id"`
+	CreatedAt      time.Time      `json:"created_at"`
+	OrderID        string         `json:"order_id"`
+	PaymentAddress string         `json:"payment_address"`
+	SettlementType SettlementType `json:"settlement_type"`
+	Amount         MicroTari      `json:"amount"`
+	Account        string         `json:"-"`
 }
 
 // AddressBalance is one account's position. An unknown address has zeros and

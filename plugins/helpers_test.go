@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/outbox"
 	"github.com/tari-payment/tps/core/store"
@@ -175,7 +173,8 @@ func start(t testing.TB, cfg plugins.Config) *plugins.Manager {
 func appendEvent(t testing.TB, db *store.DB, typ core.EventType, payload any) core.Event {
 	t.Helper()
 	var ev core.Event
-	err := db.WriteTx(context.Background(), func(ctx context.Context, tx bun.Tx) error {
+	err := db.WriteTx(context.Background(), func(stx *store.Tx) error {
+		ctx, tx := stx.Context(), stx.IDB()
 		var err error
 		ev, err = store.AppendEvent(ctx, tx, db.Kind, time.Now(), typ, payload)
 		return err

@@ -316,7 +316,7 @@ func (c *stateCall) ack() outbox.Ack {
 	}
 	sort.Slice(writes, func(i, j int) bool { return writes[i].key < writes[j].key }) // a stable lock order
 	id := c.st.pluginID
-	return func(ctx context.Context, tx bun.Tx) error {
+	return func(ctx context.Context, tx bun.IDB) error {
 		now := time.Now().UnixMilli()
 		for _, w := range writes {
 			var err error

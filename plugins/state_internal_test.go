@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/tetratelabs/wazero"
-	"github.com/uptrace/bun"
 
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/outbox"
@@ -83,7 +82,7 @@ func commit(t testing.TB, db *store.DB, ack outbox.Ack) {
 	if ack == nil {
 		t.Fatal("handler wrote state but returned no ack")
 	}
-	if err := db.InTx(context.Background(), func(ctx context.Context, tx bun.Tx) error { return ack(ctx, tx) }); err != nil {
+	if err := db.WriteTx(context.Background(), func(stx *store.Tx) error { ctx, tx := stx.Context(), stx.IDB(); return ack(ctx, tx) }, store.NoEvents); err != nil {
 		t.Fatal(err)
 	}
 }

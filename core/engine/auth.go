@@ -2,12 +2,8 @@ package engine
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"math"
 	"slices"
-
-	"github.com/uptrace/bun"
 
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/tari"
@@ -16,7 +12,7 @@ import (
 // RolesForAddress returns the roles assigned to addr's account, always
 // including core.RoleUser.
 func (e *Engine) RolesForAddress(ctx context.Context, addr tari.Address) ([]core.Role, error) {
-	return rolesOf(ctx, e.db, addr.AccountKey())
+	return rolesOf(e.reads.RoleNames(ctx, addr.AccountKey()))
 }
 
 // Login checks and consumes a login nonce for addr's account in one
@@ -35,16 +31,14 @@ func (e *Engine) Login(ctx context.Context, addr tari.Address, nonce uint64, des
 	var granted []core.Role
 	_, err := e.write(ctx, func(t *txn) error {
 		acct := addr.AccountKey()
-		var last int64
-		err := t.queryRow("SELECT last_nonce FROM auth_log WHERE account = ?"+t.forUpdate(), []any{acct}, &last)
+		last, ok, err := t.LastLoginNonce(acct)
 		switch {
-		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
 			return err
-		case int64(nonce) <= last: // stored as i64 like the reference
+		case ok && int64(nonce) <= last: // stored as i64 like the reference
 			return core.ErrInvalidNonce
 		}
-		have, err := rolesOf(t.ctx, t.idb(), acct)
+		have, err := rolesOf(t.RoleNames(acct))
 		if err != nil {
 			return err
 		}
@@ -58,8 +52,7 @@ func (e *Engine) Login(ctx context.Context, addr tari.Address, nonce uint64, des
 			return &core.RolesNotAllowedError{Count: len(missing)}
 		}
 		granted = append([]core.Role{}, desired...)
-		return t.exec("INSERT INTO auth_log (account, address, last_nonce, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (account) DO UPDATE SET last_nonce = excluded.last_nonce, address = excluded.address, updated_at = excluded.updated_at",
-			acct, addr.Base58(), int64(nonce), t.now)
+		return t.SetLoginNonce(acct, addr.Base58(), int64(nonce), t.now)
 	})
 	return granted, err
 }
@@ -74,12 +67,12 @@ func (e *Engine) AssignRoles(ctx context.Context, addr tari.Address, apply, revo
 			if r == core.RoleUser {
 				continue // implicit
 			}
-			if err := t.exec("INSERT INTO role_assignments (account, address, role_id) SELECT ?, ?, id FROM roles WHERE name = ? ON CONFLICT (account, role_id) DO NOTHING", acct, addr.Base58(), r); err != nil {
+			if err := t.AssignRole(acct, addr.Base58(), r); err != nil {
 				return err
 			}
 		}
 		for _, r := range revoke {
-			if err := t.exec("DELETE FROM role_assignments WHERE account = ? AND role_id = (SELECT id FROM roles WHERE name = ?)", acct, r); err != nil {
+			if err := t.RevokeRole(acct, r); err != nil {
 				return err
 			}
 		}
@@ -88,12 +81,12 @@ func (e *Engine) AssignRoles(ctx context.Context, addr tari.Address, apply, revo
 	return err
 }
 
-func rolesOf(ctx context.Context, db bun.IDB, account string) ([]core.Role, error) {
-	roles := []core.Role{core.RoleUser}
-	var names []string
-	if err := db.NewRaw("SELECT r.name FROM role_assignments a JOIN roles r ON r.id = a.role_id WHERE a.account = ? ORDER BY r.id", account).Scan(ctx, &names); err != nil && !errors.Is(err, sql.ErrNoRows) {
+// rolesOf is the assigned role names as roles, core.RoleUser always first.
+func rolesOf(names []string, err error) ([]core.Role, error) {
+	if err != nil {
 		return nil, err
 	}
+	roles := []core.Role{core.RoleUser}
 	for _, n := range names {
 		if r := core.Role(n); r != core.RoleUser {
 			roles = append(roles, r)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/engine"
+	"github.com/tari-payment/tps/core/store"
 	"github.com/tari-payment/tps/core/store/storetest"
 	"github.com/tari-payment/tps/core/tari"
 )
@@ -36,14 +37,15 @@ func BenchmarkPostgres(b *testing.B) {
 	ctx := context.Background()
 	setup := func(b *testing.B) (*engine.Engine, func(), *stmtCounter) {
 		db := storetest.Postgres(b)
-		if _, err := db.Exec("CREATE TABLE bench_rows (id BIGSERIAL PRIMARY KEY, v TEXT NOT NULL)"); err != nil {
+		if _, err := db.ExecContext(context.Background(), "CREATE TABLE bench_rows (id BIGSERIAL PRIMARY KEY, v TEXT NOT NULL)"); err != nil {
 			b.Fatal(err)
 		}
 		bare := func() {
-			if err := db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			if err := db.WriteTx(ctx, func(stx *store.Tx) error {
+				ctx, tx := stx.Context(), stx.IDB()
 				_, err := tx.ExecContext(ctx, "INSERT INTO bench_rows (v) VALUES (?)", "row")
 				return err
-			}); err != nil {
+			}, store.NoEvents); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -10,8 +10,6 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/uptrace/bun"
-
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/engine"
 	"github.com/tari-payment/tps/core/store"
@@ -46,18 +44,19 @@ func BenchmarkSQLite(b *testing.B) {
 		// outbox (AUTOINCREMENT id), and the cheapest possible one (rowid
 		// only: one page per commit instead of two).
 		db := open()
-		if _, err := db.Exec("CREATE TABLE bench_rows (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT NOT NULL)"); err != nil {
+		if _, err := db.ExecContext(context.Background(), "CREATE TABLE bench_rows (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT NOT NULL)"); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := db.Exec("CREATE TABLE bench_rowid (id INTEGER PRIMARY KEY, v TEXT NOT NULL)"); err != nil {
+		if _, err := db.ExecContext(context.Background(), "CREATE TABLE bench_rowid (id INTEGER PRIMARY KEY, v TEXT NOT NULL)"); err != nil {
 			b.Fatal(err)
 		}
 		insert := func(table string) func() {
 			return func() {
-				if err := db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+				if err := db.WriteTx(ctx, func(stx *store.Tx) error {
+					ctx, tx := stx.Context(), stx.IDB()
 					_, err := tx.ExecContext(ctx, "INSERT INTO "+table+" (v) VALUES (?)", "row")
 					return err
-				}); err != nil {
+				}, store.NoEvents); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -7,10 +7,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/tari-payment/tps/core"
-	"github.com/tari-payment/tps/core/store"
+	"github.com/tari-payment/tps/core/store/enginestore"
 	"github.com/tari-payment/tps/core/tari"
 )
 
@@ -35,11 +33,10 @@ func (e *Engine) CreateConsoleSession(ctx context.Context, s ConsoleSession) err
 	_, err := e.write(ctx, func(t *txn) error {
 		// Expired sessions go with each new sign-in, so the table does not
 		// grow with sessions that were never signed out (it holds a few rows).
-		if err := t.exec("DELETE FROM console_sessions WHERE expires_ms <= ?", t.now.UnixMilli()); err != nil {
+		if err := t.DeleteExpiredSessions(t.now.UnixMilli()); err != nil {
 			return err
 		}
-		return t.exec("INSERT INTO console_sessions (token_hash, account, address, csrf_token, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?, ?)",
-			s.TokenHash, s.Address.AccountKey(), s.Address.Base58(), s.CSRFToken, s.CreatedAt.UnixMilli(), s.ExpiresAt.UnixMilli())
+		return t.InsertSession(s.TokenHash, s.Address.AccountKey(), s.Address.Base58(), s.CSRFToken, s.CreatedAt.UnixMilli(), s.ExpiresAt.UnixMilli())
 	})
 	return err
 }
@@ -47,28 +44,25 @@ func (e *Engine) CreateConsoleSession(ctx context.Context, s ConsoleSession) err
 // ConsoleSessionByHash returns the live session with that token hash, else
 // ErrSessionNotFound.
 func (e *Engine) ConsoleSessionByHash(ctx context.Context, tokenHash string, now time.Time) (ConsoleSession, error) {
-	var addr, csrf string
-	var created, expires int64
-	err := e.db.QueryRowContext(ctx, "SELECT address, csrf_token, created_ms, expires_ms FROM console_sessions WHERE token_hash = ? AND expires_ms > ?",
-		tokenHash, now.UnixMilli()).Scan(&addr, &csrf, &created, &expires)
+	row, err := e.reads.LiveSession(ctx, tokenHash, now.UnixMilli())
 	if errors.Is(err, sql.ErrNoRows) {
 		return ConsoleSession{}, ErrSessionNotFound
 	}
 	if err != nil {
 		return ConsoleSession{}, err
 	}
-	a, err := tari.ParseAddress(addr)
+	a, err := tari.ParseAddress(row.Address)
 	if err != nil {
 		return ConsoleSession{}, err
 	}
-	return ConsoleSession{TokenHash: tokenHash, Address: a, CSRFToken: csrf,
-		CreatedAt: time.UnixMilli(created).UTC(), ExpiresAt: time.UnixMilli(expires).UTC()}, nil
+	return ConsoleSession{TokenHash: tokenHash, Address: a, CSRFToken: row.CSRFToken,
+		CreatedAt: time.UnixMilli(row.CreatedMs).UTC(), ExpiresAt: time.UnixMilli(row.ExpiresMs).UTC()}, nil
 }
 
 // DeleteConsoleSession ends one session (logout); unknown hashes are fine.
 func (e *Engine) DeleteConsoleSession(ctx context.Context, tokenHash string) error {
 	_, err := e.write(ctx, func(t *txn) error {
-		return t.exec("DELETE FROM console_sessions WHERE token_hash = ?", tokenHash)
+		return t.DeleteSession(tokenHash)
 	})
 	return err
 }
@@ -78,24 +72,16 @@ func (e *Engine) DeleteConsoleSession(ctx context.Context, tokenHash string) err
 func (e *Engine) DeleteConsoleSessionsFor(ctx context.Context, addr tari.Address) (int64, error) {
 	var n int64
 	_, err := e.write(ctx, func(t *txn) error {
-		res, err := t.execResult("DELETE FROM console_sessions WHERE account = ?", addr.AccountKey())
-		if err != nil {
-			return err
-		}
-		n, _ = res.RowsAffected()
-		return nil
+		var err error
+		n, err = t.DeleteSessionsOf(addr.AccountKey())
+		return err
 	})
 	return n, err
 }
 
 // AuditEntry is one row of an order's or payment's audit history: the
 // operation and the row as it stood after it (JSON).
-type AuditEntry struct {
-	ID        int64     `bun:"id"`
-	Operation string    `bun:"operation"`
-	ChangedAt time.Time `bun:"changed_at"`
-	Snapshot  string    `bun:"snapshot"`
-}
+type AuditEntry = enginestore.AuditEntry
 
 // OrderAudit lists an order's audit history, oldest first (the log keys
 // orders by their row id). The audit log has no index of its own (it is
@@ -111,74 +97,20 @@ func (e *Engine) PaymentAudit(ctx context.Context, txid string) ([]AuditEntry, e
 }
 
 func (e *Engine) audit(ctx context.Context, entity, key string) ([]AuditEntry, error) {
-	out := []AuditEntry{}
-	if err := e.db.NewRaw("SELECT id, operation, changed_at, snapshot FROM audit_log WHERE entity = ? AND entity_key = ? ORDER BY id", entity, key).Scan(ctx, &out); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, err
-	}
-	for i := range out {
-		out[i].ChangedAt = utc(out[i].ChangedAt)
-	}
-	return out, nil
+	return e.reads.Audit(ctx, entity, key)
 }
 
 // PaymentQuery filters SearchPayments; every given filter applies.
-type PaymentQuery struct {
-	TxID     *string
-	Statuses []core.PaymentStatus
-	Type     *core.PaymentType
-	Sender   *string    // exact address as received (base58)
-	Since    *time.Time // created_at >= Since
-	Until    *time.Time // created_at < Until
-	core.Page
-}
+type PaymentQuery = enginestore.PaymentQuery
 
 // SearchPayments lists payments, newest first.
 func (e *Engine) SearchPayments(ctx context.Context, q PaymentQuery) ([]core.Payment, error) {
-	sqlq := "SELECT " + paymentCols + " FROM payments WHERE 1 = 1"
-	var args []any
-	if q.TxID != nil {
-		sqlq += " AND txid = ?"
-		args = append(args, *q.TxID)
-	}
-	if len(q.Statuses) > 0 {
-		sqlq += " AND status IN (?)"
-		args = append(args, bun.In(q.Statuses))
-	}
-	if q.Type != nil {
-		sqlq += " AND payment_type = ?"
-		args = append(args, *q.Type)
-	}
-	if q.Sender != nil {
-		sqlq += " AND sender = ?"
-		args = append(args, *q.Sender)
-	}
-	if q.Since != nil {
-		sqlq += " AND created_at >= ?"
-		args = append(args, q.Since.UTC())
-	}
-	if q.Until != nil {
-		sqlq += " AND created_at < ?"
-		args = append(args, q.Until.UTC())
-	}
-	sqlq += " ORDER BY created_at DESC, txid" + e.page(q.Page, &args)
-	return selectPayments(ctx, e.db, sqlq, args...)
+	return e.reads.SearchPayments(ctx, q)
 }
 
 // ExchangeRates lists the latest rate of every currency, by currency.
 func (e *Engine) ExchangeRates(ctx context.Context) ([]core.ExchangeRate, error) {
-	out := []core.ExchangeRate{}
-	var rows []struct {
-		Currency  string         `bun:"base_currency"`
-		Rate      core.MicroTari `bun:"rate"`
-		UpdatedAt time.Time      `bun:"updated_at"`
-	}
-	if err := e.db.NewRaw("SELECT r.base_currency, r.rate, r.updated_at FROM exchange_rates r WHERE r.id = (SELECT MAX(id) FROM exchange_rates x WHERE x.base_currency = r.base_currency) ORDER BY r.base_currency").Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, err
-	}
-	for _, r := range rows {
-		out = append(out, core.ExchangeRate{Currency: r.Currency, Rate: r.Rate, UpdatedAt: utc(r.UpdatedAt)})
-	}
-	return out, nil
+	return e.reads.LatestRates(ctx)
 }
 
 // RoleHolder is an address and the roles assigned to its account (user is
@@ -190,11 +122,8 @@ type RoleHolder struct {
 
 // RoleHolders lists every account with an assigned role, by address.
 func (e *Engine) RoleHolders(ctx context.Context) ([]RoleHolder, error) {
-	var rows []struct {
-		Address string `bun:"address"`
-		Role    string `bun:"name"`
-	}
-	if err := e.db.NewRaw("SELECT a.address, r.name FROM role_assignments a JOIN roles r ON r.id = a.role_id ORDER BY a.address, r.id").Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	rows, err := e.reads.RoleAssignments(ctx)
+	if err != nil {
 		return nil, err
 	}
 	out := []RoleHolder{}
@@ -217,15 +146,6 @@ type DayVolume struct {
 	PaidVolume core.MicroTari
 }
 
-// dayExpr is the UTC calendar day of a timestamp column, as YYYY-MM-DD text
-// (SQLite keeps bun's UTC text form, so its first ten characters).
-func (e *Engine) dayExpr(col string) string {
-	if e.db.Kind == store.Postgres {
-		return "to_char(" + col + " AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
-	}
-	return "substr(" + col + ", 1, 10)"
-}
-
 // DailyVolume returns one entry per UTC day from since's day to now's,
 // oldest first. It reads every order created or paid since then (orders have
 // no time index: each index is one more page written per order), grouped by
@@ -239,11 +159,8 @@ func (e *Engine) DailyVolume(ctx context.Context, since, now time.Time) ([]DayVo
 		byDay[d.Format("2006-01-02")] = len(out)
 		out = append(out, DayVolume{Day: d})
 	}
-	var created []struct {
-		Day string `bun:"day"`
-		N   int    `bun:"n"`
-	}
-	if err := e.db.NewRaw("SELECT "+e.dayExpr("created_at")+" AS day, COUNT(*) AS n FROM orders WHERE created_at >= ? GROUP BY 1", start).Scan(ctx, &created); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	created, err := e.reads.OrdersCreatedByDay(ctx, start)
+	if err != nil {
 		return nil, err
 	}
 	for _, c := range created {
@@ -251,12 +168,8 @@ func (e *Engine) DailyVolume(ctx context.Context, since, now time.Time) ([]DayVo
 			out[i].Orders = c.N
 		}
 	}
-	var paid []struct {
-		Day   string         `bun:"day"`
-		N     int            `bun:"n"`
-		Total core.MicroTari `bun:"total"`
-	}
-	if err := e.db.NewRaw("SELECT "+e.dayExpr("status_changed_at")+" AS day, COUNT(*) AS n, SUM(total_price) AS total FROM orders WHERE status = 'Paid' AND status_changed_at >= ? GROUP BY 1", start).Scan(ctx, &paid); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	paid, err := e.reads.OrdersPaidByDay(ctx, start)
+	if err != nil {
 		return nil, err
 	}
 	for _, p := range paid {
@@ -269,21 +182,16 @@ func (e *Engine) DailyVolume(ctx context.Context, since, now time.Time) ([]DayVo
 
 // OpenOrderCount counts the New and Unclaimed orders.
 func (e *Engine) OpenOrderCount(ctx context.Context) (int, error) {
-	var n int
-	err := e.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM orders WHERE "+openStatus).Scan(&n)
-	return n, err
+	return e.reads.OpenOrderCount(ctx)
 }
 
 // ExpiringOrders lists up to limit open orders that expire before cutoff,
 // soonest first (expiry measures from status_changed_at, D14).
 func (e *Engine) ExpiringOrders(ctx context.Context, cutoff time.Time, limit int) ([]core.Order, error) {
-	return selectOrders(ctx, e.db, "SELECT "+orderCols+" FROM orders WHERE "+openStatus+
-		" AND ((status = 'Unclaimed' AND status_changed_at < ?) OR (status = 'New' AND status_changed_at < ?))"+
-		" ORDER BY status_changed_at, id LIMIT ?",
-		cutoff.Add(-e.cfg.UnclaimedTimeout).UTC(), cutoff.Add(-e.cfg.UnpaidTimeout).UTC(), limit)
+	return e.reads.ExpiringOrders(ctx, cutoff.Add(-e.cfg.UnclaimedTimeout), cutoff.Add(-e.cfg.UnpaidTimeout), limit)
 }
 
 // SettlementsForOrder lists the settlements that paid an order, oldest first.
 func (e *Engine) SettlementsForOrder(ctx context.Context, orderID string) ([]core.SettlementJournalEntry, error) {
-	return selectSettlements(ctx, e.db, "SELECT "+settlementCols+" FROM settlement_journal WHERE order_id = ? ORDER BY id", orderID)
+	return e.reads.OrderSettlements(ctx, orderID)
 }

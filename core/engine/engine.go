@@ -11,18 +11,14 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
-	"sync"
 	"time"
-
-	"github.com/uptrace/bun"
 
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/store"
+	"github.com/tari-payment/tps/core/store/enginestore"
 )
 
 // Order-id fields for plain (unsigned) payment memos (TPG_SHOPIFY_ORDER_ID_FIELD).
@@ -74,9 +70,8 @@ func DefaultConfig() Config {
 type Engine struct {
 	db  *store.DB
 	cfg Config
-	// stmts caches the pool's prepared statements for reads outside
-	// transactions, by query text (SQLite only; writes have store.Writer's).
-	stmts sync.Map
+	// reads runs the reads outside transactions.
+	reads storeReader
 }
 
 // New returns an engine over a migrated database.
@@ -93,7 +88,7 @@ func New(db *store.DB, cfg Config) *Engine {
 	if cfg.UnpaidTimeout <= 0 {
 		cfg.UnpaidTimeout = 48 * time.Hour
 	}
-	return &Engine{db: db, cfg: cfg}
+	return &Engine{db: db, cfg: cfg, reads: enginestore.NewReader(db)}
 }
 
 // DB returns the engine's database.
@@ -105,25 +100,17 @@ func (e *Engine) Config() Config { return e.cfg }
 // now is the engine clock, UTC at microsecond precision (what both databases keep).
 func (e *Engine) now() time.Time { return e.cfg.Now().UTC().Truncate(time.Microsecond) }
 
-// txn is the state of one write transaction.
+// txn is the state of one write transaction: the engine's rules over the
+// store's transaction (see store.go).
 type txn struct {
-	e   *Engine
-	ctx context.Context
-	// w runs the statements on SQLite, tx on PostgreSQL.
-	w      *store.Writer
-	tx     bun.Tx
+	storeTx
+	e      *Engine
 	now    time.Time
 	events []core.Event
-	// flushed counts the events already written (SQLite queues them).
-	flushed int
-	audit   []any // pending audit_log rows, five values each, written at the end
+	audit  []any // pending audit_log rows, enginestore.AuditCols values each, written at the end
 	// balanceRows holds balance rows read in this transaction (SQLite), see
 	// sawBalance.
 	balanceRows map[string]*accountBalance
-	// deferred (PostgreSQL) holds formatted statements not yet sent, see
-	// exec; deferredErr is the failure of sending them from idb.
-	deferred    []byte
-	deferredErr error
 	// lastOrder and lastPayment are the latest audit snapshots, which the
 	// event about the same change usually repeats word for word (see encode).
 	lastOrder   snapshot[core.Order]
@@ -134,20 +121,6 @@ type txn struct {
 type snapshot[T comparable] struct {
 	v    T
 	json []byte
-}
-
-// idb is the transaction, for queries built with bun.
-func (t *txn) idb() bun.IDB {
-	if t.w != nil {
-		return t.w.IDB()
-	}
-	// Queries built with bun bypass exec and query: what exec deferred must
-	// run first. A failure aborts the transaction, so the caller's own query
-	// fails too; write returns this error.
-	if err := t.flushDeferred(); err != nil && t.deferredErr == nil {
-		t.deferredErr = err
-	}
-	return t.tx
 }
 
 // encode is json.Marshal(payload), reusing the audit snapshot when an order
@@ -177,17 +150,18 @@ func (t *txn) encode(payload any) ([]byte, error) {
 }
 
 // write runs fn as one write transaction and calls AfterCommit if it
-// committed events. On PostgreSQL it runs alone: no other engine write runs
-// beside it (store.DB.PostgresWrite), which is what an operation that reads
-// and locks rows of several orders and accounts needs; see writeParallel.
+// committed events. It runs alone: no other engine write runs beside it
+// (store.DB.WriteTx without store.Parallel), which is what an operation that
+// reads and locks rows of several orders and accounts needs; see
+// writeParallel.
 func (e *Engine) write(ctx context.Context, fn func(t *txn) error) ([]core.Event, error) {
 	return e.writeTx(ctx, false, fn)
 }
 
 // writeParallel is write for an operation that may run beside other writes
-// on PostgreSQL: every row it reads to decide is locked as it is read (FOR
-// UPDATE), so a write it overlaps with is either done before those reads or
-// waits for its commit. See RATIONALE.md "Events are sequenced after commit"
+// (store.Parallel, where the store's reads lock rows): every row it reads to
+// decide is locked as it is read, so a write it overlaps with is either done
+// before those reads or waits for its commit. See RATIONALE.md "Events are sequenced after commit"
 // for which operations qualify and why.
 func (e *Engine) writeParallel(ctx context.Context, fn func(t *txn) error) ([]core.Event, error) {
 	return e.writeTx(ctx, true, fn)
@@ -195,53 +169,28 @@ func (e *Engine) writeParallel(ctx context.Context, fn func(t *txn) error) ([]co
 
 func (e *Engine) writeTx(ctx context.Context, parallel bool, fn func(t *txn) error) ([]core.Event, error) {
 	var events []core.Event
-	run := func(t *txn) error {
+	err := enginestore.Write(ctx, e.db, parallel, func(st *enginestore.Tx) error {
+		t := &txn{storeTx: st, e: e, now: e.now()}
 		err := fn(t)
 		if err == nil {
-			err = t.flushEvents()
-		}
-		if err == nil {
-			err = t.flushAudit()
-		}
-		if err == nil {
-			err = t.flushDeferred()
-		}
-		if t.deferredErr != nil {
-			err = t.deferredErr
+			err = t.AppendEvents(t.events, t.audit)
 		}
 		events = t.events
 		return err
-	}
-	var err error
-	if e.db.Kind == store.SQLite {
-		err = e.db.SQLiteWrite(ctx, func(w *store.Writer) error {
-			return run(&txn{e: e, ctx: w.Context(), w: w, now: e.now()})
-		})
-	} else {
-		err = e.db.PostgresWrite(ctx, parallel, func(ctx context.Context, tx bun.Tx, first string) error {
-			// The store's writer lock travels with the first statement.
-			t := &txn{e: e, ctx: ctx, tx: tx, now: e.now()}
-			t.deferred = append(append(t.deferred, first...), ";\n"...)
-			return run(t)
-		})
-	}
+	})
 	if err != nil {
 		return nil, err
 	}
-	if len(events) > 0 {
-		// PostgreSQL staged the events; make them readable before the caller
-		// hears "done" (nothing on SQLite). A failure leaves them pending for
-		// the outbox poll: the operation itself committed.
-		_, _ = e.db.SequenceEvents(ctx)
-		if e.cfg.AfterCommit != nil {
-			e.cfg.AfterCommit()
-		}
+	// WriteTx has made the events readable (sequenced them where staged).
+	if len(events) > 0 && e.cfg.AfterCommit != nil {
+		e.cfg.AfterCommit()
 	}
 	return events, nil
 }
 
 // emit queues an event, created at the transaction's engine clock, for
-// flushEvents to append at the end of the transaction.
+// enginestore's AppendEvents to append at the end of the transaction through
+// the store's one append path (store.AppendEvents).
 func (t *txn) emit(typ core.EventType, payload any) error {
 	data, err := t.encode(payload)
 	if err != nil {
@@ -249,41 +198,6 @@ func (t *txn) emit(typ core.EventType, payload any) error {
 	}
 	t.events = append(t.events, core.Event{ID: store.NewEventID(), Type: typ, CreatedAt: t.now, Payload: data})
 	return nil
-}
-
-// auditInsert is the INSERT of the first (at most eight) audit rows, and
-// how many values it takes.
-func (t *txn) auditInsert() (string, int) {
-	const cols = 5
-	n := min(len(t.audit)/cols, 8)
-	return "INSERT INTO audit_log (entity, entity_key, operation, changed_at, snapshot) VALUES " +
-		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", n), ", "), n * cols
-}
-
-// flushEvents appends the events queued by emit through the store's one
-// append path (store.AppendEvents; on SQLite it fills in their seqs, on
-// PostgreSQL the INSERT is deferred to travel with the next statement).
-func (t *txn) flushEvents() error {
-	pending := t.events[t.flushed:]
-	if len(pending) == 0 {
-		return nil
-	}
-	if err := store.AppendEvents(t.ctx, eventExecer{t}, t.e.db.Kind, pending); err != nil {
-		return err
-	}
-	t.flushed = len(t.events)
-	return nil
-}
-
-// eventExecer runs store.AppendEvents' statements on the engine's
-// statement path: prepared on SQLite, deferred on PostgreSQL.
-type eventExecer struct{ t *txn }
-
-func (x eventExecer) ExecContext(_ context.Context, query string, args ...any) (sql.Result, error) {
-	if x.t.w == nil {
-		return nil, x.t.exec(query, args...)
-	}
-	return x.t.execResult(query, args...)
 }
 
 // logOrder writes the audit row for an order as it now stands.
@@ -305,20 +219,5 @@ func (t *txn) logPayment(op string, p *core.Payment) error {
 	}
 	t.lastPayment = snapshot[core.Payment]{*p, snap}
 	t.audit = append(t.audit, "payment", p.TxID, op, t.now, string(snap))
-	return nil
-}
-
-// flushAudit writes the transaction's audit rows, up to eight per statement
-// (one round trip for a typical operation; a bounded set of statement shapes
-// for the prepared-statement cache however many orders expire at once).
-func (t *txn) flushAudit() error {
-	for len(t.audit) > 0 {
-		q, n := t.auditInsert()
-		if err := t.exec(q, t.audit[:n]...); err != nil {
-			return err
-		}
-		t.audit = t.audit[n:]
-	}
-	t.audit = nil
 	return nil
 }

@@ -46,7 +46,7 @@ func TestNoDeletes(t *testing.T) {
 		x.pay(w.addr, "t", 10)
 		x.e.SetExchangeRate(x.ctx, "USD", 1)
 		for _, table := range []string{"orders", "payments", "settlement_journal", "exchange_rates"} {
-			if _, err := x.db.Exec("DELETE FROM " + table); err == nil {
+			if _, err := x.db.ExecContext(context.Background(), "DELETE FROM "+table); err == nil {
 				t.Errorf("DELETE FROM %s succeeded", table)
 			}
 		}

@@ -6,10 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/engine"
+	"github.com/tari-payment/tps/core/store"
 	"github.com/tari-payment/tps/core/store/storetest"
 )
 
@@ -85,14 +84,15 @@ func TestExpirySkippedWhileAnotherInstanceRuns(t *testing.T) {
 	release := make(chan struct{})
 	done := make(chan error)
 	go func() {
-		done <- db.RunInTx(context.Background(), nil, func(ctx context.Context, tx bun.Tx) error {
+		done <- db.WriteTx(context.Background(), func(stx *store.Tx) error {
+			ctx, tx := stx.Context(), stx.IDB()
 			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7302)"); err != nil {
 				return err
 			}
 			close(held)
 			<-release
 			return nil
-		})
+		}, store.NoEvents)
 	}()
 	<-held
 	r, err := x.e.ExpireOrders(x.ctx, x.clock())

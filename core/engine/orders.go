@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/tari-payment/tps/core"
-	"github.com/tari-payment/tps/core/store"
 	"github.com/tari-payment/tps/core/tari"
 )
 
@@ -61,9 +60,7 @@ func (e *Engine) NewOrder(ctx context.Context, o NewOrder) (*core.Order, error) 
 			Status: core.OrderUnclaimed, AmountOutstanding: o.AmountOutstanding, StatusChangedAt: t.now}
 		// DO NOTHING without a target covers order_id and alt_id: either one
 		// already known means this delivery is a duplicate (D20).
-		id, err := t.insertID(`INSERT INTO orders (order_id, alt_id, customer_id, memo, total_price, original_price, currency, created_at, updated_at, status, amount_outstanding, status_changed_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			ord.OrderID, ord.AltID, ord.CustomerID, ord.Memo, ord.TotalPrice, ord.OriginalPrice, ord.Currency, ord.CreatedAt, ord.UpdatedAt, ord.Status, ord.AmountOutstanding, ord.StatusChangedAt)
+		id, err := t.InsertOrder(&ord)
 		ord.ID = id
 		if errors.Is(err, sql.ErrNoRows) {
 			return core.ErrOrderAlreadyExists
@@ -226,7 +223,7 @@ func (e *Engine) CancelOrder(ctx context.Context, orderID, reason string) (*core
 		if !o.Status.Open() {
 			return core.ErrForbiddenChange
 		}
-		if err := t.exec("UPDATE orders SET status = ?, cancel_reason = ?, updated_at = ?, status_changed_at = ? WHERE id = ?", core.OrderCancelled, reason, t.now, t.now, o.ID); err != nil {
+		if err := t.CancelOrder(o.ID, reason, t.now); err != nil {
 			return err
 		}
 		o.Status, o.CancelReason, o.UpdatedAt, o.StatusChangedAt = core.OrderCancelled, &reason, t.now, t.now
@@ -260,7 +257,7 @@ func (e *Engine) ResetOrder(ctx context.Context, orderID string) (core.OrderChan
 			return core.ErrForbiddenChange
 		}
 		old := *o
-		if err := t.exec("UPDATE orders SET status = ?, cancel_reason = NULL, updated_at = ?, status_changed_at = ? WHERE id = ?", core.OrderNew, t.now, t.now, o.ID); err != nil {
+		if err := t.ReopenOrder(o.ID, t.now); err != nil {
 			return err
 		}
 		o.Status, o.CancelReason, o.UpdatedAt, o.StatusChangedAt = core.OrderNew, nil, t.now, t.now
@@ -307,7 +304,7 @@ func (e *Engine) ReassignOrder(ctx context.Context, orderID, newCustomerID, reas
 			return core.ErrNoOpChange
 		}
 		old := *o
-		if err := t.exec("UPDATE orders SET customer_id = ?, updated_at = ? WHERE id = ?", newCustomerID, t.now, o.ID); err != nil {
+		if err := t.SetOrderCustomer(o.ID, newCustomerID, t.now); err != nil {
 			return err
 		}
 		o.CustomerID, o.UpdatedAt = newCustomerID, t.now
@@ -347,7 +344,7 @@ func (e *Engine) UpdateOrderMemo(ctx context.Context, orderID, memo, reason stri
 			return err
 		}
 		old := *o
-		if err := t.exec("UPDATE orders SET memo = ?, updated_at = ? WHERE id = ?", memo, t.now, o.ID); err != nil {
+		if err := t.SetOrderMemo(o.ID, memo, t.now); err != nil {
 			return err
 		}
 		o.Memo, o.UpdatedAt = &memo, t.now
@@ -386,7 +383,7 @@ func (e *Engine) UpdateOrderPrice(ctx context.Context, orderID string, newPrice 
 			return core.ErrNoOpChange
 		}
 		old := *o
-		if err := t.exec("UPDATE orders SET total_price = ?, updated_at = ? WHERE id = ?", newPrice, t.now, o.ID); err != nil {
+		if err := t.SetOrderPrice(o.ID, newPrice, t.now); err != nil {
 			return err
 		}
 		o.TotalPrice, o.UpdatedAt = newPrice, t.now
@@ -433,23 +430,10 @@ func (e *Engine) SettleCustomer(ctx context.Context, customerID string) (*core.M
 func (e *Engine) SettleAddress(ctx context.Context, addr tari.Address) (*core.MultiAccountPayment, error) {
 	var out core.MultiAccountPayment
 	_, err := e.write(ctx, func(t *txn) error {
-		var cids []string
-		rows, err := t.query("SELECT customer_id FROM address_links WHERE account = ? ORDER BY customer_id", addr.AccountKey())
+		cids, err := t.CustomersOf(addr.AccountKey())
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var c string
-			if err := rows.Scan(&c); err != nil {
-				return err
-			}
-			cids = append(cids, c)
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		rows.Close()
 		out, err = t.settleCustomers(cids)
 		return err
 	})
@@ -469,17 +453,14 @@ func (e *Engine) ExpireOrders(ctx context.Context, now time.Time) (core.ExpiryRe
 	var out core.ExpiryResult
 	_, err := e.write(ctx, func(t *txn) error {
 		t.now = now
-		if e.db.Kind == store.Postgres {
-			var got bool
-			if err := t.queryRow("SELECT pg_try_advisory_xact_lock(?)", []any{expiryLockKey}, &got); err != nil {
-				return err
-			}
-			if !got {
-				out.Skipped = true
-				return nil
-			}
+		got, err := t.TryLock(expiryLockKey)
+		if err != nil {
+			return err
 		}
-		var err error
+		if !got {
+			out.Skipped = true
+			return nil
+		}
 		if out.Unclaimed, err = t.expire(core.OrderUnclaimed, now.Add(-e.cfg.UnclaimedTimeout)); err != nil {
 			return err
 		}
@@ -504,7 +485,7 @@ const expiryLockKey = 7302
 // expire moves every order in status from whose clock started before cutoff
 // to Expired, returning them by id.
 func (t *txn) expire(from core.OrderStatus, cutoff time.Time) ([]core.Order, error) {
-	orders, err := t.orders(qExpire, core.OrderExpired, t.now, t.now, from, cutoff)
+	orders, err := t.ExpireOrders(from, cutoff, t.now)
 	if err != nil {
 		return nil, err
 	}
@@ -522,19 +503,12 @@ func (t *txn) expire(from core.OrderStatus, cutoff time.Time) ([]core.Order, err
 // the order (alt_id too when not strict) first, else one linked to the
 // customer; the most recently active wins.
 func (t *txn) autoClaimCandidate(o *core.Order) (*tari.Address, error) {
-	named := "SELECT sender_account FROM payments WHERE order_id = ?"
-	args := []any{o.OrderID}
-	if !t.e.cfg.StrictMode && o.AltID != nil {
-		named += " OR order_id = ?"
-		args = append(args, *o.AltID)
+	var altID *string
+	if !t.e.cfg.StrictMode {
+		altID = o.AltID
 	}
-	q := "SELECT address FROM account_balances WHERE account IN (" + named + " UNION SELECT account FROM address_links WHERE customer_id = ?) ORDER BY CASE WHEN account IN (" + named + ") THEN 0 ELSE 1 END, last_update DESC, account LIMIT 1"
-	all := append(append(append([]any{}, args...), o.CustomerID), args...)
-	var address string
-	if err := t.queryRow(q, all, &address); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, nil
-		}
+	address, err := t.AutoClaimAddress(o.OrderID, altID, o.CustomerID)
+	if err != nil || address == "" {
 		return nil, err
 	}
 	a, err := tari.ParseAddress(address)
@@ -550,7 +524,7 @@ func (t *txn) autoClaimCandidate(o *core.Order) (*tari.Address, error) {
 func (t *txn) settleCustomers(cids []string) (core.MultiAccountPayment, error) {
 	res := core.MultiAccountPayment{OrdersPaid: []core.Order{}, Settlements: []core.SettlementJournalEntry{}}
 	for _, cid := range cids {
-		orders, err := t.orders("SELECT "+orderCols+" FROM orders WHERE customer_id = ? AND "+openStatus+" ORDER BY created_at, id"+t.forUpdate(), cid)
+		orders, err := t.OpenOrdersOf(cid)
 		if err != nil {
 			return res, err
 		}

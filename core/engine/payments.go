@@ -10,7 +10,6 @@ import (
 	"regexp"
 
 	"github.com/tari-payment/tps/core"
-	"github.com/tari-payment/tps/core/store"
 	"github.com/tari-payment/tps/core/tari"
 )
 
@@ -96,13 +95,14 @@ func (e *Engine) ConfirmPayment(ctx context.Context, txid string) (core.ConfirmR
 		if err != nil {
 			return err
 		}
-		// Parallel on PostgreSQL: the sender's balance row is locked before
-		// its payable orders are listed, so a write that links the account
-		// to more orders and pays from it (a claim in NewOrder or
-		// ReceivePayment, which lock the same row) either committed before
-		// the list is read or waits for this commit and then sees the new
-		// balance: an affordable order is paid one way or the other.
-		if t.w == nil {
+		// A parallel write (where reads lock, PostgreSQL): the sender's
+		// balance row is locked before its payable orders are listed, so a
+		// write that links the account to more orders and pays from it (a
+		// claim in NewOrder or ReceivePayment, which lock the same row)
+		// either committed before the list is read or waits for this commit
+		// and then sees the new balance: an affordable order is paid one way
+		// or the other.
+		if t.ReadsLock() {
 			if _, _, err := t.balance(p.SenderAccount); err != nil {
 				return err
 			}
@@ -259,16 +259,11 @@ var memoDigits = regexp.MustCompile(`#?([0-9]+)`)
 // insertPayment stores a new payment and its audit row; a known txid is
 // core.ErrPaymentAlreadyExists.
 func (t *txn) insertPayment(p *core.Payment) error {
-	res, err := t.execResult(`INSERT INTO payments (txid, created_at, updated_at, sender, sender_account, amount, memo, payment_type, status, order_id)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (txid) DO NOTHING`,
-		p.TxID, p.CreatedAt, p.UpdatedAt, p.Sender, p.SenderAccount, p.Amount, p.Memo, p.PaymentType, p.Status, p.OrderID)
+	added, err := t.InsertPayment(p)
 	if err != nil {
 		return err
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		if err != nil {
-			return err
-		}
+	if !added {
 		return core.ErrPaymentAlreadyExists
 	}
 	return t.logPayment("insert", p)
@@ -302,23 +297,9 @@ func (t *txn) insertCreditNote(customerID string, dummy tari.Address, amount cor
 // so two confirmations of one payment can never both succeed) and writes its
 // audit row. When nothing matched it works out why.
 func (t *txn) leaveReceived(txid string, to core.PaymentStatus, op string) (*core.Payment, error) {
-	var p core.Payment
-	var err error
-	if t.e.db.Kind == store.SQLite {
-		// Read, then update by key: the write lock is held, and RETURNING
-		// would make SQLite build a temporary table.
-		err = t.queryRow("SELECT "+paymentCols+" FROM payments WHERE txid = ? AND status = ?", []any{txid, core.PaymentReceived}, paymentDest(&p)...)
-		if err == nil {
-			p.Status, p.UpdatedAt = to, t.now
-			err = t.exec("UPDATE payments SET status = ?, updated_at = ? WHERE txid = ?", to, t.now, txid)
-		}
-	} else {
-		err = t.queryRow("UPDATE payments SET status = ?, updated_at = ? WHERE txid = ? AND status = ? RETURNING "+paymentCols,
-			[]any{to, t.now, txid, core.PaymentReceived}, paymentDest(&p)...)
-	}
+	p, err := t.LeaveReceived(txid, to, t.now)
 	if errors.Is(err, sql.ErrNoRows) {
-		var cur core.PaymentStatus
-		switch err := t.queryRow("SELECT status FROM payments WHERE txid = ?", []any{txid}, &cur); {
+		switch cur, err := t.PaymentStatus(txid); {
 		case errors.Is(err, sql.ErrNoRows):
 			return nil, core.ErrPaymentNotFound
 		case err != nil:

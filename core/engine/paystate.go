@@ -40,7 +40,7 @@ type OrderPayState struct {
 // OrderPayState reads the order whose order_id is exactly orderID (never an
 // alt_id) and the payments naming it; nil when there is none. Read-only.
 func (e *Engine) OrderPayState(ctx context.Context, orderID string) (*OrderPayState, error) {
-	o, err := selectOrder(ctx, e.db, qOrderByOrderID, orderID)
+	o, err := e.reads.OrderByOrderID(ctx, orderID)
 	if err != nil || o == nil {
 		return nil, err
 	}

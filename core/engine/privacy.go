@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/tari-payment/tps/core"
+	"github.com/tari-payment/tps/core/store/enginestore"
 )
 
 // Redaction names whose personal data to erase (Shopify's customers/redact
@@ -49,48 +50,11 @@ func (e *Engine) RedactCustomers(ctx context.Context, r Redaction) (RedactionRes
 	_, err := e.write(ctx, func(t *txn) error {
 		res = RedactionResult{}
 		// The orders concerned and their customers.
-		var conds []string
-		var args []any
-		if !r.All {
-			if len(r.CustomerIDs) > 0 {
-				conds = append(conds, "customer_id IN ("+placeholders(len(r.CustomerIDs))+")")
-				for _, c := range r.CustomerIDs {
-					args = append(args, c)
-				}
-			}
-			if len(r.OrderIDs) > 0 {
-				conds = append(conds, "order_id IN ("+placeholders(len(r.OrderIDs))+")")
-				for _, o := range r.OrderIDs {
-					args = append(args, o)
-				}
-			}
-			if len(conds) == 0 {
-				return nil
-			}
+		if !r.All && len(r.CustomerIDs) == 0 && len(r.OrderIDs) == 0 {
+			return nil
 		}
-		q := "SELECT id, order_id, customer_id FROM orders WHERE customer_id NOT LIKE 'redacted:%'"
-		if len(conds) > 0 {
-			q += " AND (" + strings.Join(conds, " OR ") + ")"
-		}
-		rows, err := t.query(q, args...)
+		hits, err := t.OrdersToRedact(redactedPrefix, r.CustomerIDs, r.OrderIDs, r.All)
 		if err != nil {
-			return err
-		}
-		type hit struct {
-			id              int64
-			orderID, custID string
-		}
-		var hits []hit
-		for rows.Next() {
-			var h hit
-			if err := rows.Scan(&h.id, &h.orderID, &h.custID); err != nil {
-				rows.Close()
-				return err
-			}
-			hits = append(hits, h)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		pseudo := map[string]string{} // customer id → pseudonym
@@ -101,32 +65,32 @@ func (e *Engine) RedactCustomers(ctx context.Context, r Redaction) (RedactionRes
 		}
 		orderIDs := map[string]bool{}
 		for _, h := range hits {
-			if _, ok := pseudo[h.custID]; !ok {
-				pseudo[h.custID] = pseudonym()
+			if _, ok := pseudo[h.CustomerID]; !ok {
+				pseudo[h.CustomerID] = pseudonym()
 			}
-			orderIDs[h.orderID] = true
-			if err := t.exec("UPDATE orders SET customer_id = ?, memo = NULL, updated_at = ? WHERE id = ?", pseudo[h.custID], t.now, h.id); err != nil {
+			orderIDs[h.OrderID] = true
+			if err := t.PseudonymiseOrder(h.ID, pseudo[h.CustomerID], t.now); err != nil {
 				return err
 			}
 			res.Orders++
 		}
 		for c, p := range pseudo {
-			if err := t.exec("UPDATE address_links SET customer_id = ? WHERE customer_id = ?", p, c); err != nil {
+			if err := t.RenameCustomerLinks(c, p); err != nil {
 				return err
 			}
 		}
 		res.Customers = len(pseudo)
 		if r.All {
 			// shop/redact: one pass over every order snapshot and event.
-			if err := t.scrubJSONRows("SELECT id, snapshot FROM audit_log WHERE entity = 'order'", "UPDATE audit_log SET snapshot = ? WHERE id = ?", nil, pseudo, orderIDs, nil); err != nil {
+			if err := t.scrubJSONRows(t.OrderSnapshots, t.SetSnapshot, pseudo, orderIDs, nil); err != nil {
 				return err
 			}
-			return t.scrubJSONRows("SELECT seq, payload FROM events", "UPDATE events SET payload = ? WHERE seq = ?", nil, pseudo, orderIDs, &res.Events)
+			return t.scrubJSONRows(t.EventPayloads, t.SetEventPayload, pseudo, orderIDs, &res.Events)
 		}
 		// Audit snapshots of these orders.
 		for oid := range orderIDs {
-			if err := t.scrubJSONRows("SELECT a.id, a.snapshot FROM audit_log a JOIN orders o ON a.entity = 'order' AND a.entity_key = "+t.castIDText("o.id")+" WHERE o.order_id = ?",
-				"UPDATE audit_log SET snapshot = ? WHERE id = ?", []any{oid}, pseudo, orderIDs, nil); err != nil {
+			snapshots := func() ([]enginestore.JSONDoc, error) { return t.OrderSnapshotsOf(oid) }
+			if err := t.scrubJSONRows(snapshots, t.SetSnapshot, pseudo, orderIDs, nil); err != nil {
 				return err
 			}
 		}
@@ -134,8 +98,8 @@ func (e *Engine) RedactCustomers(ctx context.Context, r Redaction) (RedactionRes
 		// % or _ in an id only widens the LIKE candidates; each is checked
 		// exactly after parsing.
 		for c := range pseudo {
-			if err := t.scrubJSONRows("SELECT seq, payload FROM events WHERE payload LIKE ?", "UPDATE events SET payload = ? WHERE seq = ?",
-				[]any{"%" + c + "%"}, pseudo, orderIDs, &res.Events); err != nil {
+			payloads := func() ([]enginestore.JSONDoc, error) { return t.EventPayloadsContaining(c) }
+			if err := t.scrubJSONRows(payloads, t.SetEventPayload, pseudo, orderIDs, &res.Events); err != nil {
 				return err
 			}
 		}
@@ -144,43 +108,18 @@ func (e *Engine) RedactCustomers(ctx context.Context, r Redaction) (RedactionRes
 	return res, err
 }
 
-// castIDText renders an integer column as text for comparison with
-// audit_log.entity_key.
-func (t *txn) castIDText(col string) string { return "CAST(" + col + " AS TEXT)" }
-
-func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
-}
-
-// scrubJSONRows rewrites the JSON column of the rows sel returns: every
-// object whose customer_id is one of pseudo's keys, or whose order_id is in
-// orderIDs, gets the pseudonym and loses its memo.
-func (t *txn) scrubJSONRows(sel, upd string, args []any, pseudo map[string]string, orderIDs map[string]bool, changed *int) error {
-	rows, err := t.query(sel, args...)
+// scrubJSONRows rewrites the JSON documents read lists: every object whose
+// customer_id is one of pseudo's keys, or whose order_id is in orderIDs,
+// gets the pseudonym and loses its memo.
+func (t *txn) scrubJSONRows(read func() ([]enginestore.JSONDoc, error), write func(id int64, doc string) error, pseudo map[string]string, orderIDs map[string]bool, changed *int) error {
+	all, err := read()
 	if err != nil {
-		return err
-	}
-	type row struct {
-		id  int64
-		doc string
-	}
-	var all []row
-	for rows.Next() {
-		var r row
-		if err := rows.Scan(&r.id, &r.doc); err != nil {
-			rows.Close()
-			return err
-		}
-		all = append(all, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	for _, r := range all {
 		var v any
-		if err := json.Unmarshal([]byte(r.doc), &v); err != nil {
-			return fmt.Errorf("redaction: row %d is not JSON: %w", r.id, err)
+		if err := json.Unmarshal([]byte(r.Doc), &v); err != nil {
+			return fmt.Errorf("redaction: row %d is not JSON: %w", r.ID, err)
 		}
 		if !scrub(v, pseudo, orderIDs) {
 			continue
@@ -189,7 +128,7 @@ func (t *txn) scrubJSONRows(sel, upd string, args []any, pseudo map[string]strin
 		if err != nil {
 			return err
 		}
-		if err := t.exec(upd, string(b), r.id); err != nil {
+		if err := write(r.ID, string(b)); err != nil {
 			return err
 		}
 		if changed != nil {
@@ -244,7 +183,7 @@ func (e *Engine) CustomerDataExport(ctx context.Context, customerID string) (Cus
 	if err != nil {
 		return CustomerData{}, err
 	}
-	addrs, err := e.strings(ctx, "SELECT DISTINCT address FROM address_links WHERE customer_id = ? ORDER BY address", customerID)
+	addrs, err := e.reads.CustomerAddresses(ctx, customerID)
 	if err != nil {
 		return CustomerData{}, err
 	}
@@ -268,7 +207,7 @@ func (e *Engine) NoteShopifyCancelMismatch(ctx context.Context, orderID, note st
 		if o.Status != core.OrderPaid {
 			return core.ErrForbiddenChange
 		}
-		if err := t.exec("UPDATE orders SET cancel_reason = ?, updated_at = ? WHERE id = ?", note, t.now, o.ID); err != nil {
+		if err := t.SetOrderCancelReason(o.ID, note, t.now); err != nil {
 			return err
 		}
 		o.CancelReason, o.UpdatedAt = &note, t.now

@@ -18,7 +18,7 @@ func (e *Engine) SetExchangeRate(ctx context.Context, currency string, rate core
 	r := core.ExchangeRate{Currency: strings.ToUpper(strings.TrimSpace(currency)), Rate: rate}
 	_, err := e.write(ctx, func(t *txn) error {
 		r.UpdatedAt = t.now
-		return t.exec("INSERT INTO exchange_rates (base_currency, rate, updated_at) VALUES (?, ?, ?)", r.Currency, r.Rate, r.UpdatedAt)
+		return t.InsertRate(r)
 	})
 	return r, err
 }
@@ -28,9 +28,7 @@ func (e *Engine) SetExchangeRate(ctx context.Context, currency string, rate core
 // reference's GET /api/exchange_rate/{cur}).
 func (e *Engine) ExchangeRate(ctx context.Context, currency string) (core.ExchangeRate, error) {
 	cur := strings.ToUpper(strings.TrimSpace(currency))
-	r := core.ExchangeRate{Currency: cur}
-	err := e.readRow(ctx, "SELECT rate, updated_at FROM exchange_rates WHERE base_currency = ? ORDER BY id DESC LIMIT 1",
-		[]any{cur}, &r.Rate, ts{&r.UpdatedAt})
+	r, err := e.reads.LatestRate(ctx, cur)
 	if errors.Is(err, sql.ErrNoRows) {
 		return core.ExchangeRate{}, core.ErrRateNotFound.With(cur)
 	}

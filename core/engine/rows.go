@@ -2,120 +2,19 @@ package engine
 
 import (
 	"cmp"
-	"context"
-	"database/sql"
-	"errors"
 	"slices"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/tari-payment/tps/core"
-	"github.com/tari-payment/tps/core/store"
+	"github.com/tari-payment/tps/core/store/enginestore"
 	"github.com/tari-payment/tps/core/tari"
-)
-
-// openStatus selects the open orders. It is the WHERE clause of the partial
-// index orders_open_idx, word for word: SQLite uses a partial index only for
-// queries whose WHERE contains the index's own terms, so every query on open
-// orders spells it this way (with "o." before it in a join).
-const openStatus = "status IN ('Unclaimed', 'New')"
-
-// qPayable lists the open orders of the customers linked to an account, in
-// no order (see payable), each with the account's balance row (NULLs when it
-// has none): the confirmation that pays them needs it next. A join, not
-// "customer_id IN (subquery) ORDER BY": SQLite built a temporary index and a
-// sorter for that, a third of the query. CROSS JOIN makes SQLite start from
-// the account's links; without statistics it preferred to walk every open
-// order.
-var qPayable = "SELECT " + prefixed("o.", orderCols) + ", " + prefixed("b.", balanceCols) +
-	" FROM address_links l CROSS JOIN orders o LEFT JOIN account_balances b ON b.account = l.account" +
-	" WHERE l.account = ? AND o.customer_id = l.customer_id AND o." + openStatus
-
-// The hot queries, named so the EXPLAIN tests check exactly what runs.
-const (
-	qOrderByOrderID    = "SELECT " + orderCols + " FROM orders WHERE order_id = ?"
-	qOrderByIDOrAlt    = "SELECT " + orderCols + " FROM orders WHERE order_id = ? OR alt_id = ? ORDER BY CASE WHEN order_id = ? THEN 0 ELSE 1 END LIMIT 1"
-	qBalance           = "SELECT " + balanceCols + " FROM account_balances WHERE account = ?"
-	qPaymentsByAccount = "SELECT " + paymentCols + " FROM payments WHERE sender_account = ? ORDER BY created_at, txid"
-	qCustomerOrders    = "SELECT " + orderCols + " FROM orders WHERE customer_id = ? ORDER BY created_at, id"
-	// qPool is completed with ")" (or " OR order_id = ?)") and an ORDER BY.
-	qPool   = "SELECT " + balanceCols + " FROM account_balances WHERE account IN (SELECT account FROM address_links WHERE customer_id = ? UNION SELECT sender_account FROM payments WHERE order_id = ?"
-	qExpire = "UPDATE orders SET status = ?, updated_at = ?, status_changed_at = ? WHERE status = ? AND " + openStatus + " AND status_changed_at < ? RETURNING " + orderCols
-)
-
-const (
-	orderCols      = "id, order_id, alt_id, customer_id, memo, total_price, original_price, currency, created_at, updated_at, status, amount_outstanding, cancel_reason, status_changed_at"
-	paymentCols    = "txid, created_at, updated_at, sender, amount, memo, payment_type, status, order_id, sender_account"
-	settlementCols = "id, created_at, order_id, payment_address, settlement_type, amount, account"
 )
 
 func utc(t time.Time) time.Time { return t.UTC() }
 
-func normOrder(o *core.Order) {
-	o.CreatedAt, o.UpdatedAt, o.StatusChangedAt = utc(o.CreatedAt), utc(o.UpdatedAt), utc(o.StatusChangedAt)
-}
-
-func normPayment(p *core.Payment) { p.CreatedAt, p.UpdatedAt = utc(p.CreatedAt), utc(p.UpdatedAt) }
-
-func selectOrders(ctx context.Context, db bun.IDB, query string, args ...any) ([]core.Order, error) {
-	out := []core.Order{}
-	if err := db.NewRaw(query, args...).Scan(ctx, &out); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, err
-	}
-	for i := range out {
-		normOrder(&out[i])
-	}
-	return out, nil
-}
-
-// selectOrder returns the one order the query finds, or nil.
-func selectOrder(ctx context.Context, db bun.IDB, query string, args ...any) (*core.Order, error) {
-	var o core.Order
-	if err := db.NewRaw(query, args...).Scan(ctx, &o); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, nil
-		}
-		return nil, err
-	}
-	normOrder(&o)
-	return &o, nil
-}
-
-func selectPayments(ctx context.Context, db bun.IDB, query string, args ...any) ([]core.Payment, error) {
-	out := []core.Payment{}
-	if err := db.NewRaw(query, args...).Scan(ctx, &out); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, err
-	}
-	for i := range out {
-		normPayment(&out[i])
-	}
-	return out, nil
-}
-
-func selectSettlements(ctx context.Context, db bun.IDB, query string, args ...any) ([]core.SettlementJournalEntry, error) {
-	out := []core.SettlementJournalEntry{}
-	if err := db.NewRaw(query, args...).Scan(ctx, &out); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, err
-	}
-	for i := range out {
-		out[i].CreatedAt = utc(out[i].CreatedAt)
-	}
-	return out, nil
-}
-
-// forUpdate locks selected rows on PostgreSQL (SQLite's write transaction
-// already excludes other writers).
-func (t *txn) forUpdate() string {
-	if t.e.db.Kind == store.Postgres {
-		return " FOR UPDATE"
-	}
-	return ""
-}
-
 // orderByOrderID re-reads an order by its order_id inside the transaction.
 func (t *txn) orderByOrderID(orderID string) (*core.Order, error) {
-	return t.order(qOrderByOrderID+t.forUpdate(), orderID)
+	return t.OrderByOrderID(orderID)
 }
 
 // findOrder applies the strict-mode lookup (engine.md §2.2): order_id only
@@ -124,7 +23,7 @@ func (t *txn) findOrder(id string, strict bool) (*core.Order, error) {
 	if strict {
 		return t.orderByOrderID(id)
 	}
-	return t.order(qOrderByIDOrAlt+t.forUpdate(), id, id, id)
+	return t.OrderByIDOrAlt(id)
 }
 
 // mustFindOrder is findOrder with the strict flag from configuration and a
@@ -142,7 +41,7 @@ func (t *txn) mustFindOrder(id string) (*core.Order, error) {
 
 // setStatus moves an order to a new status, restarting its expiry clock.
 func (t *txn) setStatus(o *core.Order, s core.OrderStatus, op string) error {
-	if err := t.exec("UPDATE orders SET status = ?, updated_at = ?, status_changed_at = ? WHERE id = ?", s, t.now, t.now, o.ID); err != nil {
+	if err := t.SetOrderStatus(o.ID, s, t.now); err != nil {
 		return err
 	}
 	o.Status, o.UpdatedAt, o.StatusChangedAt = s, t.now, t.now
@@ -151,8 +50,7 @@ func (t *txn) setStatus(o *core.Order, s core.OrderStatus, op string) error {
 
 // link associates an account with a customer (idempotent).
 func (t *txn) link(addr tari.Address, customerID string) error {
-	return t.exec("INSERT INTO address_links (account, address, customer_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (account, customer_id) DO NOTHING",
-		addr.AccountKey(), addr.Base58(), customerID, t.now)
+	return t.Link(addr.AccountKey(), addr.Base58(), customerID, t.now)
 }
 
 // claim ties an Unclaimed order to addr's account: it becomes New (its unpaid
@@ -164,8 +62,8 @@ func (t *txn) claim(o *core.Order, addr tari.Address) error {
 	if o.Status == core.OrderNew {
 		// Its own claimant claiming again (an order auto-claimed for it, a
 		// retried claim) changes nothing and succeeds; anyone else is refused.
-		var by *string
-		if err := t.queryRow("SELECT claimed_by FROM orders WHERE id = ?", []any{o.ID}, &by); err != nil {
+		by, err := t.OrderClaimant(o.ID)
+		if err != nil {
 			return err
 		}
 		if by != nil && *by == addr.AccountKey() {
@@ -175,7 +73,7 @@ func (t *txn) claim(o *core.Order, addr tari.Address) error {
 	if o.Status != core.OrderUnclaimed {
 		return core.ErrForbiddenChange
 	}
-	if err := t.exec("UPDATE orders SET status = ?, claimed_by = ?, updated_at = ?, status_changed_at = ? WHERE id = ?", core.OrderNew, addr.AccountKey(), t.now, t.now, o.ID); err != nil {
+	if err := t.ClaimOrder(o.ID, addr.AccountKey(), t.now); err != nil {
 		return err
 	}
 	o.Status, o.UpdatedAt, o.StatusChangedAt = core.OrderNew, t.now, t.now
@@ -186,14 +84,7 @@ func (t *txn) claim(o *core.Order, addr tari.Address) error {
 }
 
 // accountBalance is one row of account_balances.
-type accountBalance struct {
-	Account        string         `bun:"account"`
-	Address        string         `bun:"address"`
-	TotalConfirmed core.MicroTari `bun:"total_confirmed"`
-	TotalPaid      core.MicroTari `bun:"total_paid"`
-	Pending        core.MicroTari `bun:"pending"`
-	LastUpdate     time.Time      `bun:"last_update"`
-}
+type accountBalance enginestore.Balance
 
 func (b accountBalance) current() core.MicroTari { return b.TotalConfirmed - b.TotalPaid }
 
@@ -201,8 +92,6 @@ func (b accountBalance) wire(address string) core.AddressBalance {
 	return core.AddressBalance{Address: address, TotalConfirmed: b.TotalConfirmed, TotalPaid: b.TotalPaid,
 		CurrentBalance: b.current(), LastUpdate: utc(b.LastUpdate), Pending: b.Pending}
 }
-
-const balanceCols = "account, address, total_confirmed, total_paid, pending, last_update"
 
 // balance reads an account's row; ok is false when it has none.
 func (t *txn) balance(account string) (b accountBalance, ok bool, err error) {
@@ -212,22 +101,24 @@ func (t *txn) balance(account string) (b accountBalance, ok bool, err error) {
 		}
 		return *k, true, nil
 	}
-	err = t.queryRow(qBalance+t.forUpdate(), []any{account}, balanceDest(&b)...)
-	if errors.Is(err, sql.ErrNoRows) {
+	row, ok, err := t.Balance(account)
+	if err != nil {
+		return b, false, err
+	}
+	if !ok {
 		t.sawBalance(account, nil)
 		return b, false, nil
 	}
-	if err == nil {
-		t.sawBalance(account, &b)
-	}
-	return b, err == nil, err
+	b = accountBalance(row)
+	t.sawBalance(account, &b)
+	return b, true, nil
 }
 
 // sawBalance remembers an account's balance row (nil: none) as read in this
-// transaction, until bumpExec changes it. SQLite only: on PostgreSQL every
-// read takes its row lock.
+// transaction, until bumpExec changes it. Not where every read takes its
+// row lock (PostgreSQL).
 func (t *txn) sawBalance(account string, b *accountBalance) {
-	if t.w == nil {
+	if t.ReadsLock() {
 		return
 	}
 	if t.balanceRows == nil {
@@ -239,8 +130,7 @@ func (t *txn) sawBalance(account string, b *accountBalance) {
 // settle writes one settlement row.
 func (t *txn) settle(o *core.Order, account, address string, typ core.SettlementType, amount core.MicroTari) (core.SettlementJournalEntry, error) {
 	s := core.SettlementJournalEntry{CreatedAt: t.now, OrderID: o.OrderID, PaymentAddress: address, SettlementType: typ, Amount: amount, Account: account}
-	id, err := t.insertID("INSERT INTO settlement_journal (created_at, order_id, payment_address, account, settlement_type, amount) VALUES (?, ?, ?, ?, ?, ?)",
-		s.CreatedAt, s.OrderID, s.PaymentAddress, s.Account, s.SettlementType, s.Amount)
+	id, err := t.InsertSettlement(s)
 	s.ID = id
 	return s, err
 }
@@ -248,34 +138,15 @@ func (t *txn) settle(o *core.Order, account, address string, typ core.Settlement
 // payable lists the open orders of every customer linked to an account: New
 // first, then Unclaimed, each by id (engine.md §3.4).
 func (t *txn) payable(account string) ([]core.Order, error) {
-	q := qPayable
-	if t.e.db.Kind == store.Postgres {
-		q += " FOR UPDATE OF o"
-	}
-	rows, err := t.query(q, account)
+	orders, row, err := t.Payable(account)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	orders := []core.Order{}
-	var b accountBalance
-	var bAccount, bAddress *string
-	var bConfirmed, bPaid, bPending *core.MicroTari
-	for rows.Next() {
-		var o core.Order
-		if err := rows.Scan(append(orderDest(&o), &bAccount, &bAddress, &bConfirmed, &bPaid, &bPending, ts{&b.LastUpdate})...); err != nil {
-			return nil, err
-		}
-		orders = append(orders, o)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
 	if len(orders) > 0 {
-		if bAccount == nil {
+		if row == nil {
 			t.sawBalance(account, nil)
 		} else {
-			b.Account, b.Address, b.TotalConfirmed, b.TotalPaid, b.Pending = *bAccount, *bAddress, *bConfirmed, *bPaid, *bPending
+			b := accountBalance(*row)
 			t.sawBalance(account, &b)
 		}
 	}
@@ -352,34 +223,11 @@ func (t *txn) bumpExec(account, address string, confirmed, paid, pending core.Mi
 	}
 	k, seen := t.balanceRows[account]
 	delete(t.balanceRows, account)
-	bound := core.MaxAccountTotal
-	var res sql.Result
-	var err error
-	if seen && k != nil {
-		// Known to exist: a plain UPDATE skips the upsert's insert attempt.
-		res, err = t.execResult(`UPDATE account_balances SET total_confirmed = total_confirmed + ?, total_paid = total_paid + ?, pending = pending + ?, last_update = ?
-WHERE account = ? AND total_confirmed + ? BETWEEN ? AND ? AND total_paid + ? BETWEEN ? AND ? AND pending + ? BETWEEN ? AND ?`,
-			confirmed, paid, pending, t.now, account, confirmed, -bound, bound, paid, -bound, bound, pending, -bound, bound)
-	} else {
-		res, err = t.execResult(`INSERT INTO account_balances (account, address, total_confirmed, total_paid, pending, last_update)
-VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (account) DO UPDATE SET
-  total_confirmed = account_balances.total_confirmed + excluded.total_confirmed,
-  total_paid = account_balances.total_paid + excluded.total_paid,
-  pending = account_balances.pending + excluded.pending,
-  last_update = excluded.last_update
-WHERE account_balances.total_confirmed + excluded.total_confirmed BETWEEN ? AND ?
-  AND account_balances.total_paid + excluded.total_paid BETWEEN ? AND ?
-  AND account_balances.pending + excluded.pending BETWEEN ? AND ?`, account, address, confirmed, paid, pending, t.now, -bound, bound, -bound, bound, -bound, bound)
-	}
+	ok, err := t.BumpBalance(account, address, confirmed, paid, pending, core.MaxAccountTotal, seen && k != nil, t.now)
 	if err != nil {
 		return err
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n == 0 {
+	if !ok {
 		return core.ErrAmountOverflow
 	}
 	return nil
@@ -395,16 +243,17 @@ func (t *txn) payFromCustomer(o *core.Order, strict bool) (bool, []core.Settleme
 	if !o.Status.Open() {
 		return false, nil, nil
 	}
-	q := qPool
-	args := []any{o.CustomerID, o.OrderID}
-	if !strict && o.AltID != nil {
-		q += " OR order_id = ?"
-		args = append(args, *o.AltID)
+	var altID *string
+	if !strict {
+		altID = o.AltID
 	}
-	q += ") ORDER BY total_confirmed - total_paid DESC, last_update DESC, account" + t.forUpdate()
-	rows, err := t.balances(q, args...)
+	pool, err := t.PoolBalances(o.CustomerID, o.OrderID, altID)
 	if err != nil {
 		return false, nil, err
+	}
+	rows := make([]accountBalance, len(pool))
+	for i, b := range pool {
+		rows[i] = accountBalance(b)
 	}
 	if len(rows) == 0 {
 		return false, nil, nil
@@ -460,21 +309,4 @@ func (t *txn) emitPaid(orders []core.Order) error {
 		}
 	}
 	return nil
-}
-
-func (t *txn) balances(query string, args ...any) ([]accountBalance, error) {
-	rows, err := t.query(query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []accountBalance
-	for rows.Next() {
-		var b accountBalance
-		if err := rows.Scan(balanceDest(&b)...); err != nil {
-			return nil, err
-		}
-		out = append(out, b)
-	}
-	return out, rows.Err()
 }

@@ -2,9 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
-	"errors"
-	"time"
 
 	"github.com/tari-payment/tps/core"
 )
@@ -14,8 +11,7 @@ import (
 // /shopify/webhook/transaction_create (kind authorization, status success).
 func (e *Engine) RecordShopifyTransaction(ctx context.Context, st core.ShopifyTransaction) error {
 	_, err := e.writeParallel(ctx, func(t *txn) error {
-		return t.exec("INSERT INTO shopify_transactions (id, order_id, amount, currency, test, captured, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-			st.ID, st.OrderID, st.Amount, st.Currency, st.Test, false, t.now, t.now)
+		return t.InsertShopifyTransaction(st, t.now)
 	})
 	return err
 }
@@ -23,17 +19,8 @@ func (e *Engine) RecordShopifyTransaction(ctx context.Context, st core.ShopifyTr
 // ShopifyTransactionsForOrder lists the uncaptured authorisations of a Shopify
 // order (the shopify plugin captures them on OrderPaid).
 func (e *Engine) ShopifyTransactionsForOrder(ctx context.Context, shopifyOrderID int64) ([]core.ShopifyTransaction, error) {
-	var rows []struct {
-		ID        int64     `bun:"id"`
-		OrderID   int64     `bun:"order_id"`
-		Amount    string    `bun:"amount"`
-		Currency  string    `bun:"currency"`
-		Test      bool      `bun:"test"`
-		Captured  bool      `bun:"captured"`
-		CreatedAt time.Time `bun:"created_at"`
-		UpdatedAt time.Time `bun:"updated_at"`
-	}
-	if err := e.db.NewRaw("SELECT id, order_id, amount, currency, test, captured, created_at, updated_at FROM shopify_transactions WHERE order_id = ? AND captured = ? ORDER BY id", shopifyOrderID, false).Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	rows, err := e.reads.UncapturedShopifyTransactions(ctx, shopifyOrderID)
+	if err != nil {
 		return nil, err
 	}
 	out := make([]core.ShopifyTransaction, len(rows))
@@ -47,7 +34,7 @@ func (e *Engine) ShopifyTransactionsForOrder(ctx context.Context, shopifyOrderID
 // id) as captured.
 func (e *Engine) MarkShopifyTransactionCaptured(ctx context.Context, transactionID int64) error {
 	_, err := e.writeParallel(ctx, func(t *txn) error {
-		return t.exec("UPDATE shopify_transactions SET captured = ?, updated_at = ? WHERE id = ?", true, t.now, transactionID)
+		return t.MarkShopifyCaptured(transactionID, t.now)
 	})
 	return err
 }
@@ -57,21 +44,16 @@ func (e *Engine) MarkShopifyTransactionCaptured(ctx context.Context, transaction
 // delivery's work committed, so a delivery that failed (or a crash between
 // the two) is not mistaken for a duplicate when Shopify retries it.
 func (e *Engine) WebhookSeen(ctx context.Context, eventID string) (bool, error) {
-	n, err := e.db.NewSelect().TableExpr("shopify_webhooks").Where("event_id = ?", eventID).Count(ctx)
-	return n > 0, err
+	return e.reads.WebhookSeen(ctx, eventID)
 }
 
 // MarkWebhookSeen records a Shopify X-Shopify-Event-Id and reports whether it
 // was the first delivery (D20: duplicates are acknowledged and change nothing).
 func (e *Engine) MarkWebhookSeen(ctx context.Context, eventID string) (firstTime bool, err error) {
 	_, err = e.writeParallel(ctx, func(t *txn) error {
-		res, err := t.execResult("INSERT INTO shopify_webhooks (event_id, seen_at) VALUES (?, ?) ON CONFLICT (event_id) DO NOTHING", eventID, t.now)
-		if err != nil {
-			return err
-		}
-		n, _ := res.RowsAffected()
-		firstTime = n == 1
-		return nil
+		var err error
+		firstTime, err = t.MarkWebhook(eventID, t.now)
+		return err
 	})
 	return firstTime, err
 }

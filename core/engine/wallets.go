@@ -2,8 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/tari"
@@ -13,12 +11,11 @@ import (
 // initial nonce. Errors: core.ErrWalletExists. Route: POST /api/wallets.
 func (e *Engine) RegisterWallet(ctx context.Context, addr tari.Address, ip string, initialNonce int64) error {
 	_, err := e.writeParallel(ctx, func(t *txn) error {
-		res, err := t.execResult("INSERT INTO wallet_auth (address, ip_address, last_nonce, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (address) DO NOTHING",
-			addr.Base58(), ip, initialNonce, t.now, t.now)
+		added, err := t.InsertWallet(addr.Base58(), ip, initialNonce, t.now)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if !added {
 			return core.ErrWalletExists
 		}
 		return nil
@@ -30,11 +27,11 @@ func (e *Engine) RegisterWallet(ctx context.Context, addr tari.Address, ip strin
 // Route: DELETE /api/wallets/{address}.
 func (e *Engine) DeregisterWallet(ctx context.Context, addr tari.Address) error {
 	_, err := e.writeParallel(ctx, func(t *txn) error {
-		res, err := t.execResult("DELETE FROM wallet_auth WHERE address = ?", addr.Base58())
+		deleted, err := t.DeleteWallet(addr.Base58())
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if !deleted {
 			return core.ErrWalletNotFound
 		}
 		return nil
@@ -45,12 +42,8 @@ func (e *Engine) DeregisterWallet(ctx context.Context, addr tari.Address) error 
 // Wallets lists the authorised hot wallets. Routes: GET /api/wallets,
 // GET /wallet/send_to (addresses only).
 func (e *Engine) Wallets(ctx context.Context) ([]core.WalletInfo, error) {
-	var rows []struct {
-		Address   string `bun:"address"`
-		IPAddress string `bun:"ip_address"`
-		LastNonce int64  `bun:"last_nonce"`
-	}
-	if err := e.db.NewRaw("SELECT address, ip_address, last_nonce FROM wallet_auth ORDER BY created_at, address").Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	rows, err := e.reads.Wallets(ctx)
+	if err != nil {
 		return nil, err
 	}
 	out := make([]core.WalletInfo, len(rows))
@@ -71,17 +64,15 @@ func (e *Engine) UseWalletNonce(ctx context.Context, addr tari.Address, nonce in
 	_, err := e.writeParallel(ctx, func(t *txn) error {
 		// One conditional UPDATE: the check and the store cannot be separated
 		// by a concurrent request with the same nonce.
-		q := "UPDATE wallet_auth SET last_nonce = ?, updated_at = ? WHERE address = ? AND last_nonce < ?"
-		args := []any{nonce, t.now, addr.Base58(), nonce}
+		var ip *string
 		if checkIP {
-			q += " AND ip_address = ?"
-			args = append(args, remoteIP)
+			ip = &remoteIP
 		}
-		res, err := t.execResult(q, args...)
+		used, err := t.UseWalletNonce(addr.Base58(), nonce, ip, t.now)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
+		if !used {
 			return core.ErrUnauthorizedWallet
 		}
 		return nil

@@ -34,9 +34,9 @@ func (a *acker) DeliverAck(_ context.Context, ev core.Event) (outbox.Ack, error)
 	n := a.deliveries[ev.ID]
 	a.mu.Unlock()
 	if ev.ID == a.parkFirst && n == 1 {
-		return func(context.Context, bun.Tx) error { panic("the ack of a failed delivery ran") }, outbox.Permanent(errors.New("parked"))
+		return func(context.Context, bun.IDB) error { panic("the ack of a failed delivery ran") }, outbox.Permanent(errors.New("parked"))
 	}
-	return func(ctx context.Context, tx bun.Tx) error {
+	return func(ctx context.Context, tx bun.IDB) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO acked (event_id) VALUES (?)`, ev.ID); err != nil {
 			return err
 		}

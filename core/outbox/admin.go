@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/tari-payment/tps/core/store"
 )
 
 // SubscriberState is one subscriber's delivery state, as the admin API shows it.
@@ -50,12 +52,12 @@ func (d *Dispatcher) Subscribers(ctx context.Context) ([]SubscriberState, error)
 
 // Subscribers lists every subscriber known to db, without a dispatcher
 // (metrics): a lease counts as held until its expiry by the real clock.
-func Subscribers(ctx context.Context, db bun.IDB) ([]SubscriberState, error) {
+func Subscribers(ctx context.Context, db store.Querier) ([]SubscriberState, error) {
 	return subscribers(ctx, db, time.Now().UnixMilli())
 }
 
 // subscribers lists every subscriber known to db at nowMS.
-func subscribers(ctx context.Context, db bun.IDB, nowMS int64) ([]SubscriberState, error) {
+func subscribers(ctx context.Context, db store.Querier, nowMS int64) ([]SubscriberState, error) {
 	rows, err := db.QueryContext(ctx, `SELECT id, event_types, position, attempts, next_attempt_ms, last_error,
 		disabled, disabled_reason, lease_owner, lease_until_ms, removed FROM outbox_subscribers ORDER BY id`)
 	if err != nil {
@@ -218,7 +220,8 @@ func (d *Dispatcher) MarkRemoved(ctx context.Context, id string) error {
 // in one transaction. ErrNotFound for an unknown id; ErrNotRemoved when it
 // is not marked removed (a plugin still installed somewhere).
 func (d *Dispatcher) Drop(ctx context.Context, id string) error {
-	return d.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	return d.db.WriteTx(ctx, func(stx *store.Tx) error {
+		ctx, tx := stx.Context(), stx.IDB()
 		var removed bool
 		if err := tx.QueryRowContext(ctx, `SELECT removed FROM outbox_subscribers WHERE id = ?`, id).Scan(&removed); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
@@ -236,7 +239,7 @@ func (d *Dispatcher) Drop(ctx context.Context, id string) error {
 			return fmt.Errorf("outbox: drop %s: %w", id, err)
 		}
 		return nil
-	})
+	}, store.NoEvents)
 }
 
 // ErrNotRemoved is returned by Drop for a subscriber that is not removed.

@@ -54,7 +54,7 @@ type Subscriber interface {
 // redelivery): both commit or neither does, so a redelivered event never
 // applies the work twice and an unacknowledged one never applies it at all.
 // An error rolls the acknowledgement back; the event is delivered again.
-type Ack func(ctx context.Context, tx bun.Tx) error
+type Ack func(ctx context.Context, tx bun.IDB) error
 
 // AckSubscriber is a Subscriber whose deliveries may return an Ack. The
 // dispatcher calls DeliverAck instead of Deliver; a nil Ack acknowledges as
@@ -270,7 +270,8 @@ func (d *Dispatcher) EnsureCursor(ctx context.Context, id string, eventTypes []c
 	now := d.now().UTC()
 	// One transaction, so two instances registering the same subscriber
 	// agree on its starting position.
-	err := d.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err := d.db.WriteTx(ctx, func(stx *store.Tx) error {
+		ctx, tx := stx.Context(), stx.IDB()
 		last, err := store.LastEventSeq(ctx, tx)
 		if err != nil {
 			return err
@@ -281,7 +282,7 @@ func (d *Dispatcher) EnsureCursor(ctx context.Context, id string, eventTypes []c
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE outbox_subscribers SET event_types = ?, removed = FALSE WHERE id = ? AND (event_types <> ? OR removed)`, types, id, types)
 		return err
-	})
+	}, store.NoEvents)
 	if err != nil {
 		return fmt.Errorf("outbox: register %s: %w", id, err)
 	}
@@ -730,7 +731,8 @@ func (d *Dispatcher) advance(ctx context.Context, id string, seq int64, ls *leas
 			return false, err
 		}
 	} else {
-		err := d.db.InTx(context.WithoutCancel(ctx), func(ctx context.Context, tx bun.Tx) error {
+		err := d.db.WriteTx(context.WithoutCancel(ctx), func(stx *store.Tx) error {
+			ctx, tx := stx.Context(), stx.IDB()
 			res, err := tx.ExecContext(ctx, q, args...)
 			if err != nil {
 				return err
@@ -742,7 +744,7 @@ func (d *Dispatcher) advance(ctx context.Context, id string, seq int64, ls *leas
 				return errLeaseLost
 			}
 			return ack(ctx, tx)
-		})
+		}, store.NoEvents)
 		if errors.Is(err, errLeaseLost) {
 			return false, nil
 		}
@@ -790,7 +792,8 @@ func (d *Dispatcher) retryLater(ctx context.Context, id string, attempts int, de
 func (d *Dispatcher) park(ctx context.Context, id string, ev core.Event, attempts int, derr error, ls *leaseState) (bool, error) {
 	ok := false
 	until := d.now().Add(d.opts.Lease)
-	err := d.db.InTx(context.WithoutCancel(ctx), func(ctx context.Context, tx bun.Tx) error {
+	err := d.db.WriteTx(context.WithoutCancel(ctx), func(stx *store.Tx) error {
+		ctx, tx := stx.Context(), stx.IDB()
 		now := d.now().UTC()
 		res, err := tx.ExecContext(ctx, `UPDATE outbox_subscribers
 			SET position = ?, attempts = 0, next_attempt_ms = 0, last_error = ?, lease_until_ms = ?, updated_at = ?
@@ -809,7 +812,7 @@ func (d *Dispatcher) park(ctx context.Context, id string, ev core.Event, attempt
 			SET attempts = outbox_failures.attempts + EXCLUDED.attempts, last_error = EXCLUDED.last_error, state = 'failed', failed_at = EXCLUDED.failed_at`,
 			id, ev.Seq, ev.ID, string(ev.Type), attempts, truncate(derr.Error()), now)
 		return err
-	})
+	}, store.NoEvents)
 	return ok, err
 }
 
@@ -860,7 +863,8 @@ func (d *Dispatcher) clearRedelivery(ctx context.Context, fid int64, ack Ack) er
 		_, err := d.db.ExecContext(ctx, `DELETE FROM outbox_failures WHERE id = ?`, fid)
 		return err
 	}
-	return d.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	return d.db.WriteTx(ctx, func(stx *store.Tx) error {
+		ctx, tx := stx.Context(), stx.IDB()
 		res, err := tx.ExecContext(ctx, `DELETE FROM outbox_failures WHERE id = ? AND state = 'redeliver'`, fid)
 		if err != nil {
 			return err
@@ -869,7 +873,7 @@ func (d *Dispatcher) clearRedelivery(ctx context.Context, fid int64, ack Ack) er
 			return err // nil: already cleared, the ack was applied then, or never is
 		}
 		return ack(ctx, tx)
-	})
+	}, store.NoEvents)
 }
 
 func (d *Dispatcher) redeliveries(ctx context.Context, l *loop, ls *leaseState) (bool, error) {

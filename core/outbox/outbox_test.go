@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/outbox"
 	"github.com/tari-payment/tps/core/store"
@@ -79,7 +77,8 @@ func appendEvents(t *testing.T, db *store.DB, typ core.EventType, n int) []core.
 	t.Helper()
 	var out []core.Event
 	for i := 0; i < n; i++ {
-		err := db.WriteTx(context.Background(), func(ctx context.Context, tx bun.Tx) error {
+		err := db.WriteTx(context.Background(), func(stx *store.Tx) error {
+			ctx, tx := stx.Context(), stx.IDB()
 			ev, err := store.AppendEvent(ctx, tx, db.Kind, time.Now(), typ, map[string]any{"n": i})
 			out = append(out, ev)
 			return err

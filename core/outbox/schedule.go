@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/store"
 )
@@ -45,7 +43,10 @@ func PeriodStart(t time.Time, every time.Duration) time.Time {
 // per subscriber and period.
 func (d *Dispatcher) EmitTick(ctx context.Context, id string, start time.Time, every time.Duration) (bool, error) {
 	appended := false
-	err := d.db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	// Parallel: the one decision, whether this period's row is new, rests on
+	// the INSERT's primary key, which other writers cannot change under it.
+	err := d.db.WriteTx(ctx, func(stx *store.Tx) error {
+		ctx, tx := stx.Context(), stx.IDB()
 		appended = false
 		startMS := start.UnixMilli()
 		res, err := tx.ExecContext(ctx, `INSERT INTO outbox_ticks (subscriber_id, period_start_ms)
@@ -70,7 +71,7 @@ func (d *Dispatcher) EmitTick(ctx context.Context, id string, start time.Time, e
 		}
 		appended = true
 		return nil
-	})
+	}, store.Parallel)
 	if err != nil {
 		return false, fmt.Errorf("outbox: tick for %s: %w", id, err)
 	}

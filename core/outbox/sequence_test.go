@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/outbox"
 	"github.com/tari-payment/tps/core/store"
@@ -63,20 +61,24 @@ func runSeqHelper(v string) {
 	}
 	switch mode {
 	case "open":
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			panic(err)
-		}
-		if err := store.AppendEvents(ctx, tx, db.Kind, evs); err != nil {
-			panic(err)
-		}
+		// The transaction stays open until the process is killed.
+		go func() {
+			_ = db.WriteTx(ctx, func(stx *store.Tx) error {
+				if err := store.AppendEvents(stx.Context(), stx.IDB(), db.Kind, evs); err != nil {
+					panic(err)
+				}
+				fmt.Println("ready " + strings.Join(ids, ","))
+				select {}
+			}, store.Parallel)
+		}()
+		select {}
 	case "committed":
-		err := db.PostgresWrite(ctx, true, func(ctx context.Context, tx bun.Tx, first string) error {
-			if _, err := tx.ExecContext(ctx, first); err != nil {
-				return err
-			}
-			return store.AppendEvents(ctx, tx, db.Kind, evs)
-		})
+		// Committed, then killed before sequencing: NoEventsAppended skips
+		// the sequencer run after the commit, as the kill would.
+		err := db.WriteTx(ctx, func(stx *store.Tx) error {
+			stx.NoEventsAppended()
+			return store.AppendEvents(stx.Context(), stx.IDB(), db.Kind, evs)
+		}, store.Parallel)
 		if err != nil {
 			panic(err)
 		}
@@ -243,7 +245,8 @@ func testParallelWriters(t *testing.T, url string, txs int) {
 				evs[j] = core.Event{ID: store.NewEventID(), Type: typ, CreatedAt: time.Now(), Payload: payload}
 			}
 			hold := kind == store.Postgres && r.IntN(4) == 0
-			err := db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			err := db.WriteTx(ctx, func(stx *store.Tx) error {
+				ctx, tx := stx.Context(), stx.IDB()
 				if err := store.AppendEvents(ctx, tx, db.Kind, evs); err != nil {
 					return err
 				}
@@ -254,7 +257,7 @@ func testParallelWriters(t *testing.T, url string, txs int) {
 					return err
 				}
 				return nil
-			})
+			}, store.Parallel) // as the engine's parallel writes
 			if err != nil {
 				mu.Lock()
 				failures = append(failures, fmt.Errorf("writer %d tx %d: %w", w, k, err))
@@ -288,9 +291,10 @@ func testParallelWriters(t *testing.T, url string, txs int) {
 			marker := seqEvent(-3)
 			go func() {
 				<-staged
-				if err := dbs[1].WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+				if err := dbs[1].WriteTx(ctx, func(stx *store.Tx) error {
+					ctx, tx := stx.Context(), stx.IDB()
 					return store.AppendEvents(ctx, tx, kind, []core.Event{marker})
-				}); err != nil {
+				}, store.Parallel); err != nil {
 					t.Error(err)
 				}
 				mu.Lock()
@@ -298,7 +302,8 @@ func testParallelWriters(t *testing.T, url string, txs int) {
 				mu.Unlock()
 				ds[1].Notify()
 			}()
-			err := dbs[0].WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			err := dbs[0].WriteTx(ctx, func(stx *store.Tx) error {
+				ctx, tx := stx.Context(), stx.IDB()
 				if err := store.AppendEvents(ctx, tx, kind, []core.Event{late}); err != nil {
 					return err
 				}
@@ -311,7 +316,7 @@ func testParallelWriters(t *testing.T, url string, txs int) {
 					time.Sleep(5 * time.Millisecond)
 				}
 				return nil
-			})
+			}, store.Parallel)
 			if err != nil {
 				mu.Lock()
 				failures = append(failures, fmt.Errorf("late writer: %w", err))
@@ -438,12 +443,12 @@ func TestDispatcherSequencesWhatACrashLeftPending(t *testing.T) {
 		t.Fatal(err)
 	}
 	evs := []core.Event{seqEvent(1), seqEvent(2)}
-	if err := db.PostgresWrite(ctx, true, func(ctx context.Context, tx bun.Tx, first string) error {
-		if _, err := tx.ExecContext(ctx, first); err != nil {
-			return err
-		}
-		return store.AppendEvents(ctx, tx, db.Kind, evs)
-	}); err != nil {
+	// The writer "dies" between commit and sequencing: NoEventsAppended
+	// skips the sequencer run after the commit.
+	if err := db.WriteTx(ctx, func(stx *store.Tx) error {
+		stx.NoEventsAppended()
+		return store.AppendEvents(stx.Context(), stx.IDB(), db.Kind, evs)
+	}, store.Parallel); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := store.EventsAfter(ctx, db, 0, 10); err != nil || len(got) != 0 {

@@ -78,7 +78,7 @@ func (c *checkpointer) checkpoint() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var busy, log, done int
-	_ = c.db.DB.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &log, &done)
+	_ = c.db.bun.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &log, &done)
 }
 
 // close stops the goroutine and waits for a checkpoint in progress.

@@ -113,7 +113,7 @@ func AppendEvents(ctx context.Context, x EventExecer, dialect Dialect, evs []cor
 }
 
 // EventsAfter returns up to limit committed events with seq > after, oldest first.
-func EventsAfter(ctx context.Context, db bun.IDB, after int64, limit int) ([]core.Event, error) {
+func EventsAfter(ctx context.Context, db Querier, after int64, limit int) ([]core.Event, error) {
 	var rows []eventRow
 	if err := db.NewSelect().Model(&rows).Where("seq > ?", after).OrderExpr("seq ASC").Limit(int64(limit)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("read outbox: %w", err)
@@ -126,7 +126,7 @@ func EventsAfter(ctx context.Context, db bun.IDB, after int64, limit int) ([]cor
 }
 
 // LastEventSeq returns the highest committed event seq, or 0.
-func LastEventSeq(ctx context.Context, db bun.IDB) (int64, error) {
+func LastEventSeq(ctx context.Context, db Querier) (int64, error) {
 	var seq int64
 	err := db.NewSelect().TableExpr("events").ColumnExpr("COALESCE(MAX(seq), 0)").Scan(ctx, &seq)
 	return seq, err

@@ -32,7 +32,7 @@ func TestSQLiteUpgradeDropsAutoincrementKeepingRows(t *testing.T) {
 			before.Add(m)
 		}
 	}
-	old := migrate.NewMigrator(db.DB, before, migrate.WithMarkAppliedOnSuccess(true))
+	old := migrate.NewMigrator(store.Bun(db), before, migrate.WithMarkAppliedOnSuccess(true))
 	if err := old.Init(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestSQLiteUpgradeDropsAutoincrementKeepingRows(t *testing.T) {
 	}
 	exec := func(q string, args ...any) {
 		t.Helper()
-		if _, err := db.DB.ExecContext(ctx, q, args...); err != nil {
+		if _, err := store.Bun(db).ExecContext(ctx, q, args...); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
@@ -61,14 +61,14 @@ VALUES ('o1', 'c1', 100, 'XTR', ?, ?, 'Paid', ?)`, ts, ts, ts)
 	if len(seqs) != 3 || seqs[0] != 1 || seqs[2] != 3 {
 		t.Fatalf("events after the upgrade: seqs %v", seqs)
 	}
-	res, err := db.DB.ExecContext(ctx, "INSERT INTO events (id, type, payload, created_at) VALUES ('d', 'NewOrder', '{}', ?)", ts)
+	res, err := store.Bun(db).ExecContext(ctx, "INSERT INTO events (id, type, payload, created_at) VALUES ('d', 'NewOrder', '{}', ?)", ts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if seq, _ := res.LastInsertId(); seq != 4 {
 		t.Fatalf("next event seq = %d, want 4", seq)
 	}
-	res, err = db.DB.ExecContext(ctx, "INSERT INTO settlement_journal (created_at, order_id, payment_address, account, settlement_type, amount) VALUES (?, 'o1', 'addr', 'acct', 'single', 0)", ts)
+	res, err = store.Bun(db).ExecContext(ctx, "INSERT INTO settlement_journal (created_at, order_id, payment_address, account, settlement_type, amount) VALUES (?, 'o1', 'addr', 'acct', 'single', 0)", ts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ VALUES ('o1', 'c1', 100, 'XTR', ?, ?, 'Paid', ?)`, ts, ts, ts)
 		t.Fatalf("next settlement id = %d, want 8", id)
 	}
 	for _, q := range []string{"DELETE FROM events WHERE seq = 4", "DELETE FROM settlement_journal WHERE id = 8"} {
-		if _, err := db.DB.ExecContext(ctx, q); err == nil {
+		if _, err := store.Bun(db).ExecContext(ctx, q); err == nil {
 			t.Errorf("%s: allowed", q)
 		}
 	}
@@ -85,7 +85,7 @@ VALUES ('o1', 'c1', 100, 'XTR', ?, ?, 'Paid', ?)`, ts, ts, ts)
 		t.Fatalf("sqlite_sequence rows for events/settlement_journal: %d (%v)", tracked, err)
 	}
 	// The journal's foreign key to orders survived the rebuild.
-	if _, err := db.DB.ExecContext(ctx, "INSERT INTO settlement_journal (created_at, order_id, payment_address, account, settlement_type, amount) VALUES (?, 'nope', 'a', 'b', 'single', 1)", ts); err == nil {
+	if _, err := store.Bun(db).ExecContext(ctx, "INSERT INTO settlement_journal (created_at, order_id, payment_address, account, settlement_type, amount) VALUES (?, 'nope', 'a', 'b', 'single', 1)", ts); err == nil {
 		t.Error("settlement for an unknown order accepted")
 	}
 }

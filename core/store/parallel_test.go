@@ -6,15 +6,13 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/uptrace/bun"
-
 	"github.com/tari-payment/tps/core/store"
 	"github.com/tari-payment/tps/core/store/storetest"
 )
 
 // TestPostgresParallelWritesSurviveADeadlock: two parallel writes that lock
 // the same two rows in opposite orders deadlock; PostgreSQL aborts one, and
-// PostgresWrite runs it again alone, so both succeed and both changes are
+// WriteTx runs it again alone, so both succeed and both changes are
 // there exactly once.
 func TestPostgresParallelWritesSurviveADeadlock(t *testing.T) {
 	db := storetest.Postgres(t)
@@ -26,10 +24,8 @@ func TestPostgresParallelWritesSurviveADeadlock(t *testing.T) {
 	firstLocked.Add(2)
 	var runs [2]atomic.Int32
 	write := func(i int, first, second int) error {
-		return db.PostgresWrite(ctx, true, func(ctx context.Context, tx bun.Tx, lock string) error {
-			if _, err := tx.ExecContext(ctx, lock); err != nil {
-				return err
-			}
+		return db.WriteTx(ctx, func(stx *store.Tx) error {
+			ctx, tx := stx.Context(), stx.IDB() // IDB sends the writers lock first
 			run := runs[i].Add(1)
 			if _, err := tx.ExecContext(ctx, "UPDATE dl SET n = n + 1 WHERE k = ?", first); err != nil {
 				return err
@@ -42,7 +38,7 @@ func TestPostgresParallelWritesSurviveADeadlock(t *testing.T) {
 			}
 			_, err := tx.ExecContext(ctx, "UPDATE dl SET n = n + 10 WHERE k = ?", second)
 			return err
-		})
+		}, store.Parallel)
 	}
 	alone := db.WritesRunAlone()
 	var wg sync.WaitGroup
@@ -85,35 +81,29 @@ func TestPostgresWriteAloneWaitsForParallelOnes(t *testing.T) {
 	release := make(chan struct{})
 	done := make(chan error, 3)
 	go func() {
-		done <- db.PostgresWrite(ctx, true, func(ctx context.Context, tx bun.Tx, lock string) error {
-			if _, err := tx.ExecContext(ctx, lock); err != nil {
-				return err
-			}
+		done <- db.WriteTx(ctx, func(stx *store.Tx) error {
+			ctx, tx := stx.Context(), stx.IDB()
 			close(held)
 			<-release
 			_, err := tx.ExecContext(ctx, "INSERT INTO order_log (step) VALUES ('parallel-1')")
 			return err
-		})
+		}, store.Parallel)
 	}()
 	<-held
 	go func() {
-		done <- db.PostgresWrite(ctx, false, func(ctx context.Context, tx bun.Tx, lock string) error {
-			if _, err := tx.ExecContext(ctx, lock); err != nil {
-				return err
-			}
+		done <- db.WriteTx(ctx, func(stx *store.Tx) error {
+			ctx, tx := stx.Context(), stx.IDB()
 			_, err := tx.ExecContext(ctx, "INSERT INTO order_log (step) VALUES ('alone')")
 			return err
 		})
 	}()
 	waitAdvisoryWaiters(t, db, 1)
 	go func() {
-		done <- db.PostgresWrite(ctx, true, func(ctx context.Context, tx bun.Tx, lock string) error {
-			if _, err := tx.ExecContext(ctx, lock); err != nil {
-				return err
-			}
+		done <- db.WriteTx(ctx, func(stx *store.Tx) error {
+			ctx, tx := stx.Context(), stx.IDB()
 			_, err := tx.ExecContext(ctx, "INSERT INTO order_log (step) VALUES ('parallel-2')")
 			return err
-		})
+		}, store.Parallel)
 	}()
 	waitAdvisoryWaiters(t, db, 2)
 	close(release)

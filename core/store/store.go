@@ -31,9 +31,12 @@ const (
 	Postgres Dialect = "postgres"
 )
 
-// DB is an open, migrated database.
+// DB is an open, migrated database. Every write goes through WriteTx (or
+// ExecContext for one statement): the bun handle is private, so nothing can
+// begin a transaction beside the SQLite writer queue or the PostgreSQL writers
+// lock. Reads use the query methods in read.go.
 type DB struct {
-	*bun.DB
+	bun  *bun.DB
 	Kind Dialect
 	// writer (SQLite) queues this process's write transactions in Go. SQLite
 	// admits one writer; without the queue the others wait in its busy
@@ -122,7 +125,7 @@ func openSQLite(url string) (*DB, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
 	}
-	db := &DB{DB: bun.NewDB(sqldb, sqlitedialect.New()), Kind: SQLite, writer: make(chan struct{}, 1), memory: path == ":memory:"}
+	db := &DB{bun: bun.NewDB(sqldb, sqlitedialect.New()), Kind: SQLite, writer: make(chan struct{}, 1), memory: path == ":memory:"}
 	if !db.memory {
 		db.ckpt = startCheckpointer(db)
 	}
@@ -141,7 +144,7 @@ func openPostgres(url string) (*DB, error) {
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	bdb := bun.NewDB(sqldb, pgdialect.New())
-	return &DB{DB: bdb, Kind: Postgres, seq: newSequencer(bdb)}, nil
+	return &DB{bun: bdb, Kind: Postgres, seq: newSequencer(bdb)}, nil
 }
 
 // Migrate applies every pending embedded migration. Each is marked applied only
@@ -151,13 +154,13 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m := migrate.NewMigrator(db.DB, ms, migrate.WithMarkAppliedOnSuccess(true))
+	m := migrate.NewMigrator(db.bun, ms, migrate.WithMarkAppliedOnSuccess(true))
 	if err := m.Init(ctx); err != nil {
 		return fmt.Errorf("migrations: init: %w", err)
 	}
 	if db.Kind == Postgres {
 		// Serialise concurrent instances migrating one database.
-		conn, err := db.Conn(ctx)
+		conn, err := db.bun.Conn(ctx)
 		if err != nil {
 			return err
 		}
@@ -181,25 +184,14 @@ func (db *DB) Migrate(ctx context.Context) error {
 	return nil
 }
 
-// InTx runs fn in one write transaction. On SQLite the transaction is
-// IMMEDIATE (it holds the write lock from BEGIN) and runs on the writer
-// connection; ctx bounds the wait for it, and fn's context is not cancelled
-// once the transaction started. On PostgreSQL it is READ COMMITTED and
-// callers lock the rows they change. Any error rolls back.
-func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
-	if db.Kind == SQLite {
-		return db.withWriter(ctx, func(w *Writer) error { return w.conn.RunInTx(w.ctx, nil, fn) })
-	}
-	return db.DB.RunInTx(ctx, nil, fn)
-}
-
-// ExecContext runs one statement on its own (autocommit). On SQLite it waits
-// in the writer queue like a transaction, since a write outside the queue
-// would send the queued writers to the busy handler (the outbox moves its
-// cursors this way, once per delivered event). Inside InTx use the tx.
+// ExecContext runs one statement on its own (autocommit): a write that
+// needs no transaction, such as the outbox moving a cursor once per
+// delivered event, at one round trip on PostgreSQL. On SQLite it waits in the
+// writer queue like a transaction, since a write outside the queue would
+// send the queued writers to the busy handler. Inside WriteTx use the Tx.
 func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if db.Kind != SQLite {
-		return db.DB.ExecContext(ctx, query, args...)
+		return db.bun.ExecContext(ctx, query, args...)
 	}
 	var res sql.Result
 	err := db.withWriter(ctx, func(w *Writer) (err error) {
@@ -236,40 +228,164 @@ func (db *DB) unlockWriter() {
 	}
 }
 
-// WriteTx runs fn in one write transaction that may append outbox events
-// (AppendEvents).
+// TxOption changes how WriteTx runs a transaction.
+type TxOption int
+
+const (
+	// NoEvents marks a transaction that appends no outbox events (the
+	// outbox's own bookkeeping). On PostgreSQL it is then a plain READ
+	// COMMITTED transaction: it takes no writers lock and runs no sequencer
+	// after its commit. On SQLite it changes nothing.
+	NoEvents TxOption = iota + 1
+	// Parallel marks a write that may run beside other writes on PostgreSQL:
+	// every row it reads to decide is locked as it is read (FOR UPDATE), so a
+	// write it overlaps with is either done before those reads or waits for
+	// its commit. It holds the writers lock shared; without Parallel a write
+	// holds it exclusively (runs alone). See postgresWrite. On SQLite every
+	// write runs alone anyway.
+	Parallel
+)
+
+// WriteTx runs fn as one write transaction: it commits if fn returns nil and
+// rolls back otherwise (or if fn panics). It is the one way to open a write
+// transaction, and the transaction may append outbox events (AppendEvents).
+// fn's context (tx.Context()) is not cancelled once the transaction started;
+// ctx bounds only the wait for it.
 //
-// On PostgreSQL it is a READ COMMITTED transaction (see PostgresWrite):
-// writers lock the rows they change and otherwise run in parallel; events are
-// staged, and DB.SequenceEvents, run here after the commit, makes them
-// readable before WriteTx returns (if it fails, the outbox poll moves them
-// later; the write is committed either way, so that error is not returned).
+// On SQLite the transaction is IMMEDIATE (it holds the write lock from
+// BEGIN) and runs on the writer connection, in this process's writer queue;
+// events go straight into the outbox.
 //
-// On SQLite the IMMEDIATE transaction serialises writers (and the writer
-// queue orders this process's ones); events go straight into the outbox.
-func (db *DB) WriteTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
-	if db.Kind == SQLite {
-		return db.InTx(ctx, fn)
+// On PostgreSQL it is READ COMMITTED and callers lock the rows they change.
+// Unless NoEvents is given it holds the writers lock (shared with Parallel,
+// exclusive otherwise; see postgresWrite), which travels with fn's first
+// statement, and may be run again alone after a deadlock, so fn must have no
+// effects outside the transaction. Events are staged, and DB.SequenceEvents,
+// run here after the commit (unless fn called tx.NoEventsAppended), makes them
+// readable before WriteTx returns; if it fails the outbox poll moves them
+// later, and as the write is committed either way, that error is not
+// returned.
+func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error, opts ...TxOption) error {
+	noEvents, parallel := false, false
+	for _, o := range opts {
+		noEvents = noEvents || o == NoEvents
+		parallel = parallel || o == Parallel
 	}
-	err := db.PostgresWrite(ctx, true, func(ctx context.Context, tx bun.Tx, first string) error {
-		if _, err := tx.ExecContext(ctx, first); err != nil {
-			return err
+	if db.Kind == SQLite {
+		return db.withWriter(ctx, func(w *Writer) error {
+			return w.run(func(w *Writer) error { return runTx(&Tx{ctx: w.ctx, kind: SQLite, w: w}, fn) })
+		})
+	}
+	if noEvents {
+		return db.bun.RunInTx(ctx, nil, func(ctx context.Context, btx bun.Tx) error {
+			return runTx(&Tx{ctx: ctx, kind: Postgres, tx: btx}, fn)
+		})
+	}
+	sequence := true
+	err := db.postgresWrite(ctx, parallel, func(ctx context.Context, btx bun.Tx, first string) error {
+		t := &Tx{ctx: ctx, kind: Postgres, tx: btx, prefix: &TxPrefix{SQL: first}}
+		err := runTx(t, fn)
+		if err == nil && t.prefix != nil && !t.prefix.Sent {
+			// fn sent nothing: the lock still belongs at the head.
+			_, err = btx.ExecContext(ctx, first)
 		}
-		return fn(ctx, tx)
+		sequence = !t.noEventsAppended
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	_, _ = db.SequenceEvents(ctx)
+	if sequence {
+		_, _ = db.SequenceEvents(ctx)
+	}
 	return nil
 }
 
+func runTx(t *Tx, fn func(tx *Tx) error) error {
+	if err := fn(t); err != nil {
+		return err
+	}
+	return t.err
+}
+
+// TxPrefix is SQL a PostgreSQL write transaction must run before anything
+// else (the writers lock), handed over by Tx.Postgres so that it travels in
+// the same message as the caller's first statement instead of costing a
+// round trip of its own.
+type TxPrefix struct {
+	SQL  string
+	Sent bool // set by the caller once a message carrying SQL was sent
+}
+
+// Tx is one write transaction of WriteTx.
+type Tx struct {
+	ctx  context.Context
+	kind Dialect
+	w    *Writer // SQLite
+	tx   bun.Tx  // PostgreSQL
+	// prefix (PostgreSQL) is the store's SQL (the writers lock) that must
+	// run before the transaction's first statement; IDB sends it unless
+	// Postgres handed it to the caller.
+	prefix *TxPrefix
+	err    error // sending the prefix failed
+	// noEventsAppended: fn said it appended no events, see NoEventsAppended.
+	noEventsAppended bool
+}
+
+// Context is the transaction's context: the caller's values, never
+// cancelled (a statement is not abandoned halfway; the transaction is short).
+func (t *Tx) Context() context.Context { return t.ctx }
+
+// Dialect is the database family the transaction runs on.
+func (t *Tx) Dialect() Dialect { return t.kind }
+
+// NoEventsAppended tells WriteTx that this transaction appended no events,
+// so its commit needs no sequencer run (a caller that knows, such as the
+// engine, saves that round trip on its writes without events). By default
+// WriteTx assumes events may have been appended.
+func (t *Tx) NoEventsAppended() { t.noEventsAppended = true }
+
+// IDB is the transaction for queries built with bun.
+func (t *Tx) IDB() bun.IDB {
+	if t.w != nil {
+		return t.w.IDB()
+	}
+	if p := t.prefix; p != nil && !p.Sent {
+		p.Sent = true
+		if _, err := t.tx.ExecContext(t.ctx, p.SQL); err != nil && t.err == nil {
+			// The transaction is aborted: the caller's next statement
+			// fails too, and WriteTx returns this error.
+			t.err = err
+		}
+	}
+	return t.tx
+}
+
+// Writer is the SQLite transaction's writer connection, for statements
+// prepared once and reused; nil on PostgreSQL.
+func (t *Tx) Writer() *Writer { return t.w }
+
+// Postgres hands the PostgreSQL transaction over together with the store's
+// SQL that must run first (nil when there is none): the caller sends it in
+// the same message as its own first statement ("p.SQL; statement"), saving
+// a round trip per write. Once it sends a message carrying p.SQL it must set
+// p.Sent, before sending anything else; if it sends nothing it leaves
+// p.Sent false and the store runs p.SQL itself. The caller must not use IDB
+// before p is sent.
+func (t *Tx) Postgres() (bun.Tx, *TxPrefix) {
+	if t.prefix != nil && t.prefix.Sent {
+		return t.tx, nil
+	}
+	return t.tx, t.prefix
+}
+
 // writersLockKey is the PostgreSQL advisory lock every write transaction
-// holds: shared normally (writers do not wait for each other on it),
-// exclusive for a write that is run again after a deadlock.
+// (but NoEvents ones) holds: shared by Parallel writes, which do not wait for
+// each other on it, exclusive for the rest and for a write that is run again
+// after a deadlock.
 const writersLockKey = 7303
 
-// The statements PostgresWrite hands its function to run first. As DO blocks
+// The statements postgresWrite hands its function to run first. As DO blocks
 // they return no rows, so they can precede a query in one message (the
 // driver reads the first result set that has rows).
 var (
@@ -277,10 +393,9 @@ var (
 	exclusiveWriterSQL = fmt.Sprintf("DO 'BEGIN PERFORM pg_advisory_xact_lock(%d); END'", writersLockKey)
 )
 
-// PostgresWrite runs fn as one PostgreSQL write transaction, without
-// sequencing its events: for a caller that knows whether it wrote any (the
-// engine) and then calls SequenceEvents itself. fn must run first, before
-// anything else, as its own statement or at the head of its first message
+// postgresWrite runs fn as one PostgreSQL write transaction, without
+// sequencing its events (WriteTx does). fn must run first, before anything
+// else, as its own statement or at the head of its first message
 // ("first; statement"): the writers' lock, writersLockKey.
 //
 // A parallel write holds that lock shared: parallel writes run side by side,
@@ -292,20 +407,17 @@ var (
 // database as if no other write existed, and cannot deadlock with one. A
 // serialization failure is run again alone the same way. fn must therefore
 // have no effects outside tx.
-func (db *DB) PostgresWrite(ctx context.Context, parallel bool, fn func(ctx context.Context, tx bun.Tx, first string) error) error {
-	if db.Kind != Postgres {
-		return errors.New("PostgresWrite is for PostgreSQL")
-	}
+func (db *DB) postgresWrite(ctx context.Context, parallel bool, fn func(ctx context.Context, tx bun.Tx, first string) error) error {
 	first := exclusiveWriterSQL
 	if parallel {
 		first = sharedWriterSQL
 	}
-	err := db.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(ctx, tx, first) })
+	err := db.bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(ctx, tx, first) })
 	if err == nil || !parallel || !retryable(err) || ctx.Err() != nil {
 		return err
 	}
 	db.writesRunAlone.Add(1)
-	return db.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(ctx, tx, exclusiveWriterSQL) })
+	return db.bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(ctx, tx, exclusiveWriterSQL) })
 }
 
 // retryable reports whether PostgreSQL aborted a transaction for a deadlock
@@ -321,7 +433,7 @@ func retryable(err error) bool {
 }
 
 // WritesRunAlone counts the PostgreSQL writes run again alone after a
-// deadlock (see PostgresWrite), for tests and metrics.
+// deadlock (see postgresWrite), for tests and metrics.
 func (db *DB) WritesRunAlone() int64 { return db.writesRunAlone.Load() }
 
 // ErrNoRows is returned by lookups that found nothing.

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/store"
 	"github.com/tari-payment/tps/core/store/storetest"
@@ -46,14 +44,16 @@ func TestOutboxAppendIsTransactional(t *testing.T) {
 			t.Fatal(err)
 		}
 		// A rolled-back transaction leaves nothing behind.
-		_ = db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		_ = db.WriteTx(ctx, func(stx *store.Tx) error {
+			ctx, tx := stx.Context(), stx.IDB()
 			if _, err := store.AppendEvent(ctx, tx, db.Kind, time.Now(), core.EventNewOrder, map[string]int{"a": 1}); err != nil {
 				t.Fatal(err)
 			}
 			return errRollback
 		})
 		var ev core.Event
-		if err := db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := db.WriteTx(ctx, func(stx *store.Tx) error {
+			ctx, tx := stx.Context(), stx.IDB()
 			ev, err = store.AppendEvent(ctx, tx, db.Kind, time.Now(), core.EventOrderPaid, map[string]int{"b": 2})
 			return err
 		}); err != nil {
@@ -84,7 +84,7 @@ func TestSQLitePathWithURICharacters(t *testing.T) {
 	}
 	defer db.Close()
 	var mode string
-	if err := db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+	if err := db.QueryRowContext(context.Background(), "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
 		t.Fatalf("journal_mode = %q (%v): the DSN options were cut off", mode, err)
 	}
 	if _, err := os.Stat(path); err != nil {
@@ -103,7 +103,8 @@ func TestAppendEventRoundTripsTime(t *testing.T) {
 		}
 		clock := time.Date(2031, 2, 3, 4, 5, 6, 789123456, time.FixedZone("x", 3600))
 		var ev core.Event
-		if err := db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := db.WriteTx(ctx, func(stx *store.Tx) error {
+			ctx, tx := stx.Context(), stx.IDB()
 			var err error
 			ev, err = store.AppendEvent(ctx, tx, db.Kind, clock, core.EventNewOrder, map[string]string{"x": "y"})
 			return err
@@ -139,7 +140,8 @@ func TestAppendEventsKeepOrder(t *testing.T) {
 		for i := range evs {
 			evs[i] = core.Event{ID: store.NewEventID(), Type: core.EventNewOrder, CreatedAt: now, Payload: []byte(fmt.Sprintf(`{"i":%d}`, i))}
 		}
-		if err := db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := db.WriteTx(ctx, func(stx *store.Tx) error {
+			ctx, tx := stx.Context(), stx.IDB()
 			return store.AppendEvents(ctx, tx, db.Kind, evs)
 		}); err != nil {
 			t.Fatal(err)

@@ -22,7 +22,7 @@ import (
 const maxWriterStmts = 256
 
 // Writer is one SQLite write transaction on the writer connection (see
-// DB.SQLiteWrite). Its statements are prepared once per connection and run
+// DB.WriteTx and Tx.Writer). Its statements are prepared once per connection and run
 // directly on it: no per-transaction statement copies, and no goroutines
 // watching a context, which database/sql and the driver start for every
 // statement of a cancellable context. That was half of what an engine
@@ -91,17 +91,7 @@ func (w *Writer) stmt(query string) (*sql.Stmt, error) {
 	return st, nil
 }
 
-// SQLiteWrite runs fn as one IMMEDIATE write transaction on the writer
-// connection: it commits if fn returns nil and rolls back otherwise (or if fn
-// panics). ctx bounds only the wait for the writer queue. Only for SQLite.
-func (db *DB) SQLiteWrite(ctx context.Context, fn func(w *Writer) error) error {
-	if db.Kind != SQLite {
-		return errors.New("store: SQLiteWrite on a PostgreSQL database")
-	}
-	return db.withWriter(ctx, func(w *Writer) error { return w.run(fn) })
-}
-
-// run is SQLiteWrite's transaction on the writer.
+// run is one IMMEDIATE write transaction on the writer (WriteTx on SQLite).
 func (w *Writer) run(fn func(w *Writer) error) (err error) {
 	// BEGIN, COMMIT and ROLLBACK go through the statement cache too.
 	if _, err := w.Exec("BEGIN IMMEDIATE"); err != nil {
@@ -150,7 +140,7 @@ func (db *DB) withWriter(ctx context.Context, fn func(w *Writer) error) error {
 	defer db.unlockWriter()
 	ctx = context.WithoutCancel(ctx)
 	if db.memory {
-		conn, err := db.DB.Conn(ctx)
+		conn, err := db.bun.Conn(ctx)
 		if err != nil {
 			return err
 		}
@@ -158,7 +148,7 @@ func (db *DB) withWriter(ctx context.Context, fn func(w *Writer) error) error {
 		return fn(&Writer{ctx, &writerConn{conn: conn}})
 	}
 	if db.wconn == nil {
-		conn, err := db.DB.Conn(ctx)
+		conn, err := db.bun.Conn(ctx)
 		if err != nil {
 			return err
 		}
@@ -221,5 +211,5 @@ func (db *DB) Close() error {
 			wc.close()
 		}
 	}
-	return db.DB.Close()
+	return db.bun.Close()
 }

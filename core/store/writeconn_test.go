@@ -9,13 +9,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/uptrace/bun"
-
 	"github.com/tari-payment/tps/core/store"
 	"github.com/tari-payment/tps/core/store/storetest"
 )
 
-// TestSQLiteWriteCommitsOrRollsBack: SQLiteWrite commits what fn wrote when
+// TestSQLiteWriteCommitsOrRollsBack: WriteTx on the writer commits what fn wrote when
 // it returns nil, and leaves nothing behind when it returns an error or
 // panics; the writer connection stays usable after each.
 func TestSQLiteWriteCommitsOrRollsBack(t *testing.T) {
@@ -34,7 +32,8 @@ func TestSQLiteWriteCommitsOrRollsBack(t *testing.T) {
 				t.Fatal(err)
 			}
 			insert := func(v int, then error) error {
-				return db.SQLiteWrite(ctx, func(w *store.Writer) error {
+				return db.WriteTx(ctx, func(tx *store.Tx) error {
+					w := tx.Writer()
 					if _, err := w.Exec("INSERT INTO w (v) VALUES (?)", v); err != nil {
 						return err
 					}
@@ -54,7 +53,8 @@ func TestSQLiteWriteCommitsOrRollsBack(t *testing.T) {
 						t.Fatal("panic not passed on")
 					}
 				}()
-				_ = db.SQLiteWrite(ctx, func(w *store.Writer) error {
+				_ = db.WriteTx(ctx, func(tx *store.Tx) error {
+					w := tx.Writer()
 					if _, err := w.Exec("INSERT INTO w (v) VALUES (3)"); err != nil {
 						return err
 					}
@@ -77,7 +77,8 @@ func TestSQLiteWriteCommitsOrRollsBack(t *testing.T) {
 			}
 			// Reads inside the transaction see its writes; queries built
 			// with bun run in it too.
-			err := db.SQLiteWrite(ctx, func(w *store.Writer) error {
+			err := db.WriteTx(ctx, func(tx *store.Tx) error {
+				w := tx.Writer()
 				if _, err := w.Exec("INSERT INTO w (v) VALUES (5)"); err != nil {
 					return err
 				}
@@ -126,10 +127,11 @@ func TestSQLiteCheckpointsInBackground(t *testing.T) {
 	before := size()
 	const writes = 150 // past checkpointEvery, far below autocheckpointPages
 	for i := 0; i < writes; i++ {
-		if err := db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := db.WriteTx(ctx, func(stx *store.Tx) error {
+			ctx, tx := stx.Context(), stx.IDB()
 			_, err := tx.ExecContext(ctx, "INSERT INTO blobs (b) VALUES (zeroblob(4000))")
 			return err
-		}); err != nil {
+		}, store.NoEvents); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -153,7 +155,8 @@ func TestSQLiteWriterWithFailedRollbackIsReplaced(t *testing.T) {
 	ctx := context.Background()
 	marked := func() bool {
 		var n int
-		err := db.SQLiteWrite(ctx, func(w *store.Writer) error {
+		err := db.WriteTx(ctx, func(tx *store.Tx) error {
+			w := tx.Writer()
 			rows, err := w.Query("SELECT count(*) FROM temp.marker")
 			if err != nil {
 				return err
@@ -165,7 +168,8 @@ func TestSQLiteWriterWithFailedRollbackIsReplaced(t *testing.T) {
 		return err == nil
 	}
 	mark := func() {
-		if err := db.SQLiteWrite(ctx, func(w *store.Writer) error {
+		if err := db.WriteTx(ctx, func(tx *store.Tx) error {
+			w := tx.Writer()
 			_, err := w.Exec("CREATE TEMP TABLE IF NOT EXISTS marker (x INTEGER)")
 			return err
 		}); err != nil || !marked() {
@@ -180,7 +184,7 @@ func TestSQLiteWriterWithFailedRollbackIsReplaced(t *testing.T) {
 
 	mark()
 	refused := errors.New("refused")
-	err := db.SQLiteWrite(ctx, func(w *store.Writer) error { endTx(w); return refused })
+	err := db.WriteTx(ctx, func(tx *store.Tx) error { w := tx.Writer(); endTx(w); return refused })
 	if !errors.Is(err, refused) || !strings.Contains(err.Error(), "rollback:") {
 		t.Fatalf("error %v: want fn's error and the failed rollback", err)
 	}
@@ -195,12 +199,16 @@ func TestSQLiteWriterWithFailedRollbackIsReplaced(t *testing.T) {
 				t.Fatal("the panic was swallowed")
 			}
 		}()
-		_ = db.SQLiteWrite(ctx, func(w *store.Writer) error { endTx(w); panic("boom") })
+		_ = db.WriteTx(ctx, func(tx *store.Tx) error { w := tx.Writer(); endTx(w); panic("boom") })
 	}()
 	if marked() {
 		t.Fatal("the writer connection whose ROLLBACK failed after a panic was kept")
 	}
-	if err := db.SQLiteWrite(ctx, func(w *store.Writer) error { _, err := w.Exec("CREATE TABLE after (x INTEGER)"); return err }); err != nil {
+	if err := db.WriteTx(ctx, func(tx *store.Tx) error {
+		w := tx.Writer()
+		_, err := w.Exec("CREATE TABLE after (x INTEGER)")
+		return err
+	}); err != nil {
 		t.Fatalf("write after replacing the writer: %v", err)
 	}
 }

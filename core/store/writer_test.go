@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/tari-payment/tps/core/store"
 	"github.com/tari-payment/tps/core/store/storetest"
 )
@@ -25,19 +23,20 @@ func TestSQLiteWritersQueueInProcess(t *testing.T) {
 	holding, release := make(chan struct{}), make(chan struct{})
 	first := make(chan error, 1)
 	go func() {
-		first <- db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		first <- db.WriteTx(ctx, func(stx *store.Tx) error {
+			ctx, tx := stx.Context(), stx.IDB()
 			_, err := tx.ExecContext(ctx, "INSERT INTO q VALUES (1)")
 			close(holding)
 			<-release
 			return err
-		})
+		}, store.NoEvents)
 	}()
 	<-holding
 
 	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	err := db.WriteTx(short, func(ctx context.Context, tx bun.Tx) error {
+	err := db.WriteTx(short, func(stx *store.Tx) error {
 		t.Error("ran while another transaction held the writer")
 		return nil
 	})
@@ -62,10 +61,11 @@ func TestSQLiteWritersQueueInProcess(t *testing.T) {
 			if i%2 == 0 {
 				_, _ = db.ExecContext(ctx, "INSERT INTO q VALUES (2)")
 			} else {
-				_ = db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+				_ = db.WriteTx(ctx, func(stx *store.Tx) error {
+					ctx, tx := stx.Context(), stx.IDB()
 					_, err := tx.ExecContext(ctx, "INSERT INTO q VALUES (2)")
 					return err
-				})
+				}, store.NoEvents)
 			}
 			done <- time.Now()
 		}()

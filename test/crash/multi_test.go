@@ -57,7 +57,7 @@ func TestSeveralInstances(t *testing.T) {
 		env: map[string]string{"TPG_UNCLAIMED_ORDER_TIMEOUT": "2s", "TPG_EXPIRY_CHECK_INTERVAL": "200ms"},
 		setupDB: func(db *store.DB) {
 			for _, q := range probeSQL {
-				if _, err := db.Exec(q); err != nil {
+				if _, err := db.ExecContext(context.Background(), q); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -194,31 +194,27 @@ func TestExpiryProbe(t *testing.T) {
 	}
 	defer db.Close()
 	for _, q := range probeSQL {
-		if _, err := db.Exec(q); err != nil {
+		if _, err := db.ExecContext(context.Background(), q); err != nil {
 			t.Fatal(err)
 		}
 	}
 	now := time.Now().UTC()
 	for _, id := range []string{"a", "b"} {
-		if _, err := db.Exec(`INSERT INTO orders (order_id, customer_id, total_price, currency, created_at, updated_at, status, status_changed_at)
+		if _, err := db.ExecContext(context.Background(), `INSERT INTO orders (order_id, customer_id, total_price, currency, created_at, updated_at, status, status_changed_at)
 			VALUES (?, 'c', 1, 'XTR', ?, ?, 'Unclaimed', ?)`, id, now, now, now); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := db.Exec("UPDATE orders SET status = 'Expired' WHERE order_id = 'a'"); err != nil {
+	if _, err := db.ExecContext(context.Background(), "UPDATE orders SET status = 'Expired' WHERE order_id = 'a'"); err != nil {
 		t.Fatal(err)
 	}
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec("SELECT pg_advisory_xact_lock(?)", expiryLockKey); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec("UPDATE orders SET status = 'Expired' WHERE order_id = 'b'"); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
+	if err := db.WriteTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.IDB().ExecContext(tx.Context(), "SELECT pg_advisory_xact_lock(?)", expiryLockKey); err != nil {
+			return err
+		}
+		_, err := tx.IDB().ExecContext(tx.Context(), "UPDATE orders SET status = 'Expired' WHERE order_id = 'b'")
+		return err
+	}, store.NoEvents); err != nil {
 		t.Fatal(err)
 	}
 	var rows []struct {

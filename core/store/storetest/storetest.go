@@ -62,13 +62,13 @@ func PostgresURL(t testing.TB) string {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+	if _, err := admin.ExecContext(context.Background(), "CREATE SCHEMA "+schema); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		a, err := store.Connect(base)
 		if err == nil {
-			a.Exec("DROP SCHEMA " + schema + " CASCADE")
+			a.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
 			a.Close()
 		}
 	})

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/uptrace/bun"
 
 	"github.com/tari-payment/tps/core/store"
 )
@@ -60,10 +59,11 @@ func StartBaseline(ctx context.Context, dir, pgURL string) (*Baseline, error) {
 			c.JSON(http.StatusBadRequest, gin.H{"error": err.Error()})
 			return
 		}
-		err = db.InTx(c.Request.Context(), func(ctx context.Context, tx bun.Tx) error {
+		err = db.WriteTx(c.Request.Context(), func(stx *store.Tx) error {
+			ctx, tx := stx.Context(), stx.IDB()
 			_, err := tx.ExecContext(ctx, "INSERT INTO bench_rows (body, created_at) VALUES (?, ?)", string(body), time.Now().UTC())
 			return err
-		})
+		}, store.NoEvents)
 		if err != nil {
 			c.JSON(http.StatusInternalServerError, gin.H{"error": err.Error()})
 			return

@@ -38,7 +38,7 @@ func startLockSampler(pgURL string) (*lockSampler, error) {
 	if err != nil {
 		return nil, err
 	}
-	db.DB.DB.SetMaxOpenConns(1)
+	db.SetMaxOpenConns(1)
 	s := &lockSampler{db: db, stop: make(chan struct{}), done: make(chan struct{})}
 	go s.loop()
 	return s, nil

@@ -286,12 +286,12 @@ func freshDatabase(base string, s *Spawned) (string, error) {
 		return "", err
 	}
 	defer admin.Close()
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+	if _, err := admin.ExecContext(context.Background(), "CREATE DATABASE "+name); err != nil {
 		return "", fmt.Errorf("creating database %s: %w", name, err)
 	}
 	s.stopFns = append(s.stopFns, func() {
 		if a, err := store.Connect(base); err == nil {
-			_, _ = a.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+			_, _ = a.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 			a.Close()
 		}
 	})

@@ -198,7 +198,9 @@ func openPostgres(url string) (*DB, error) {
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	bdb := bun.NewDB(sqldb, pgdialect.New())
-	return &DB{bun: bdb, Kind: Postgres, seq: newSequencer(bdb), connector: connector}, nil
+	db := &DB{bun: bdb, Kind: Postgres, connector: connector}
+	db.seq = newSequencer(bdb, &db.prepared)
+	return db, nil
 }
 
 // Migrate applies every pending embedded migration. Each is marked applied only

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/tari-payment/tps/core"
-	"github.com/tari-payment/tps/core/store"
 	"github.com/tari-payment/tps/core/store/storetest"
 )
 
@@ -142,7 +141,7 @@ func TestPostgresWritesExecutePreparedStatements(t *testing.T) {
 		done[n] = true
 	}
 	var missing []string
-	for _, s := range store.PostgresStatements() {
+	for _, s := range pgPrepared {
 		if !done[s.Name] {
 			missing = append(missing, s.Name)
 		}

@@ -19,8 +19,9 @@ import (
 
 // The write path talks to database/sql directly. On SQLite its statements
 // run on store.Writer, prepared once and reused (parsing SQL costs as much as
-// running it there); on PostgreSQL they go through bun's formatter. Queries
-// use "?" placeholders, which both paths understand.
+// running it there); on PostgreSQL they go through bun's formatter, the hot
+// ones as EXECUTEs of statements each connection prepared (pgStatement).
+// Queries use "?" placeholders, which both paths understand.
 
 // pgPrepared maps the PostgreSQL text of each statement registered with
 // pgStatement to it: a transaction on a database that prepared them

@@ -67,7 +67,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log.Info("configuration", cfg.Summary()...)
 
-	db, err := store.Open(ctx, cfg.DatabaseURL)
+	var openOpts []store.OpenOption
+	if !cfg.PostgresPrepared {
+		openOpts = append(openOpts, store.WithoutPreparedStatements)
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL, openOpts...)
 	if err != nil {
 		return fmt.Errorf("opening the database %s: %w (check TPG_DATABASE_URL)", config.RedactURL(cfg.DatabaseURL), err)
 	}

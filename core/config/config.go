@@ -52,6 +52,9 @@ type Config struct {
 	Port           int
 	DatabaseURL    string
 	MaxConnections int
+	// PostgresPrepared: PostgreSQL sessions prepare the engine's hot
+	// statements (off behind a transaction-mode connection pooler).
+	PostgresPrepared bool
 
 	JWTSigningKey      string // secret: 64 hex
 	JWTVerificationKey string // 64 hex public key
@@ -186,6 +189,7 @@ func Load(getenv func(string) string) (Config, error) {
 		JWTSigningKey:             get("TPG_JWT_SIGNING_KEY"),
 		JWTVerificationKey:        get("TPG_JWT_VERIFICATION_KEY"),
 		StrictMode:                boolean("TPG_STRICT_MODE", true),
+		PostgresPrepared:          boolean("TPG_POSTGRES_PREPARED", true),
 		DisableWalletWhitelist:    boolean("TPG_DISABLE_WALLET_WHITELIST", false),
 		DisableMemoSignatureCheck: boolean("TPG_DISABLE_MEMO_SIGNATURE_CHECK", false),
 		UseXForwardedFor:          boolean("TPG_USE_X_FORWARDED_FOR", false),

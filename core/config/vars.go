@@ -31,6 +31,7 @@ var Vars = []VarGroup{
 	{"Database", []Var{
 		{Name: "TPG_DATABASE_URL", Default: DefaultDatabaseURL, Help: "sqlite://<path> (file and folder created) or postgres://user:pass@host/db (database must exist); a SQLite file's folder is the data directory, else ./data"},
 		{Name: "TPG_MAX_CONNECTIONS", Default: "25", Help: "PostgreSQL connections this server opens at most"},
+		{Name: "TPG_POSTGRES_PREPARED", Default: "true", Help: "each PostgreSQL connection prepares the hot write statements once (PREPARE); false behind a pooler in transaction mode (PgBouncer), which shares sessions between clients"},
 	}},
 	{"Keys and payments", []Var{
 		{Name: "TPG_JWT_SIGNING_KEY", Secret: true, Help: "64-hex Tari secret key that signs access tokens (unset with its pair: development keys in the data directory)"},

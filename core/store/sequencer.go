@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -26,14 +27,19 @@ const sequencerLockKey = 7301
 // of seqs matters, and a durable outbox cursor implies a durable move: WAL is
 // flushed in order, and the cursor's commit (synchronous) comes after the move
 // its reader saw. See RATIONALE.md "Events are sequenced after commit".
-var moveEventsSQL = fmt.Sprintf(`SET LOCAL synchronous_commit = off;
-SELECT pg_advisory_xact_lock(%d);
-WITH moved AS (
+var (
+	moveEventsHead = fmt.Sprintf("SET LOCAL synchronous_commit = off;\nSELECT pg_advisory_xact_lock(%d);\n", sequencerLockKey)
+	moveEventsMove = `WITH moved AS (
 	DELETE FROM events_pending
 	RETURNING pending_id, id, type, payload, created_at, subscriber
 )
 INSERT INTO events (id, type, payload, created_at, subscriber)
-SELECT id, type, payload, created_at, subscriber FROM moved ORDER BY pending_id`, sequencerLockKey)
+SELECT id, type, payload, created_at, subscriber FROM moved ORDER BY pending_id`
+	moveEventsSQL = moveEventsHead + moveEventsMove
+	// moveEventsPrepared is moveEventsSQL with the move prepared (it runs
+	// after every write that appended events).
+	moveEventsPrepared = moveEventsHead + RegisterPostgresStatement("store_move_events", moveEventsMove).Execute
+)
 
 // sequencer runs moveEventsSQL for this process, coalescing callers: a caller
 // needs a run that starts after its own commit (an earlier run's snapshot may
@@ -42,6 +48,8 @@ SELECT id, type, payload, created_at, subscriber FROM moved ORDER BY pending_id`
 // run per in-flight run, not one per commit.
 type sequencer struct {
 	db *bun.DB
+	// prepared is the store's DB.prepared: moveEventsPrepared may run.
+	prepared *atomic.Bool
 
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -52,8 +60,8 @@ type sequencer struct {
 	moved   int64  // the rows run number ended moved
 }
 
-func newSequencer(db *bun.DB) *sequencer {
-	s := &sequencer{db: db}
+func newSequencer(db *bun.DB, prepared *atomic.Bool) *sequencer {
+	s := &sequencer{db: db, prepared: prepared}
 	s.cond = sync.NewCond(&s.mu)
 	return s
 }
@@ -90,7 +98,11 @@ func (s *sequencer) sync() (int64, error) {
 func (s *sequencer) run() (int64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), sequenceTimeout)
 	defer cancel()
-	res, err := s.db.ExecContext(ctx, moveEventsSQL)
+	q := moveEventsSQL
+	if s.prepared.Load() {
+		q = moveEventsPrepared
+	}
+	res, err := s.db.ExecContext(ctx, q)
 	if err != nil {
 		return 0, fmt.Errorf("sequence events: %w", err)
 	}

@@ -56,14 +56,32 @@ type DB struct {
 	memory bool
 	// ckpt (SQLite file) checkpoints the write-ahead log in the background.
 	ckpt *checkpointer
+	// connector (PostgreSQL) prepares the registered statements on each new
+	// connection once Open armed it; prepared tells callers they may EXECUTE
+	// them. See prepared.go.
+	connector *preparingConnector
+	prepared  atomic.Bool
 }
 
 // DefaultURL is the embedded default database.
 const DefaultURL = "sqlite://data/tari_store.db"
 
+// OpenOption changes how Open sets up a database.
+type OpenOption int
+
+const (
+	// WithoutPreparedStatements keeps PostgreSQL sessions free of prepared
+	// statements, for connection poolers that share one server session
+	// between clients (PgBouncer in transaction mode). SQLite ignores it.
+	WithoutPreparedStatements OpenOption = iota + 1
+)
+
 // Open connects to url (sqlite://path, sqlite::memory:, postgres://...),
 // creating a missing SQLite file and its directory, and applies migrations.
-func Open(ctx context.Context, url string) (*DB, error) {
+// On PostgreSQL every connection opened after the migrations prepares the
+// registered statements (RegisterPostgresStatement), unless
+// WithoutPreparedStatements is given.
+func Open(ctx context.Context, url string, opts ...OpenOption) (*DB, error) {
 	db, err := Connect(url)
 	if err != nil {
 		return nil, err
@@ -72,8 +90,39 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	prepare := true
+	for _, o := range opts {
+		prepare = prepare && o != WithoutPreparedStatements
+	}
+	if prepare && db.connector != nil {
+		if err := db.armPrepared(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	return db, nil
 }
+
+// armPrepared makes every later PostgreSQL connection prepare the
+// registered statements, drops the pooled ones opened before (during the
+// migrations, when the tables may not have existed), and checks that a new
+// connection can prepare them.
+func (db *DB) armPrepared(ctx context.Context) error {
+	db.connector.armed.Store(true)
+	sqldb := db.bun.DB
+	sqldb.SetMaxIdleConns(0)
+	sqldb.SetMaxIdleConns(postgresConns)
+	if err := sqldb.PingContext(ctx); err != nil {
+		return fmt.Errorf("PostgreSQL: %w", err)
+	}
+	db.prepared.Store(true)
+	return nil
+}
+
+// PreparedStatements reports whether every connection of db has prepared
+// the registered statements (PostgreSQL opened with Open, by default), so
+// that a transaction may EXECUTE them.
+func (db *DB) PreparedStatements() bool { return db.prepared.Load() }
 
 // Connect opens the database without migrating it.
 func Connect(url string) (*DB, error) {
@@ -132,19 +181,26 @@ func openSQLite(url string) (*DB, error) {
 	return db, nil
 }
 
+// postgresConns bounds a PostgreSQL pool, open and idle connections alike.
+const postgresConns = 20
+
 func openPostgres(url string) (*DB, error) {
-	sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(url)))
-	sqldb.SetMaxOpenConns(20)
+	preparedFrozen.Store(true)
+	connector := &preparingConnector{Connector: pgdriver.NewConnector(pgdriver.WithDSN(url))}
+	sqldb := sql.OpenDB(connector)
+	sqldb.SetMaxOpenConns(postgresConns)
 	// database/sql keeps only 2 idle connections by default: under load the
 	// rest were closed after each use and reopened (a PostgreSQL backend fork
 	// and a TLS handshake each time), which was most of the server's cost.
-	sqldb.SetMaxIdleConns(20)
+	sqldb.SetMaxIdleConns(postgresConns)
 	if err := sqldb.Ping(); err != nil {
 		sqldb.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	bdb := bun.NewDB(sqldb, pgdialect.New())
-	return &DB{bun: bdb, Kind: Postgres, seq: newSequencer(bdb)}, nil
+	db := &DB{bun: bdb, Kind: Postgres, connector: connector}
+	db.seq = newSequencer(bdb, &db.prepared)
+	return db, nil
 }
 
 // Migrate applies every pending embedded migration. Each is marked applied only

@@ -93,15 +93,19 @@ func (t *Tx) DeleteWallet(address string) (bool, error) {
 	return n > 0, err
 }
 
+var (
+	qUseWalletNonce   = pgStatement("use_wallet_nonce", "UPDATE wallet_auth SET last_nonce = ?, updated_at = ? WHERE address = ? AND last_nonce < ?")
+	qUseWalletNonceIP = pgStatement("use_wallet_nonce_ip", qUseWalletNonce+" AND ip_address = ?")
+)
+
 // UseWalletNonce stores a wallet's nonce if it is greater than its last one
 // (and, when ip is not nil, the wallet's IP is *ip), in one conditional
 // UPDATE so that the check and the store cannot be separated by a
 // concurrent request with the same nonce. It reports whether it did.
 func (t *Tx) UseWalletNonce(address string, nonce int64, ip *string, now time.Time) (bool, error) {
-	q := "UPDATE wallet_auth SET last_nonce = ?, updated_at = ? WHERE address = ? AND last_nonce < ?"
-	args := []any{nonce, now, address, nonce}
+	q, args := qUseWalletNonce, []any{nonce, now, address, nonce}
 	if ip != nil {
-		q += " AND ip_address = ?"
+		q = qUseWalletNonceIP
 		args = append(args, *ip)
 	}
 	res, err := t.ExecResult(q, args...)

@@ -3,6 +3,7 @@ package enginestore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 
 	"github.com/tari-payment/tps/core"
@@ -47,6 +48,16 @@ func auditInsert(audit []any) (string, int) {
 	n := min(len(audit)/cols, 8)
 	return "INSERT INTO audit_log (entity, entity_key, operation, changed_at, snapshot) VALUES " +
 		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", n), ", "), n * cols
+}
+
+// The audit and event INSERTs of one to eight rows (the shapes
+// auditInsert and store.AppendEvents build on PostgreSQL), prepared.
+func init() {
+	for n := 1; n <= 8; n++ {
+		rows := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", n), ", ")
+		pgStatement(fmt.Sprintf("insert_audit_%d", n), "INSERT INTO audit_log (entity, entity_key, operation, changed_at, snapshot) VALUES "+rows)
+		pgStatement(fmt.Sprintf("insert_events_%d", n), "INSERT INTO events_pending (id, type, payload, created_at, subscriber) VALUES "+rows)
+	}
 }
 
 // flushAudit writes the transaction's audit rows, up to eight per statement

@@ -12,15 +12,21 @@ import (
 // its order_id or alt_id is already known (DO NOTHING without a target
 // covers both).
 func (t *Tx) InsertOrder(o *core.Order) (int64, error) {
-	return t.InsertID(`INSERT INTO orders (order_id, alt_id, customer_id, memo, total_price, original_price, currency, created_at, updated_at, status, amount_outstanding, status_changed_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+	return t.InsertID(qInsertOrder,
 		o.OrderID, o.AltID, o.CustomerID, o.Memo, o.TotalPrice, o.OriginalPrice, o.Currency, o.CreatedAt, o.UpdatedAt, o.Status, o.AmountOutstanding, o.StatusChangedAt)
 }
 
+const qInsertOrder = `INSERT INTO orders (order_id, alt_id, customer_id, memo, total_price, original_price, currency, created_at, updated_at, status, amount_outstanding, status_changed_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+
+var _ = pgStatement("insert_order", qInsertOrder+" RETURNING id")
+
 // CancelOrder makes an order Cancelled with a reason.
 func (t *Tx) CancelOrder(id int64, reason string, now time.Time) error {
-	return t.Exec("UPDATE orders SET status = ?, cancel_reason = ?, updated_at = ?, status_changed_at = ? WHERE id = ?", core.OrderCancelled, reason, now, now, id)
+	return t.Exec(qCancelOrder, core.OrderCancelled, reason, now, now, id)
 }
+
+var qCancelOrder = pgStatement("cancel_order", "UPDATE orders SET status = ?, cancel_reason = ?, updated_at = ?, status_changed_at = ? WHERE id = ?")
 
 // ReopenOrder makes an order New again, without a cancel reason.
 func (t *Tx) ReopenOrder(id int64, now time.Time) error {
@@ -76,18 +82,25 @@ func (t *Tx) CustomersOf(account string) ([]string, error) {
 	return cids, rows.Err()
 }
 
+func autoClaimQuery(named string) string {
+	return "SELECT address FROM account_balances WHERE account IN (" + named + " UNION SELECT account FROM address_links WHERE customer_id = ?) ORDER BY CASE WHEN account IN (" + named + ") THEN 0 ELSE 1 END, last_update DESC, account LIMIT 1"
+}
+
+var (
+	qAutoClaim    = pgStatement("auto_claim", autoClaimQuery("SELECT sender_account FROM payments WHERE order_id = ?"))
+	qAutoClaimAlt = pgStatement("auto_claim_alt", autoClaimQuery("SELECT sender_account FROM payments WHERE order_id = ? OR order_id = ?"))
+)
+
 // AutoClaimAddress is the address of the account to claim a new order for:
 // among accounts with a balance row, one whose payments name the order
 // (orderID, or altID when not nil) first, else one linked to the customer;
 // the most recently active wins. "" when there is none.
 func (t *Tx) AutoClaimAddress(orderID string, altID *string, customerID string) (string, error) {
-	named := "SELECT sender_account FROM payments WHERE order_id = ?"
-	args := []any{orderID}
+	q, args := qAutoClaim, []any{orderID}
 	if altID != nil {
-		named += " OR order_id = ?"
+		q = qAutoClaimAlt
 		args = append(args, *altID)
 	}
-	q := "SELECT address FROM account_balances WHERE account IN (" + named + " UNION SELECT account FROM address_links WHERE customer_id = ?) ORDER BY CASE WHEN account IN (" + named + ") THEN 0 ELSE 1 END, last_update DESC, account LIMIT 1"
 	all := append(append(append([]any{}, args...), customerID), args...)
 	var address string
 	if err := t.QueryRow(q, all, &address); err != nil {
@@ -99,10 +112,12 @@ func (t *Tx) AutoClaimAddress(orderID string, altID *string, customerID string) 
 	return address, nil
 }
 
+var qInsertPayment = pgStatement("insert_payment", `INSERT INTO payments (txid, created_at, updated_at, sender, sender_account, amount, memo, payment_type, status, order_id)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (txid) DO NOTHING`)
+
 // InsertPayment stores a new payment; false when its txid is already known.
 func (t *Tx) InsertPayment(p *core.Payment) (bool, error) {
-	res, err := t.ExecResult(`INSERT INTO payments (txid, created_at, updated_at, sender, sender_account, amount, memo, payment_type, status, order_id)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (txid) DO NOTHING`,
+	res, err := t.ExecResult(qInsertPayment,
 		p.TxID, p.CreatedAt, p.UpdatedAt, p.Sender, p.SenderAccount, p.Amount, p.Memo, p.PaymentType, p.Status, p.OrderID)
 	if err != nil {
 		return false, err
@@ -111,9 +126,11 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (txid) DO NOTHING`,
 	return n > 0, err
 }
 
+var qPaymentStatus = pgStatement("payment_status", "SELECT status FROM payments WHERE txid = ?")
+
 // PaymentStatus reads a payment's status, sql.ErrNoRows when there is none.
 func (t *Tx) PaymentStatus(txid string) (core.PaymentStatus, error) {
 	var cur core.PaymentStatus
-	err := t.QueryRow("SELECT status FROM payments WHERE txid = ?", []any{txid}, &cur)
+	err := t.QueryRow(qPaymentStatus, []any{txid}, &cur)
 	return cur, err
 }

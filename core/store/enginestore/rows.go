@@ -41,6 +41,15 @@ const (
 // SettlementCols are the settlement_journal columns of store.Settlement.
 const SettlementCols = "id, created_at, order_id, payment_address, settlement_type, amount, account"
 
+// The PostgreSQL forms (locking) of the hot queries above, prepared.
+var (
+	_ = pgStatement("order_by_order_id", QOrderByOrderID+" FOR UPDATE")
+	_ = pgStatement("order_by_id_or_alt", QOrderByIDOrAlt+" FOR UPDATE")
+	_ = pgStatement("balance", QBalance+" FOR UPDATE")
+	_ = pgStatement("payable", QPayable+" FOR UPDATE OF o")
+	_ = pgStatement("insert_settlement", qInsertSettlement+" RETURNING id")
+)
+
 // Prefixed qualifies each of a comma-separated column list with p ("o.").
 func Prefixed(p, cols string) string {
 	parts := strings.Split(cols, ", ")
@@ -92,26 +101,34 @@ func (t *Tx) OrderByIDOrAlt(id string) (*core.Order, error) {
 	return t.Order(QOrderByIDOrAlt+t.ForUpdate(), id, id, id)
 }
 
+var qSetOrderStatus = pgStatement("set_order_status", "UPDATE orders SET status = ?, updated_at = ?, status_changed_at = ? WHERE id = ?")
+
 // SetOrderStatus writes an order's status and restarts its expiry clock.
 func (t *Tx) SetOrderStatus(id int64, s core.OrderStatus, now time.Time) error {
-	return t.Exec("UPDATE orders SET status = ?, updated_at = ?, status_changed_at = ? WHERE id = ?", s, now, now, id)
+	return t.Exec(qSetOrderStatus, s, now, now, id)
 }
+
+var qOrderClaimant = pgStatement("order_claimant", "SELECT claimed_by FROM orders WHERE id = ?")
 
 // OrderClaimant is the account that claimed an order, nil when none did.
 func (t *Tx) OrderClaimant(id int64) (*string, error) {
 	var by *string
-	err := t.QueryRow("SELECT claimed_by FROM orders WHERE id = ?", []any{id}, &by)
+	err := t.QueryRow(qOrderClaimant, []any{id}, &by)
 	return by, err
 }
 
+var qClaimOrder = pgStatement("claim_order", "UPDATE orders SET status = ?, claimed_by = ?, updated_at = ?, status_changed_at = ? WHERE id = ?")
+
 // ClaimOrder makes an order New, claimed by account.
 func (t *Tx) ClaimOrder(id int64, account string, now time.Time) error {
-	return t.Exec("UPDATE orders SET status = ?, claimed_by = ?, updated_at = ?, status_changed_at = ? WHERE id = ?", core.OrderNew, account, now, now, id)
+	return t.Exec(qClaimOrder, core.OrderNew, account, now, now, id)
 }
+
+var qLink = pgStatement("link", "INSERT INTO address_links (account, address, customer_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (account, customer_id) DO NOTHING")
 
 // Link associates an account with a customer (idempotent).
 func (t *Tx) Link(account, address, customerID string, now time.Time) error {
-	return t.Exec("INSERT INTO address_links (account, address, customer_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (account, customer_id) DO NOTHING",
+	return t.Exec(qLink,
 		account, address, customerID, now)
 }
 
@@ -199,6 +216,21 @@ func (t *Tx) PoolBalances(customerID, orderID string, altID *string) ([]Balance,
 	return out, rows.Err()
 }
 
+var (
+	qBumpBalance = pgStatement("bump_balance", `UPDATE account_balances SET total_confirmed = total_confirmed + ?, total_paid = total_paid + ?, pending = pending + ?, last_update = ?
+WHERE account = ? AND total_confirmed + ? BETWEEN ? AND ? AND total_paid + ? BETWEEN ? AND ? AND pending + ? BETWEEN ? AND ?`)
+	qUpsertBalance = pgStatement("upsert_balance", `INSERT INTO account_balances (account, address, total_confirmed, total_paid, pending, last_update)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (account) DO UPDATE SET
+  total_confirmed = account_balances.total_confirmed + excluded.total_confirmed,
+  total_paid = account_balances.total_paid + excluded.total_paid,
+  pending = account_balances.pending + excluded.pending,
+  last_update = excluded.last_update
+WHERE account_balances.total_confirmed + excluded.total_confirmed BETWEEN ? AND ?
+  AND account_balances.total_paid + excluded.total_paid BETWEEN ? AND ?
+  AND account_balances.pending + excluded.pending BETWEEN ? AND ?`)
+)
+
 // BumpBalance adds to an account's running totals as long as each stays
 // within ±bound, creating its row on first use (known: the row exists, so
 // a plain UPDATE skips the upsert's insert attempt). It reports false,
@@ -209,20 +241,10 @@ func (t *Tx) BumpBalance(account, address string, confirmed, paid, pending, boun
 	var res sql.Result
 	var err error
 	if known {
-		res, err = t.ExecResult(`UPDATE account_balances SET total_confirmed = total_confirmed + ?, total_paid = total_paid + ?, pending = pending + ?, last_update = ?
-WHERE account = ? AND total_confirmed + ? BETWEEN ? AND ? AND total_paid + ? BETWEEN ? AND ? AND pending + ? BETWEEN ? AND ?`,
+		res, err = t.ExecResult(qBumpBalance,
 			confirmed, paid, pending, now, account, confirmed, -bound, bound, paid, -bound, bound, pending, -bound, bound)
 	} else {
-		res, err = t.ExecResult(`INSERT INTO account_balances (account, address, total_confirmed, total_paid, pending, last_update)
-VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (account) DO UPDATE SET
-  total_confirmed = account_balances.total_confirmed + excluded.total_confirmed,
-  total_paid = account_balances.total_paid + excluded.total_paid,
-  pending = account_balances.pending + excluded.pending,
-  last_update = excluded.last_update
-WHERE account_balances.total_confirmed + excluded.total_confirmed BETWEEN ? AND ?
-  AND account_balances.total_paid + excluded.total_paid BETWEEN ? AND ?
-  AND account_balances.pending + excluded.pending BETWEEN ? AND ?`, account, address, confirmed, paid, pending, now, -bound, bound, -bound, bound, -bound, bound)
+		res, err = t.ExecResult(qUpsertBalance, account, address, confirmed, paid, pending, now, -bound, bound, -bound, bound, -bound, bound)
 	}
 	if err != nil {
 		return false, err
@@ -231,8 +253,10 @@ WHERE account_balances.total_confirmed + excluded.total_confirmed BETWEEN ? AND 
 	return n > 0, err
 }
 
+const qInsertSettlement = "INSERT INTO settlement_journal (created_at, order_id, payment_address, account, settlement_type, amount) VALUES (?, ?, ?, ?, ?, ?)"
+
 // InsertSettlement writes one settlement row and returns its id.
 func (t *Tx) InsertSettlement(s core.SettlementJournalEntry) (int64, error) {
-	return t.InsertID("INSERT INTO settlement_journal (created_at, order_id, payment_address, account, settlement_type, amount) VALUES (?, ?, ?, ?, ?, ?)",
+	return t.InsertID(qInsertSettlement,
 		s.CreatedAt, s.OrderID, s.PaymentAddress, s.Account, s.SettlementType, s.Amount)
 }

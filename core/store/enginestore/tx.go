@@ -19,8 +19,36 @@ import (
 
 // The write path talks to database/sql directly. On SQLite its statements
 // run on store.Writer, prepared once and reused (parsing SQL costs as much as
-// running it there); on PostgreSQL they go through bun's formatter. Queries
-// use "?" placeholders, which both paths understand.
+// running it there); on PostgreSQL they go through bun's formatter, the hot
+// ones as EXECUTEs of statements each connection prepared (pgStatement).
+// Queries use "?" placeholders, which both paths understand.
+
+// pgPrepared maps the PostgreSQL text of each statement registered with
+// pgStatement to it: a transaction on a database that prepared them
+// (store.DB.PreparedStatements) sends "EXECUTE name(args)" in its place,
+// skipping PostgreSQL's parse and plan, and still batches it with others in
+// one message. Written only at package initialisation.
+var pgPrepared = map[string]*store.PreparedStatement{}
+
+// pgStatement registers query, exactly as the PostgreSQL path sends it
+// (with " FOR UPDATE" where Tx.ForUpdate adds it), to be prepared as name
+// on every PostgreSQL connection, and returns it. types give the
+// parameters' types where PostgreSQL cannot infer them.
+func pgStatement(name, query string, types ...string) string {
+	pgPrepared[query] = store.RegisterPostgresStatement(name, query, types...)
+	return query
+}
+
+// appendPG formats query with args (PostgreSQL) at the end of b, as an
+// EXECUTE of its prepared statement when there is one.
+func (t *Tx) appendPG(b []byte, query string, args []any) []byte {
+	if t.db.PreparedStatements() {
+		if s := pgPrepared[query]; s != nil && s.Params == len(args) {
+			query = s.Execute
+		}
+	}
+	return t.db.QueryGen().AppendQuery(b, query, args...)
+}
 
 // sqliteTime is bun's SQLite time format, so values written here and by bun
 // compare correctly as text.
@@ -111,7 +139,7 @@ func (t *Tx) IDB() bun.IDB {
 // is left before the transaction ends.
 func (t *Tx) Exec(query string, args ...any) error {
 	if t.w == nil {
-		t.deferred = append(t.db.QueryGen().AppendQuery(t.deferred, query, args...), ";\n"...)
+		t.deferred = append(t.appendPG(t.deferred, query, args), ";\n"...)
 		return nil
 	}
 	_, err := t.ExecResult(query, args...)
@@ -138,7 +166,7 @@ func (t *Tx) Query(query string, args ...any) (*sql.Rows, error) {
 // and empties them. The result carries no placeholders left for bun, which
 // leaves a query without arguments as it is.
 func (t *Tx) withDeferred(query string, args []any) string {
-	q := t.db.QueryGen().AppendQuery(t.deferred, query, args...)
+	q := t.appendPG(t.deferred, query, args)
 	t.deferred = t.deferred[:0]
 	t.sendingPrefix()
 	return string(q)
@@ -271,6 +299,8 @@ const (
 	PaymentCols = "txid, created_at, updated_at, sender, amount, memo, payment_type, status, order_id, sender_account"
 )
 
+var qLeaveReceived = pgStatement("leave_received", "UPDATE payments SET status = ?, updated_at = ? WHERE txid = ? AND status = ? RETURNING "+PaymentCols)
+
 // LeaveReceived moves a received payment to status to in one conditional
 // UPDATE (so two confirmations of one payment can never both succeed) and
 // returns it as it now stands, or sql.ErrNoRows when no received payment
@@ -287,7 +317,7 @@ func (t *Tx) LeaveReceived(txid string, to core.PaymentStatus, now time.Time) (c
 			err = t.Exec("UPDATE payments SET status = ?, updated_at = ? WHERE txid = ?", to, now, txid)
 		}
 	} else {
-		err = t.QueryRow("UPDATE payments SET status = ?, updated_at = ? WHERE txid = ? AND status = ? RETURNING "+PaymentCols,
+		err = t.QueryRow(qLeaveReceived,
 			[]any{to, now, txid, core.PaymentReceived}, PaymentDest(&p)...)
 	}
 	return p, err

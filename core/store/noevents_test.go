@@ -37,7 +37,7 @@ func TestPostgresNoEventsWriteSkipsTheWritersLock(t *testing.T) {
 	defer cancel()
 	var free bool
 	err := db.WriteTx(short, func(tx *store.Tx) error {
-		if err := tx.IDB().QueryRowContext(tx.Context(), "SELECT pg_try_advisory_xact_lock_shared(7303)").Scan(&free); err != nil {
+		if err := tx.IDB().QueryRowContext(tx.Context(), "SELECT pg_try_advisory_xact_lock_shared(7303, "+store.LockScope+")").Scan(&free); err != nil {
 			return err
 		}
 		_, err := tx.IDB().ExecContext(tx.Context(), "INSERT INTO side VALUES (1)")

@@ -128,7 +128,7 @@ func waitAdvisoryWaiters(t *testing.T, db *store.DB, n int) {
 	waitFor(t, func() bool {
 		var got int
 		err := db.QueryRowContext(context.Background(),
-			"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 AND objid = 7303 AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").Scan(&got)
+			"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 7303 AND objid = "+store.LockScope+"::oid AND objsubid = 2 AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").Scan(&got)
 		return err == nil && got >= n
 	}, func() string { return "writers waiting on the writers' lock" })
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // sequencerLockKey is the PostgreSQL advisory lock only sequencers take (one
-// database-wide sequencer at a time); event writers never take it.
+// sequencer at a time per database schema); event writers never take it.
 const sequencerLockKey = 7301
 
 // moveEventsSQL is one sequencer run: a single simple-query message, which
@@ -28,7 +28,7 @@ const sequencerLockKey = 7301
 // flushed in order, and the cursor's commit (synchronous) comes after the move
 // its reader saw. See RATIONALE.md "Events are sequenced after commit".
 var (
-	moveEventsHead = fmt.Sprintf("SET LOCAL synchronous_commit = off;\nSELECT pg_advisory_xact_lock(%d);\n", sequencerLockKey)
+	moveEventsHead = fmt.Sprintf("SET LOCAL synchronous_commit = off;\nSELECT pg_advisory_xact_lock(%d, %s);\n", sequencerLockKey, LockScope)
 	moveEventsMove = `WITH moved AS (
 	DELETE FROM events_pending
 	RETURNING pending_id, id, type, payload, created_at, subscriber

@@ -221,7 +221,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 			return err
 		}
 		defer conn.Close()
-		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(7300)"); err != nil {
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(7300, "+LockScope+")"); err != nil {
 			return fmt.Errorf("migrations: lock: %w", err)
 		}
 		defer func() {
@@ -229,7 +229,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 			// unlock must not go back to the pool still holding it, or every
 			// later migration (here or on another instance) would wait for
 			// it forever. Closing the session releases it.
-			if _, err := conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(7300)"); err != nil {
+			if _, err := conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(7300, "+LockScope+")"); err != nil {
 				discardConn(conn.Conn)
 			}
 		}()
@@ -435,6 +435,15 @@ func (t *Tx) Postgres() (bun.Tx, *TxPrefix) {
 	return t.tx, t.prefix
 }
 
+// LockScope is the second key of every advisory lock the server takes on
+// PostgreSQL: the schema it works in. Advisory locks belong to the whole
+// database, so without it two deployments (or two test schemas) sharing one
+// database would queue behind each other's writers, sequencers and
+// migrations. Locks are taken as (key, LockScope); pg_locks shows them with
+// classid = key, objid = the scope and objsubid = 2. No quotes in it: it is
+// also used inside the single-quoted DO blocks below.
+const LockScope = "(coalesce(hashtext(current_schema()), 0) & 2147483647)"
+
 // writersLockKey is the PostgreSQL advisory lock every write transaction
 // (but NoEvents ones) holds: shared by Parallel writes, which do not wait for
 // each other on it, exclusive for the rest and for a write that is run again
@@ -445,8 +454,8 @@ const writersLockKey = 7303
 // they return no rows, so they can precede a query in one message (the
 // driver reads the first result set that has rows).
 var (
-	sharedWriterSQL    = fmt.Sprintf("DO 'BEGIN PERFORM pg_advisory_xact_lock_shared(%d); END'", writersLockKey)
-	exclusiveWriterSQL = fmt.Sprintf("DO 'BEGIN PERFORM pg_advisory_xact_lock(%d); END'", writersLockKey)
+	sharedWriterSQL    = fmt.Sprintf("DO 'BEGIN PERFORM pg_advisory_xact_lock_shared(%d, %s); END'", writersLockKey, LockScope)
+	exclusiveWriterSQL = fmt.Sprintf("DO 'BEGIN PERFORM pg_advisory_xact_lock(%d, %s); END'", writersLockKey, LockScope)
 )
 
 // postgresWrite runs fn as one PostgreSQL write transaction, without

@@ -31,10 +31,10 @@ var probeSQL = []string{
 	`CREATE TABLE crash_expiry_probe (app TEXT, pid INT, xid BIGINT, at TIMESTAMPTZ, held BOOLEAN, order_id TEXT)`,
 	fmt.Sprintf(`CREATE FUNCTION crash_expiry_probe_fn() RETURNS trigger AS $$ BEGIN
   INSERT INTO crash_expiry_probe VALUES (current_setting('application_name'), pg_backend_pid(), txid_current(), clock_timestamp(),
-    EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted AND classid = 0 AND objid = %d),
+    EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted AND classid = %d AND objid = %s::oid AND objsubid = 2),
     NEW.order_id);
   RETURN NEW;
-END $$ LANGUAGE plpgsql`, expiryLockKey),
+END $$ LANGUAGE plpgsql`, expiryLockKey, store.LockScope),
 	`CREATE TRIGGER crash_expiry_probe AFTER UPDATE ON orders FOR EACH ROW
   WHEN (NEW.status = 'Expired' AND OLD.status <> 'Expired') EXECUTE FUNCTION crash_expiry_probe_fn()`,
 }
@@ -209,7 +209,7 @@ func TestExpiryProbe(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := db.WriteTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.IDB().ExecContext(tx.Context(), "SELECT pg_advisory_xact_lock(?)", expiryLockKey); err != nil {
+		if _, err := tx.IDB().ExecContext(tx.Context(), "SELECT pg_advisory_xact_lock(?, "+store.LockScope+")", expiryLockKey); err != nil {
 			return err
 		}
 		_, err := tx.IDB().ExecContext(tx.Context(), "UPDATE orders SET status = 'Expired' WHERE order_id = 'b'")

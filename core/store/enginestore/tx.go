@@ -259,7 +259,7 @@ func (t *Tx) TryLock(key int64) (bool, error) {
 		return true, nil
 	}
 	var got bool
-	err := t.QueryRow("SELECT pg_try_advisory_xact_lock(?)", []any{key}, &got)
+	err := t.QueryRow("SELECT pg_try_advisory_xact_lock(?, "+store.LockScope+")", []any{key}, &got)
 	return got, err
 }
 

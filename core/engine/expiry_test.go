@@ -86,7 +86,7 @@ func TestExpirySkippedWhileAnotherInstanceRuns(t *testing.T) {
 	go func() {
 		done <- db.WriteTx(context.Background(), func(stx *store.Tx) error {
 			ctx, tx := stx.Context(), stx.IDB()
-			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7302)"); err != nil {
+			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7302, "+store.LockScope+")"); err != nil {
 				return err
 			}
 			close(held)

@@ -18,7 +18,7 @@ import (
 )
 
 // expiryLockKey is core/engine's PostgreSQL advisory lock for expiry
-// (pg_try_advisory_xact_lock(7302)); the probe below asserts that every
+// (pg_try_advisory_xact_lock(7302, store.LockScope)); the probe below asserts that every
 // expiring transaction holds it.
 const expiryLockKey = 7302
 

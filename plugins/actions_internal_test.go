@@ -6,11 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,7 +18,6 @@ import (
 	"github.com/tari-payment/tps/core/outbox"
 	"github.com/tari-payment/tps/core/store"
 	"github.com/tari-payment/tps/core/store/storetest"
-	"github.com/tari-payment/tps/internal/wasmbuild"
 )
 
 // EngineActions implements Engine on the real payment engine, without the
@@ -59,35 +55,8 @@ func (a EngineActions) Payments(ctx context.Context, f PaymentFilter) ([]core.Pa
 	return ps[:min(len(ps), f.Limit)], nil
 }
 
-var scheduledWasm struct {
-	once sync.Once
-	code []byte
-	err  error
-}
-
-// scheduledModule builds plugins/testdata/scheduled once per test binary.
-func scheduledModule(t testing.TB) []byte {
-	t.Helper()
-	scheduledWasm.once.Do(func() {
-		dir, err := os.MkdirTemp("", "tps-scheduled-")
-		if err != nil {
-			scheduledWasm.err = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		root := wasmbuild.RepoRoot()
-		out := filepath.Join(dir, "scheduled.wasm")
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		if scheduledWasm.err = wasmbuild.Build(ctx, root, filepath.Join(root, "plugins/testdata/scheduled"), out); scheduledWasm.err == nil {
-			scheduledWasm.code, scheduledWasm.err = os.ReadFile(out)
-		}
-	})
-	if scheduledWasm.err != nil {
-		t.Fatal(scheduledWasm.err)
-	}
-	return scheduledWasm.code
-}
+// scheduledModule is plugins/testdata/scheduled, built once per test binary.
+func scheduledModule(t testing.TB) []byte { return moduleOnce(t, "plugins/testdata/scheduled") }
 
 // actionPlugin loads the scheduled test plugin with the given grants.
 func actionPlugin(t testing.TB, db *store.DB, id string, grants []string, cfg map[string]string) *plugin {

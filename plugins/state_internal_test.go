@@ -21,35 +21,43 @@ import (
 	"github.com/tari-payment/tps/internal/wasmbuild"
 )
 
-var counterWasm struct {
+var internalModules sync.Map // package dir → *internalModule
+
+type internalModule struct {
 	once sync.Once
 	code []byte
 	err  error
 }
 
-// counterModule builds plugins/testdata/counter once per test binary.
-func counterModule(t testing.TB) []byte {
+// moduleOnce builds a test plugin package (e.g. plugins/testdata/counter)
+// once per test binary and returns its bytes (a Go wasm build takes seconds).
+func moduleOnce(t testing.TB, pkg string) []byte {
 	t.Helper()
-	counterWasm.once.Do(func() {
-		root := wasmbuild.RepoRoot()
-		dir, err := os.MkdirTemp("", "tps-counter-")
+	v, _ := internalModules.LoadOrStore(pkg, &internalModule{})
+	m := v.(*internalModule)
+	m.once.Do(func() {
+		dir, err := os.MkdirTemp("", "tps-module-")
 		if err != nil {
-			counterWasm.err = err
+			m.err = err
 			return
 		}
 		defer os.RemoveAll(dir)
-		out := filepath.Join(dir, "counter.wasm")
+		root := wasmbuild.RepoRoot()
+		out := filepath.Join(dir, "module.wasm")
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		if counterWasm.err = wasmbuild.Build(ctx, root, filepath.Join(root, "plugins/testdata/counter"), out); counterWasm.err == nil {
-			counterWasm.code, counterWasm.err = os.ReadFile(out)
+		if m.err = wasmbuild.Build(ctx, root, filepath.Join(root, pkg), out); m.err == nil {
+			m.code, m.err = os.ReadFile(out)
 		}
 	})
-	if counterWasm.err != nil {
-		t.Fatal(counterWasm.err)
+	if m.err != nil {
+		t.Fatal(m.err)
 	}
-	return counterWasm.code
+	return m.code
 }
+
+// counterModule is plugins/testdata/counter, built once per test binary.
+func counterModule(t testing.TB) []byte { return moduleOnce(t, "plugins/testdata/counter") }
 
 // statePlugin loads the counter plugin with its state in db.
 func statePlugin(t testing.TB, db *store.DB, id string, quota int64, cfg map[string]string) *plugin {

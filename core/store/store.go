@@ -338,20 +338,15 @@ func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error, opts ...TxOpti
 		})
 	}
 	sequence := true
-	err := db.postgresWrite(ctx, parallel, func(ctx context.Context, btx bun.Tx, first string) error {
-		t := &Tx{ctx: ctx, kind: Postgres, tx: btx, prefix: &TxPrefix{SQL: first}}
-		err := runTx(t, fn)
-		if err == nil && t.prefix != nil && !t.prefix.Sent {
-			// fn sent nothing: the lock still belongs at the head.
-			_, err = btx.ExecContext(ctx, first)
-		}
+	sent, err := db.postgresWrite(ctx, parallel, func(t *Tx) error {
+		err := fn(t)
 		sequence = !t.noEventsAppended
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	if sequence {
+	if sent && sequence {
 		_, _ = db.SequenceEvents(ctx)
 	}
 	return nil
@@ -365,9 +360,9 @@ func runTx(t *Tx, fn func(tx *Tx) error) error {
 }
 
 // TxPrefix is SQL a PostgreSQL write transaction must run before anything
-// else (the writers lock), handed over by Tx.Postgres so that it travels in
-// the same message as the caller's first statement instead of costing a
-// round trip of its own.
+// else (BEGIN and the writers lock), handed over by Tx.Postgres so that it
+// travels in the same message as the caller's first statement instead of
+// costing a round trip of its own.
 type TxPrefix struct {
 	SQL  string
 	Sent bool // set by the caller once a message carrying SQL was sent
@@ -378,11 +373,14 @@ type Tx struct {
 	ctx  context.Context
 	kind Dialect
 	w    *Writer // SQLite
-	tx   bun.Tx  // PostgreSQL
-	// prefix (PostgreSQL) is the store's SQL (the writers lock) that must
-	// run before the transaction's first statement; IDB sends it unless
-	// Postgres handed it to the caller.
+	tx   bun.IDB // PostgreSQL: a connection (see postgresWrite) or, for NoEvents, a bun.Tx
+	// prefix (PostgreSQL) is the store's SQL (BEGIN and the writers lock)
+	// that must run before the transaction's first statement; IDB sends it
+	// unless Postgres handed it to the caller.
 	prefix *TxPrefix
+	// commitSQL (PostgreSQL) is what SendWithCommit left for the message
+	// that carries the COMMIT.
+	commitSQL string
 	err    error // sending the prefix failed
 	// noEventsAppended: fn said it appended no events, see NoEventsAppended.
 	noEventsAppended bool
@@ -424,15 +422,28 @@ func (t *Tx) Writer() *Writer { return t.w }
 // Postgres hands the PostgreSQL transaction over together with the store's
 // SQL that must run first (nil when there is none): the caller sends it in
 // the same message as its own first statement ("p.SQL; statement"), saving
-// a round trip per write. Once it sends a message carrying p.SQL it must set
-// p.Sent, before sending anything else; if it sends nothing it leaves
-// p.Sent false and the store runs p.SQL itself. The caller must not use IDB
-// before p is sent.
-func (t *Tx) Postgres() (bun.Tx, *TxPrefix) {
+// a round trip per write. Once it sends a message carrying p.SQL, or hands
+// one to SendWithCommit, it must set p.Sent, before sending anything else;
+// if it sends nothing it leaves p.Sent false and the store sends p.SQL
+// itself. The caller must not use IDB before p is sent.
+func (t *Tx) Postgres() (bun.IDB, *TxPrefix) {
 	if t.prefix != nil && t.prefix.Sent {
 		return t.tx, nil
 	}
 	return t.tx, t.prefix
+}
+
+// SendWithCommit leaves statements whose results nobody reads (each ending
+// with ";\n") to the message that commits the transaction, where they run
+// just before its COMMIT: one round trip for both (PostgreSQL, event-writing
+// transactions). If one fails, the COMMIT does not run and WriteTx returns
+// the error. Called at most once, as fn's last act; on SQLite, or for a
+// NoEvents transaction, it is not available (it panics).
+func (t *Tx) SendWithCommit(sql string) {
+	if t.kind != Postgres || t.prefix == nil {
+		panic("store: SendWithCommit outside a PostgreSQL event-writing transaction")
+	}
+	t.commitSQL += sql
 }
 
 // LockScope is the second key of every advisory lock the server takes on
@@ -457,33 +468,6 @@ var (
 	sharedWriterSQL    = fmt.Sprintf("DO 'BEGIN PERFORM pg_advisory_xact_lock_shared(%d, %s); END'", writersLockKey, LockScope)
 	exclusiveWriterSQL = fmt.Sprintf("DO 'BEGIN PERFORM pg_advisory_xact_lock(%d, %s); END'", writersLockKey, LockScope)
 )
-
-// postgresWrite runs fn as one PostgreSQL write transaction, without
-// sequencing its events (WriteTx does). fn must run first, before anything
-// else, as its own statement or at the head of its first message
-// ("first; statement"): the writers' lock, writersLockKey.
-//
-// A parallel write holds that lock shared: parallel writes run side by side,
-// locking the rows they change as they read them. Two of them that lock the
-// same rows in different orders can deadlock; PostgreSQL then aborts one
-// (nothing done), and it runs again alone. A write that is not parallel
-// (alone) holds the lock exclusively: it waits for every write in flight to
-// end and keeps new ones out until it commits, so it sees and changes the
-// database as if no other write existed, and cannot deadlock with one. A
-// serialization failure is run again alone the same way. fn must therefore
-// have no effects outside tx.
-func (db *DB) postgresWrite(ctx context.Context, parallel bool, fn func(ctx context.Context, tx bun.Tx, first string) error) error {
-	first := exclusiveWriterSQL
-	if parallel {
-		first = sharedWriterSQL
-	}
-	err := db.bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(ctx, tx, first) })
-	if err == nil || !parallel || !retryable(err) || ctx.Err() != nil {
-		return err
-	}
-	db.writesRunAlone.Add(1)
-	return db.bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(ctx, tx, exclusiveWriterSQL) })
-}
 
 // retryable reports whether PostgreSQL aborted a transaction for a deadlock
 // (40P01) or a serialization failure (40001): nothing was done, and running

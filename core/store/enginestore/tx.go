@@ -71,7 +71,7 @@ type Tx struct {
 	stx *store.Tx
 	// w runs the statements on SQLite, tx on PostgreSQL.
 	w  *store.Writer
-	tx bun.Tx
+	tx bun.IDB
 	// deferred (PostgreSQL) holds formatted statements not yet sent, see
 	// Exec; deferredErr is the failure of sending them from IDB.
 	deferred    []byte
@@ -81,9 +81,9 @@ type Tx struct {
 }
 
 // Write runs fn as one write transaction of db (store.DB.WriteTx; with
-// store.Parallel when parallel): on PostgreSQL the store's writers lock
-// travels with the first statement. What fn deferred is sent before the
-// transaction ends.
+// store.Parallel when parallel): on PostgreSQL the store's BEGIN and writers
+// lock travel with the first statement, and what fn deferred with the
+// COMMIT (store.Tx.SendWithCommit).
 func Write(ctx context.Context, db *store.DB, parallel bool, fn func(t *Tx) error) error {
 	var opts []store.TxOption
 	if parallel {
@@ -98,8 +98,10 @@ func Write(ctx context.Context, db *store.DB, parallel bool, fn func(t *Tx) erro
 			}
 		}
 		err := fn(t)
-		if err == nil {
-			err = t.flushDeferred()
+		if err == nil && t.w == nil && len(t.deferred) > 0 {
+			t.sendingPrefix()
+			stx.SendWithCommit(string(t.deferred))
+			t.deferred = t.deferred[:0]
 		}
 		if t.deferredErr != nil {
 			err = t.deferredErr
@@ -135,8 +137,8 @@ func (t *Tx) IDB() bun.IDB {
 // PostgreSQL it is deferred: formatted now and sent ahead of the
 // transaction's next statement, in the same simple-query message (one round
 // trip for both; PostgreSQL runs them in order and stops at the first
-// error, which the next statement then returns). flushDeferred sends what
-// is left before the transaction ends.
+// error, which the next statement then returns). What is left at the end
+// travels with the COMMIT.
 func (t *Tx) Exec(query string, args ...any) error {
 	if t.w == nil {
 		t.deferred = append(t.appendPG(t.deferred, query, args), ";\n"...)
@@ -179,7 +181,8 @@ func (t *Tx) sendingPrefix() {
 	}
 }
 
-// flushDeferred sends the deferred statements (PostgreSQL), if any.
+// flushDeferred sends the deferred statements (PostgreSQL), if any, ahead of
+// a query built with bun.
 func (t *Tx) flushDeferred() error {
 	if t.w != nil || len(t.deferred) == 0 {
 		return nil

@@ -381,7 +381,7 @@ type Tx struct {
 	// commitSQL (PostgreSQL) is what SendWithCommit left for the message
 	// that carries the COMMIT.
 	commitSQL string
-	err    error // sending the prefix failed
+	err       error // sending the prefix failed
 	// noEventsAppended: fn said it appended no events, see NoEventsAppended.
 	noEventsAppended bool
 }

@@ -437,7 +437,7 @@ func (d *Dispatcher) round(ctx context.Context, l *loop) time.Duration {
 	id := l.sub.ID()
 	// Look before taking the lease: claiming is a write, and on SQLite every
 	// write waits for the single writer the API needs.
-	due, wait, err := d.due(ctx, l)
+	due, wait, lk, err := d.due(ctx, l)
 	if err != nil {
 		if ctx.Err() == nil {
 			d.log.Warn("outbox: reading cursor failed", "subscriber", id, "err", err)
@@ -450,14 +450,9 @@ func (d *Dispatcher) round(ctx context.Context, l *loop) time.Duration {
 	ls := &l.lease
 	var st cursor
 	if ls.until.Sub(d.now()) > d.opts.Lease/2 {
-		// Still ours with a wide margin: nobody else can have taken it.
-		st, err = d.cursor(ctx, id)
-		if err != nil {
-			if ctx.Err() == nil {
-				d.log.Warn("outbox: reading cursor failed", "subscriber", id, "err", err)
-			}
-			return d.opts.PollInterval
-		}
+		// Still ours with a wide margin: nobody else can have taken it, so
+		// nobody moved the cursor since due read it.
+		st = lk.cursor
 	} else {
 		var ok bool
 		until := d.now().Add(d.opts.Lease)
@@ -482,7 +477,10 @@ func (d *Dispatcher) round(ctx context.Context, l *loop) time.Duration {
 		ls.until = time.Time{}
 		return d.opts.PollInterval
 	}
-	more, err := d.redeliveries(ctx, l, ls)
+	more := false
+	if lk.redeliver {
+		more, err = d.redeliveries(ctx, l, ls)
+	}
 	if err != nil {
 		if ctx.Err() == nil {
 			d.log.Warn("outbox: redelivery failed", "subscriber", id, "err", err)
@@ -552,52 +550,58 @@ func (d *Dispatcher) round(ctx context.Context, l *loop) time.Duration {
 	return d.opts.PollInterval
 }
 
+// look is what due read of a subscriber in its one query: its cursor, and
+// whether an admin asked for failures to be redelivered.
+type look struct {
+	cursor
+	redeliver bool
+}
+
 // due reports whether the subscriber has work it may do now (read-only);
-// if not, how long to wait before looking again.
-func (d *Dispatcher) due(ctx context.Context, l *loop) (bool, time.Duration, error) {
-	var pos, next, leaseUntil int64
-	var disabled bool
-	var owner string
-	err := d.db.QueryRowContext(ctx, `SELECT position, next_attempt_ms, disabled, lease_owner, lease_until_ms FROM outbox_subscribers WHERE id = ?`,
-		l.sub.ID()).Scan(&pos, &next, &disabled, &owner, &leaseUntil)
+// if not, how long to wait before looking again. It is one query, run at
+// every wake-up of every loop: the subscriber's row, whether redeliveries
+// wait, the outbox's last seq and whether a wanted event lies past the
+// cursor, all read in one snapshot (one statement), so a typed loop may
+// skip to that last seq when none does.
+func (d *Dispatcher) due(ctx context.Context, l *loop) (bool, time.Duration, look, error) {
+	var (
+		lk             look
+		leaseUntil     int64
+		disabled, more bool
+		owner          string
+		top            int64
+	)
+	wanted := forSubscriberOf("e", "s.id")
+	args := []any{l.skipTo}
+	if len(l.types) > 0 {
+		wanted += " AND e.type IN (?)"
+		args = append(args, bun.In(l.types))
+	}
+	args = append(args, l.sub.ID())
+	err := d.db.QueryRowContext(ctx, `SELECT s.position, s.attempts, s.next_attempt_ms, s.disabled, s.lease_owner, s.lease_until_ms,
+		EXISTS (SELECT 1 FROM outbox_failures f WHERE f.subscriber_id = s.id AND f.state = 'redeliver'),
+		(SELECT COALESCE(MAX(seq), 0) FROM events),
+		EXISTS (SELECT 1 FROM events e WHERE e.seq > s.position AND e.seq > ? AND `+wanted+`)
+		FROM outbox_subscribers s WHERE s.id = ?`, args...).
+		Scan(&lk.position, &lk.attempts, &lk.nextAttemptMS, &disabled, &owner, &leaseUntil, &lk.redeliver, &top, &more)
 	if err != nil {
-		return false, 0, err
+		return false, 0, lk, err
 	}
 	now := d.nowMS()
-	if disabled || (owner != "" && owner != d.instance && leaseUntil > now) {
-		return false, d.opts.PollInterval, nil
+	switch {
+	case disabled || (owner != "" && owner != d.instance && leaseUntil > now):
+		return false, d.opts.PollInterval, lk, nil
+	case lk.redeliver:
+		return true, 0, lk, nil
+	case lk.nextAttemptMS > now:
+		return false, min(time.Duration(lk.nextAttemptMS-now)*time.Millisecond, d.opts.PollInterval), lk, nil
+	case more:
+		return true, 0, lk, nil
 	}
-	var n int
-	if err := d.db.NewSelect().TableExpr("outbox_failures").ColumnExpr("1").
-		Where("subscriber_id = ? AND state = 'redeliver'", l.sub.ID()).Limit(1).Scan(ctx, &n); err == nil {
-		return true, 0, nil
-	} else if !store.IsNoRows(err) {
-		return false, 0, err
-	}
-	if next > now {
-		return false, min(time.Duration(next-now)*time.Millisecond, d.opts.PollInterval), nil
-	}
-	q := d.db.NewSelect().TableExpr("events").ColumnExpr("1").Where("seq > ?", max(pos, l.skipTo)).
-		Where(forSubscriber, l.sub.ID()).Limit(1)
-	var top int64
-	if len(l.types) > 0 {
-		if err := d.db.NewSelect().TableExpr("events").ColumnExpr("COALESCE(MAX(seq), 0)").Scan(ctx, &top); err != nil {
-			return false, 0, err
-		}
-		if top <= max(pos, l.skipTo) {
-			return false, d.opts.PollInterval, nil
-		}
-		q = q.Where("seq <= ?", top).Where("type IN (?)", bun.In(l.types))
-	}
-	if err := q.Scan(ctx, &n); err == nil {
-		return true, 0, nil
-	} else if !store.IsNoRows(err) {
-		return false, 0, err
-	}
-	if len(l.types) > 0 {
+	if len(l.types) > 0 && top > l.skipTo {
 		l.skipTo = top
 	}
-	return false, d.opts.PollInterval, nil
+	return false, d.opts.PollInterval, lk, nil
 }
 
 // backoff is min(BackoffMax, BackoffMin·2^(attempts-1)).

@@ -13,6 +13,12 @@ import (
 // (subscriber NULL) and those addressed to it (its Ticks).
 const forSubscriber = "(subscriber IS NULL OR subscriber = ?)"
 
+// forSubscriberOf is forSubscriber for the events row alias ev and the
+// subscriber id expression id.
+func forSubscriberOf(ev, id string) string {
+	return "(" + ev + ".subscriber IS NULL OR " + ev + ".subscriber = " + id + ")"
+}
+
 // ScheduledSubscriber is a Subscriber that also receives a core.EventTick
 // every Period (its EventTypes must include core.EventTick, or be empty).
 // A Tick is an ordinary outbox event addressed to the subscriber alone, so it

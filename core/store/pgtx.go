@@ -50,16 +50,12 @@ func (db *DB) postgresWrite(ctx context.Context, parallel bool, fn func(t *Tx) e
 	}
 	w := &pgWrite{conn: conn, ctx: context.WithoutCancel(ctx)}
 	defer w.release()
-	first := exclusiveWriterSQL
-	if parallel {
-		first = sharedWriterSQL
-	}
-	sent, err = w.run(fn, first)
+	sent, err = w.run(fn, db.writersLock(parallel))
 	if err == nil || !parallel || !retryable(err) || ctx.Err() != nil {
 		return sent, err
 	}
 	db.writesRunAlone.Add(1)
-	return w.run(fn, exclusiveWriterSQL)
+	return w.run(fn, db.writersLock(false))
 }
 
 // run is one attempt: fn, then the commit message, or ROLLBACK on failure.

@@ -451,8 +451,8 @@ func (t *Tx) SendWithCommit(sql string) {
 // database, so without it two deployments (or two test schemas) sharing one
 // database would queue behind each other's writers, sequencers and
 // migrations. Locks are taken as (key, LockScope); pg_locks shows them with
-// classid = key, objid = the scope and objsubid = 2. No quotes in it: it is
-// also used inside the single-quoted DO blocks below.
+// classid = key, objid = the scope and objsubid = 2. No quotes in it, so it
+// may go inside quoted SQL too.
 const LockScope = "(coalesce(hashtext(current_schema()), 0) & 2147483647)"
 
 // writersLockKey is the PostgreSQL advisory lock every write transaction
@@ -461,13 +461,34 @@ const LockScope = "(coalesce(hashtext(current_schema()), 0) & 2147483647)"
 // after a deadlock.
 const writersLockKey = 7303
 
-// The statements postgresWrite hands its function to run first. As DO blocks
-// they return no rows, so they can precede a query in one message (the
-// driver reads the first result set that has rows).
+// The statements postgresWrite puts at the head of a write transaction to
+// take the writers lock. The lock is the one-time filter of an INSERT into
+// writers_gate, a table that never holds a row: it is evaluated once, takes
+// the lock and is false. As an INSERT it returns no rows, so it can precede
+// a query in one message (the driver reads the first result set with rows),
+// and prepared it costs PostgreSQL neither a parse nor a plan per write. (A
+// DO block, the obvious way, is compiled by PL/pgSQL every time it runs.)
 var (
-	sharedWriterSQL    = fmt.Sprintf("DO 'BEGIN PERFORM pg_advisory_xact_lock_shared(%d, %s); END'", writersLockKey, LockScope)
-	exclusiveWriterSQL = fmt.Sprintf("DO 'BEGIN PERFORM pg_advisory_xact_lock(%d, %s); END'", writersLockKey, LockScope)
+	sharedWriter    = RegisterPostgresStatement("writers_lock_shared", writersLockSQL("pg_advisory_xact_lock_shared"))
+	exclusiveWriter = RegisterPostgresStatement("writers_lock_exclusive", writersLockSQL("pg_advisory_xact_lock"))
 )
+
+func writersLockSQL(lockFunc string) string {
+	return fmt.Sprintf("INSERT INTO writers_gate SELECT WHERE %s(%d, %s) IS NULL", lockFunc, writersLockKey, LockScope)
+}
+
+// writersLock is the statement that takes the writers lock, shared or not,
+// as this database sends it.
+func (db *DB) writersLock(shared bool) string {
+	s := exclusiveWriter
+	if shared {
+		s = sharedWriter
+	}
+	if db.prepared.Load() {
+		return s.Execute
+	}
+	return s.Query
+}
 
 // retryable reports whether PostgreSQL aborted a transaction for a deadlock
 // (40P01) or a serialization failure (40001): nothing was done, and running

@@ -120,3 +120,41 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 		}
 	})
 }
+
+// TestPayableProbesOrdersPerCustomer: on PostgreSQL the payable orders of an
+// account are found by probing the open-orders index once per linked
+// customer, whatever the planner believes about the tables' sizes: with
+// nested loops priced out (as stale statistics can make them), the plan
+// still looks orders up by l.customer_id rather than walking every open
+// order. (The join form of the query becomes a hash join here.)
+func TestPayableProbesOrdersPerCustomer(t *testing.T) {
+	db := storetest.Postgres(t)
+	ctx := context.Background()
+	var plan []string
+	err := db.WriteTx(ctx, func(stx *store.Tx) error {
+		ctx, tx := stx.Context(), stx.IDB()
+		if _, err := tx.ExecContext(ctx, "SET LOCAL enable_nestloop = off"); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, "EXPLAIN "+enginestore.QPayablePostgres, "mainnet:ab")
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				return err
+			}
+			plan = append(plan, line)
+		}
+		return rows.Err()
+	}, store.NoEvents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(plan, "\n")
+	if !strings.Contains(text, "customer_id = l.customer_id") || strings.Contains(text, "Hash Join") || strings.Contains(text, "Merge Join") {
+		t.Fatalf("payable orders are not probed per linked customer:\n%s", text)
+	}
+}

@@ -26,6 +26,18 @@ var QPayable = "SELECT " + Prefixed("o.", OrderCols) + ", " + Prefixed("b.", Bal
 	" FROM address_links l CROSS JOIN orders o LEFT JOIN account_balances b ON b.account = l.account" +
 	" WHERE l.account = ? AND o.customer_id = l.customer_id AND o." + OpenStatus
 
+// QPayablePostgres is QPayable as PostgreSQL runs it (prepared), locking the
+// orders. Each linked customer's open orders are looked up, and locked, in a
+// LATERAL subquery that OFFSET 0 keeps the planner from flattening into a
+// join: as a join, with statistics that lag behind a busy orders table, it
+// was planned as a hash join over every open order, walking every index
+// entry left by orders closed since the last vacuum (0.45 ms per payment
+// confirmation and growing with traffic, where probing the index per
+// customer takes 0.1 ms). TestPayableProbesOrdersPerCustomer holds it there.
+var QPayablePostgres = pgStatement("payable", "SELECT "+Prefixed("o.", OrderCols)+", "+Prefixed("b.", BalanceCols)+
+	" FROM address_links l CROSS JOIN LATERAL (SELECT "+OrderCols+" FROM orders WHERE customer_id = l.customer_id AND "+OpenStatus+
+	" OFFSET 0 FOR UPDATE) o LEFT JOIN account_balances b ON b.account = l.account WHERE l.account = ?")
+
 // The hot queries, named so the EXPLAIN tests check exactly what runs.
 const (
 	QOrderByOrderID    = "SELECT " + OrderCols + " FROM orders WHERE order_id = ?"
@@ -46,7 +58,6 @@ var (
 	_ = pgStatement("order_by_order_id", QOrderByOrderID+" FOR UPDATE")
 	_ = pgStatement("order_by_id_or_alt", QOrderByIDOrAlt+" FOR UPDATE")
 	_ = pgStatement("balance", QBalance+" FOR UPDATE")
-	_ = pgStatement("payable", QPayable+" FOR UPDATE OF o")
 	_ = pgStatement("insert_settlement", qInsertSettlement+" RETURNING id")
 )
 
@@ -163,7 +174,11 @@ func (t *Tx) Balance(account string) (b Balance, ok bool, err error) {
 // account, in no order, and the account's balance row with them (nil when
 // it has none; not read when there are no such orders).
 func (t *Tx) Payable(account string) ([]core.Order, *Balance, error) {
-	rows, err := t.Query(QPayable+t.ForUpdateOf("o"), account)
+	q := QPayable
+	if t.ReadsLock() {
+		q = QPayablePostgres
+	}
+	rows, err := t.Query(q, account)
 	if err != nil {
 		return nil, nil, err
 	}

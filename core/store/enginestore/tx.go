@@ -246,14 +246,6 @@ func (t *Tx) ForUpdate() string {
 	return ""
 }
 
-// ForUpdateOf is ForUpdate for the rows of one table of a join.
-func (t *Tx) ForUpdateOf(table string) string {
-	if t.w == nil {
-		return " FOR UPDATE OF " + table
-	}
-	return ""
-}
-
 // TryLock takes a transaction-scoped advisory lock if it is free
 // (PostgreSQL, where other instances share the database). On SQLite there
 // is one writer: the lock is always taken.

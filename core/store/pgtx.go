@@ -18,6 +18,7 @@ import (
 
 // pgWrite is one attempt at a PostgreSQL write transaction on conn.
 type pgWrite struct {
+	db   *DB
 	conn bun.Conn
 	ctx  context.Context
 	// begun: a message carrying BEGIN was sent, so a transaction may be open
@@ -40,26 +41,38 @@ type pgWrite struct {
 // serialization failure is run again alone the same way. fn must therefore
 // have no effects outside the transaction.
 //
-// sent reports whether the transaction sent anything: one that did nothing
-// (fn neither ran a statement nor left one for the commit) sends nothing at
-// all, not even BEGIN.
-func (db *DB) postgresWrite(ctx context.Context, parallel bool, fn func(t *Tx) error) (sent bool, err error) {
+// A transaction that may have appended events also tries to sequence them in
+// its commit message, behind the COMMIT (moveIfFreeSQL): when no sequencer
+// holds the lock, that saves the sequencer's own round trip.
+func (db *DB) postgresWrite(ctx context.Context, parallel bool, fn func(t *Tx) error) (writeOutcome, error) {
 	conn, err := db.bun.Conn(ctx)
 	if err != nil {
-		return false, err
+		return writeOutcome{}, err
 	}
-	w := &pgWrite{conn: conn, ctx: context.WithoutCancel(ctx)}
+	w := &pgWrite{db: db, conn: conn, ctx: context.WithoutCancel(ctx)}
 	defer w.release()
-	sent, err = w.run(fn, db.writersLock(parallel))
+	out, err := w.run(fn, db.writersLock(parallel))
 	if err == nil || !parallel || !retryable(err) || ctx.Err() != nil {
-		return sent, err
+		return out, err
 	}
 	db.writesRunAlone.Add(1)
 	return w.run(fn, db.writersLock(false))
 }
 
+// writeOutcome is what a PostgreSQL write transaction did.
+type writeOutcome struct {
+	// sent: it sent anything; one that did nothing (fn neither ran a
+	// statement nor left one for the commit) sends nothing at all, not
+	// even BEGIN.
+	sent bool
+	// appended: it may have appended events (fn did not say otherwise).
+	appended bool
+	// sequenced: its commit message also made them readable.
+	sequenced bool
+}
+
 // run is one attempt: fn, then the commit message, or ROLLBACK on failure.
-func (w *pgWrite) run(fn func(t *Tx) error, lock string) (sent bool, err error) {
+func (w *pgWrite) run(fn func(t *Tx) error, lock string) (out writeOutcome, err error) {
 	t := &Tx{ctx: w.ctx, kind: Postgres, tx: w.conn, prefix: &TxPrefix{SQL: "BEGIN;\n" + lock}}
 	done := false
 	defer func() {
@@ -71,30 +84,39 @@ func (w *pgWrite) run(fn func(t *Tx) error, lock string) (sent bool, err error) 
 	err = runTx(t, fn)
 	done = true
 	w.begun = t.prefix.Sent
+	out.sent = t.prefix.Sent
 	if err != nil {
 		if rerr := w.rollback(t); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
-		return t.prefix.Sent, err
+		return out, err
 	}
 	if !t.prefix.Sent && t.commitSQL == "" {
-		return false, nil // nothing to do, nothing sent
+		return out, nil // nothing to do, nothing sent
 	}
+	out.sent, out.appended = true, !t.noEventsAppended
 	msg := t.commitSQL + "COMMIT"
 	if !t.prefix.Sent {
 		msg = t.prefix.SQL + ";\n" + msg
 		t.prefix.Sent, w.begun = true, true
 	}
-	if _, err := w.conn.ExecContext(w.ctx, msg); err != nil {
-		// A statement before the COMMIT failed (the COMMIT was skipped and
-		// the transaction is open, aborted) or the COMMIT itself did.
+	if out.appended {
+		err = w.conn.QueryRowContext(w.ctx, msg+";\n"+w.db.moveIfFree()).Scan(&out.sequenced)
+	} else {
+		_, err = w.conn.ExecContext(w.ctx, msg)
+	}
+	if err != nil {
+		// Most likely a statement before the COMMIT failed (the COMMIT was
+		// skipped and the transaction is open, aborted) or the COMMIT
+		// itself did. (The move behind it cannot wait or conflict; only
+		// the server failing, out of disk or memory, could fail it.)
 		if rerr := w.rollback(t); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
-		return true, err
+		return out, err
 	}
 	w.begun = false
-	return true, nil
+	return out, nil
 }
 
 // rollback ends a transaction fn or its commit message left open (ROLLBACK

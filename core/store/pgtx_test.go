@@ -6,9 +6,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
 
+	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/store"
 	"github.com/tari-payment/tps/core/store/storetest"
 )
@@ -38,15 +40,25 @@ func (l *messageLog) take() []string {
 // transaction left open would meet the next caller) with a table, and
 // a log of the messages its writes send.
 func pgTxFixture(t *testing.T) (*store.DB, *messageLog) {
+	db, l, _ := pgTxFixtureURL(t)
+	return db, l
+}
+
+func pgTxFixtureURL(t *testing.T) (*store.DB, *messageLog, string) {
 	t.Helper()
-	db := storetest.Postgres(t)
+	url := storetest.PostgresURL(t)
+	db, err := store.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
 	if _, err := db.ExecContext(context.Background(), "CREATE TABLE side (k INTEGER NOT NULL)"); err != nil {
 		t.Fatal(err)
 	}
-	store.Bun(db).SetMaxOpenConns(1)
+	db.SetMaxOpenConns(1)
 	l := &messageLog{}
 	db.AddQueryHook(l)
-	return db, l
+	return db, l, url
 }
 
 func sideRows(t *testing.T, db *store.DB) int {
@@ -187,4 +199,88 @@ func TestPostgresFailedWriteLeavesNoTransactionOpen(t *testing.T) {
 	if n := sideRows(t, db); n != 1 {
 		t.Fatalf("rows = %d, want 1", n)
 	}
+}
+
+// TestPostgresCommitMessageSequencesEvents: an event-writing transaction's
+// commit message also moves its events into the outbox when no sequencer
+// holds the lock (no further message); when one does, WriteTx waits for it
+// and sequences them itself, and either way the events are readable, in
+// order, when WriteTx returns.
+func TestPostgresCommitMessageSequencesEvents(t *testing.T) {
+	db, l, url := pgTxFixtureURL(t)
+	db.SetMaxOpenConns(4)
+	ctx := context.Background()
+	appendTwo := func() []core.Event {
+		now := time.Now()
+		evs := []core.Event{
+			{ID: store.NewEventID(), Type: core.EventNewOrder, CreatedAt: now, Payload: []byte(`{"n":1}`)},
+			{ID: store.NewEventID(), Type: core.EventOrderPaid, CreatedAt: now, Payload: []byte(`{"n":2}`)},
+		}
+		if err := db.WriteTx(ctx, func(stx *store.Tx) error {
+			return store.AppendEvents(stx.Context(), stx.IDB(), db.Kind, evs)
+		}, store.Parallel); err != nil {
+			t.Error(err)
+		}
+		return evs
+	}
+	readable := func(after int64, evs []core.Event) {
+		t.Helper()
+		got, err := store.EventsAfter(ctx, db, after, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(evs) || got[0].ID != evs[0].ID || got[1].ID != evs[1].ID {
+			t.Fatalf("outbox after WriteTx holds %d events, want the %d appended, in order", len(got), len(evs))
+		}
+	}
+
+	l.take()
+	evs := appendTwo()
+	msgs := l.take()
+	if len(msgs) == 0 || !strings.HasPrefix(msgs[len(msgs)-1], "COMMIT;\nSET LOCAL synchronous_commit = off") {
+		t.Fatalf("messages = %q, want the last to carry COMMIT and the move, and nothing after it", msgs)
+	}
+	readable(0, evs)
+
+	// A sequencer holds the lock: the commit message cannot move them, and
+	// WriteTx does once the lock is free.
+	before, err := store.LastEventSeq(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	holder, err := store.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	conn, err := store.Bun(holder).Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(7301, "+store.LockScope+")"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan []core.Event)
+	go func() { done <- appendTwo() }()
+	// The write committed (its rows wait in events_pending) and waits for
+	// the lock to sequence them.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		var n int
+		if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM events_pending").Scan(&n); err == nil && n == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the write's events never reached events_pending")
+		}
+	}
+	select {
+	case <-done:
+		t.Fatal("WriteTx returned while its events could not be sequenced")
+	default:
+	}
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_unlock(7301, "+store.LockScope+")"); err != nil {
+		t.Fatal(err)
+	}
+	readable(before, <-done)
 }

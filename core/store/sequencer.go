@@ -19,7 +19,8 @@ const sequencerLockKey = 7301
 // committed events_pending row into events, taking seqs in pending_id order;
 // rows of transactions still open are invisible to the DELETE's snapshot and
 // wait for a later run. The columns are listed explicitly: a new events column
-// is added to events_pending (same migration) and to both lists here.
+// is added to events_pending (same migration) and to both lists here and in
+// moveIfFreeQuery.
 //
 // The commit is asynchronous (synchronous_commit off) because losing it loses
 // nothing: the DELETE and the INSERT commit or vanish together, so after a
@@ -40,6 +41,41 @@ SELECT id, type, payload, created_at, subscriber FROM moved ORDER BY pending_id`
 	// after every write that appended events).
 	moveEventsPrepared = moveEventsHead + RegisterPostgresStatement("store_move_events", moveEventsMove).Execute
 )
+
+// moveIfFreeSQL is the sequencer run a write transaction appends to the
+// message that commits it, behind the COMMIT: one statement that tries the
+// sequencer lock without waiting and, if it got it, moves every committed
+// events_pending row as moveEventsSQL does; it returns whether it got it.
+// The lock is tried once (a materialized CTE, read by the DELETE as a
+// one-time filter), so a run moves all it sees or nothing. Its snapshot is
+// taken before the lock: a run that finished in between deleted rows this one
+// still sees, which its DELETE then skips (deleted by a committed
+// transaction), and it takes its seqs after that run committed. The writer's
+// own rows, committed earlier in the message, are in the snapshot: when the
+// lock was got they are readable when the message returns. When it was not,
+// WriteTx falls back to DB.SequenceEvents, which waits for the lock.
+var (
+	moveIfFreeQuery = fmt.Sprintf(`WITH l AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(%d, %s) AS got),
+moved AS (
+	DELETE FROM events_pending WHERE (SELECT got FROM l)
+	RETURNING pending_id, id, type, payload, created_at, subscriber
+),
+ins AS (
+	INSERT INTO events (id, type, payload, created_at, subscriber)
+	SELECT id, type, payload, created_at, subscriber FROM moved ORDER BY pending_id
+)
+SELECT got FROM l`, sequencerLockKey, LockScope)
+	moveIfFreeSQL      = "SET LOCAL synchronous_commit = off;\n" + moveIfFreeQuery
+	moveIfFreePrepared = "SET LOCAL synchronous_commit = off;\n" + RegisterPostgresStatement("store_move_events_if_free", moveIfFreeQuery).Execute
+)
+
+// moveIfFree is moveIfFreeSQL as this database sends it.
+func (db *DB) moveIfFree() string {
+	if db.prepared.Load() {
+		return moveIfFreePrepared
+	}
+	return moveIfFreeSQL
+}
 
 // sequencer runs moveEventsSQL for this process, coalescing callers: a caller
 // needs a run that starts after its own commit (an earlier run's snapshot may

@@ -316,11 +316,12 @@ const (
 // Unless NoEvents is given it holds the writers lock (shared with Parallel,
 // exclusive otherwise; see postgresWrite), which travels with fn's first
 // statement, and may be run again alone after a deadlock, so fn must have no
-// effects outside the transaction. Events are staged, and DB.SequenceEvents,
-// run here after the commit (unless fn called tx.NoEventsAppended), makes them
-// readable before WriteTx returns; if it fails the outbox poll moves them
-// later, and as the write is committed either way, that error is not
-// returned.
+// effects outside the transaction. Events are staged, and made readable
+// before WriteTx returns (unless fn called tx.NoEventsAppended): by the
+// message that commits, when the sequencer lock is free, else by
+// DB.SequenceEvents run here after the commit; if that fails the outbox poll
+// moves them later, and as the write is committed either way, that error is
+// not returned.
 func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error, opts ...TxOption) error {
 	noEvents, parallel := false, false
 	for _, o := range opts {
@@ -337,16 +338,11 @@ func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error, opts ...TxOpti
 			return runTx(&Tx{ctx: ctx, kind: Postgres, tx: btx}, fn)
 		})
 	}
-	sequence := true
-	sent, err := db.postgresWrite(ctx, parallel, func(t *Tx) error {
-		err := fn(t)
-		sequence = !t.noEventsAppended
-		return err
-	})
+	out, err := db.postgresWrite(ctx, parallel, fn)
 	if err != nil {
 		return err
 	}
-	if sent && sequence {
+	if out.sent && out.appended && !out.sequenced {
 		_, _ = db.SequenceEvents(ctx)
 	}
 	return nil

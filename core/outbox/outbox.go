@@ -333,7 +333,9 @@ func (d *Dispatcher) Start() {
 // (store.DB.SequenceEvents; PostgreSQL only). Each instance's writes are
 // sequenced right after their commit; this moves what an instance that
 // crashed between its commit and that step left pending, and what a failed
-// step left behind, then wakes the loops for it.
+// step left behind, then wakes the loops for it. It also vacuums the staging
+// table (store.DB.VacuumStaged), which the moves would otherwise scan ever
+// larger between autovacuum runs.
 func (d *Dispatcher) sequencePending(ctx context.Context) {
 	if d.db.Kind != store.Postgres {
 		return
@@ -352,6 +354,9 @@ func (d *Dispatcher) sequencePending(ctx context.Context) {
 		}
 		if moved > 0 {
 			d.Notify()
+		}
+		if err := d.db.VacuumStaged(ctx); err != nil && ctx.Err() == nil {
+			d.log.Warn("outbox: vacuuming events_pending failed; autovacuum will", "err", err)
 		}
 	}
 }

@@ -161,3 +161,20 @@ func (db *DB) SequenceEvents(ctx context.Context) (moved int64, err error) {
 	}
 	return db.seq.sync()
 }
+
+// VacuumStaged makes the space of moved events_pending rows reusable
+// (PostgreSQL; nothing to do on SQLite). Every move leaves the rows it took
+// dead, and until a vacuum records their space as free, new rows extend the
+// table, which every move scans whole: left to autovacuum, which looks once a
+// minute, a busy server's moves scanned a table growing by ~30 pages a
+// second. The outbox runs it at each poll. SKIP_LOCKED: if another instance
+// is vacuuming it, that one suffices. A database role that does not own the
+// table only gets a warning, and autovacuum is left to do it.
+func (db *DB) VacuumStaged(ctx context.Context) error {
+	if db.Kind != Postgres {
+		return nil
+	}
+	_, err := db.bun.ExecContext(ctx, "VACUUM (SKIP_LOCKED) events_pending")
+	return err
+}
+

@@ -108,8 +108,8 @@ type txn struct {
 	now    time.Time
 	events []core.Event
 	audit  []any // pending audit_log rows, enginestore.AuditCols values each, written at the end
-	// balanceRows holds balance rows read in this transaction (SQLite), see
-	// sawBalance.
+	// balanceRows holds balance rows read in this transaction (on
+	// PostgreSQL only those it locked), see sawBalance.
 	balanceRows map[string]*accountBalance
 	// lastOrder and lastPayment are the latest audit snapshots, which the
 	// event about the same change usually repeats word for word (see encode).

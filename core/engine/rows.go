@@ -106,19 +106,23 @@ func (t *txn) balance(account string) (b accountBalance, ok bool, err error) {
 		return b, false, err
 	}
 	if !ok {
-		t.sawBalance(account, nil)
+		t.sawBalance(account, nil, true)
 		return b, false, nil
 	}
 	b = accountBalance(row)
-	t.sawBalance(account, &b)
+	t.sawBalance(account, &b, true)
 	return b, true, nil
 }
 
 // sawBalance remembers an account's balance row (nil: none) as read in this
-// transaction, until bumpExec changes it. Not where every read takes its
-// row lock (PostgreSQL).
-func (t *txn) sawBalance(account string, b *accountBalance) {
-	if t.ReadsLock() {
+// transaction, until bumpExec changes it. Where every read takes its row
+// lock (PostgreSQL), only a row the read locked (locked, and it exists) is
+// remembered: no other transaction can change it before this one ends, and
+// this one changes it only through bumpExec. A row read without its lock
+// must be read again (and locked) when it is needed, and a missing row may
+// be inserted meanwhile, so neither is kept there.
+func (t *txn) sawBalance(account string, b *accountBalance, locked bool) {
+	if t.ReadsLock() && (!locked || b == nil) {
 		return
 	}
 	if t.balanceRows == nil {
@@ -143,11 +147,12 @@ func (t *txn) payable(account string) ([]core.Order, error) {
 		return nil, err
 	}
 	if len(orders) > 0 {
+		// Payable reads the balance row without locking it.
 		if row == nil {
-			t.sawBalance(account, nil)
+			t.sawBalance(account, nil, false)
 		} else {
 			b := accountBalance(*row)
-			t.sawBalance(account, &b)
+			t.sawBalance(account, &b, false)
 		}
 	}
 	slices.SortFunc(orders, func(a, b core.Order) int {

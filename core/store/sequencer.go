@@ -177,4 +177,3 @@ func (db *DB) VacuumStaged(ctx context.Context) error {
 	_, err := db.bun.ExecContext(ctx, "VACUUM (SKIP_LOCKED) events_pending")
 	return err
 }
-

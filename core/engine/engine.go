@@ -167,6 +167,23 @@ func (e *Engine) writeParallel(ctx context.Context, fn func(t *txn) error) ([]co
 	return e.writeTx(ctx, true, fn)
 }
 
+// writeStatement is write for an operation of exactly one statement that
+// emits no event, writes no audit row and that no other operation reads to
+// decide (a hot wallet's nonce): on PostgreSQL it needs no transaction and no
+// writers lock (store.Autocommit).
+func (e *Engine) writeStatement(ctx context.Context, fn func(t *txn) error) error {
+	return enginestore.WriteStatement(ctx, e.db, func(st *enginestore.Tx) error {
+		t := &txn{storeTx: st, e: e, now: e.now()}
+		if err := fn(t); err != nil {
+			return err
+		}
+		if len(t.events) > 0 || len(t.audit) > 0 {
+			return fmt.Errorf("engine: a single-statement write emitted events or audit rows")
+		}
+		return nil
+	})
+}
+
 func (e *Engine) writeTx(ctx context.Context, parallel bool, fn func(t *txn) error) ([]core.Event, error) {
 	var events []core.Event
 	err := enginestore.Write(ctx, e.db, parallel, func(st *enginestore.Tx) error {

@@ -61,7 +61,7 @@ func (e *Engine) Wallets(ctx context.Context) ([]core.WalletInfo, error) {
 // core.ErrUnauthorizedWallet. Routes: POST /wallet/incoming_payment,
 // POST /wallet/tx_confirmation.
 func (e *Engine) UseWalletNonce(ctx context.Context, addr tari.Address, nonce int64, remoteIP string, checkIP bool) error {
-	_, err := e.writeParallel(ctx, func(t *txn) error {
+	return e.writeStatement(ctx, func(t *txn) error {
 		// One conditional UPDATE: the check and the store cannot be separated
 		// by a concurrent request with the same nonce.
 		var ip *string
@@ -77,5 +77,4 @@ func (e *Engine) UseWalletNonce(ctx context.Context, addr tari.Address, nonce in
 		}
 		return nil
 	})
-	return err
 }

@@ -284,3 +284,46 @@ func TestPostgresCommitMessageSequencesEvents(t *testing.T) {
 	}
 	readable(before, <-done)
 }
+
+// TestPostgresAutocommitWriteIsOneMessage: a store.Autocommit write is its
+// statement alone (no BEGIN, no COMMIT, no writers lock), so it does not wait
+// for a write that runs alone.
+func TestPostgresAutocommitWriteIsOneMessage(t *testing.T) {
+	db, l := pgTxFixture(t)
+	db.SetMaxOpenConns(2)
+	ctx := context.Background()
+	locked, release, held := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		held <- db.WriteTx(ctx, func(tx *store.Tx) error {
+			tx.NoEventsAppended()
+			if _, err := tx.IDB().ExecContext(tx.Context(), "SELECT 1"); err != nil {
+				return err
+			}
+			close(locked)
+			<-release
+			return nil
+		})
+	}()
+	<-locked
+	l.take()
+	short, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	err := db.WriteTx(short, func(tx *store.Tx) error {
+		_, err := tx.IDB().ExecContext(tx.Context(), "INSERT INTO side VALUES (1)")
+		return err
+	}, store.Autocommit)
+	msgs := l.take()
+	close(release)
+	if err != nil {
+		t.Fatalf("autocommit write beside a write running alone: %v", err)
+	}
+	if len(msgs) != 1 || msgs[0] != "INSERT INTO side VALUES (1)" {
+		t.Fatalf("messages = %q, want the statement alone", msgs)
+	}
+	if err := <-held; err != nil {
+		t.Fatal(err)
+	}
+	if n := sideRows(t, db); n != 1 {
+		t.Fatalf("rows = %d, want 1", n)
+	}
+}

@@ -300,6 +300,12 @@ const (
 	// holds it exclusively (runs alone). See postgresWrite. On SQLite every
 	// write runs alone anyway.
 	Parallel
+	// Autocommit marks a write of exactly one statement that appends no
+	// events and that no other write reads to decide (a hot wallet's nonce):
+	// on PostgreSQL it runs on its own, without BEGIN, COMMIT or the writers
+	// lock, in one round trip; a statement is atomic by itself, and a write
+	// that runs alone cannot depend on it. On SQLite it is an ordinary write.
+	Autocommit
 )
 
 // WriteTx runs fn as one write transaction: it commits if fn returns nil and
@@ -323,15 +329,19 @@ const (
 // moves them later, and as the write is committed either way, that error is
 // not returned.
 func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error, opts ...TxOption) error {
-	noEvents, parallel := false, false
+	noEvents, parallel, autocommit := false, false, false
 	for _, o := range opts {
 		noEvents = noEvents || o == NoEvents
 		parallel = parallel || o == Parallel
+		autocommit = autocommit || o == Autocommit
 	}
 	if db.Kind == SQLite {
 		return db.withWriter(ctx, func(w *Writer) error {
 			return w.run(func(w *Writer) error { return runTx(&Tx{ctx: w.ctx, kind: SQLite, w: w}, fn) })
 		})
+	}
+	if autocommit {
+		return runTx(&Tx{ctx: context.WithoutCancel(ctx), kind: Postgres, tx: db.bun, noEventsAppended: true}, fn)
 	}
 	if noEvents {
 		return db.bun.RunInTx(ctx, nil, func(ctx context.Context, btx bun.Tx) error {
@@ -369,7 +379,7 @@ type Tx struct {
 	ctx  context.Context
 	kind Dialect
 	w    *Writer // SQLite
-	tx   bun.IDB // PostgreSQL: a connection (see postgresWrite) or, for NoEvents, a bun.Tx
+	tx   bun.IDB // PostgreSQL: a connection (see postgresWrite), for NoEvents a bun.Tx, for Autocommit the pool
 	// prefix (PostgreSQL) is the store's SQL (BEGIN and the writers lock)
 	// that must run before the transaction's first statement; IDB sends it
 	// unless Postgres handed it to the caller.

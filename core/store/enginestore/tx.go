@@ -89,6 +89,17 @@ func Write(ctx context.Context, db *store.DB, parallel bool, fn func(t *Tx) erro
 	if parallel {
 		opts = append(opts, store.Parallel)
 	}
+	return write(ctx, db, fn, opts...)
+}
+
+// WriteStatement runs fn, a write of exactly one statement that appends no
+// events and no audit rows and that no other write reads to decide, as
+// store.Autocommit: on PostgreSQL one round trip, without a transaction.
+func WriteStatement(ctx context.Context, db *store.DB, fn func(t *Tx) error) error {
+	return write(ctx, db, fn, store.Autocommit)
+}
+
+func write(ctx context.Context, db *store.DB, fn func(t *Tx) error, opts ...store.TxOption) error {
 	return db.WriteTx(ctx, func(stx *store.Tx) error {
 		t := &Tx{ctx: stx.Context(), db: db, stx: stx, w: stx.Writer()}
 		if t.w == nil {

@@ -169,6 +169,11 @@ type loop struct {
 	// Seqs become visible in order (see store.SequenceEvents), so nothing at or
 	// below it can still appear.
 	skipTo int64
+	// standby: the last round found the subscriber's lease held by another
+	// instance, which delivers what this one commits too.
+	// Until the next poll the loop then ignores wake-ups: under load every
+	// commit of this instance would otherwise cost each such loop a query.
+	standby bool
 }
 
 // New returns a dispatcher over db. Register subscribers, then Start it.
@@ -421,6 +426,10 @@ func (d *Dispatcher) run(ctx context.Context, l *loop) {
 		if wait <= 0 {
 			continue
 		}
+		wake := l.wake
+		if l.standby {
+			wake = nil // a nil channel never delivers: wait for the poll
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -429,7 +438,7 @@ func (d *Dispatcher) run(ctx context.Context, l *loop) {
 		case <-l.quit:
 			t.Stop()
 			return
-		case <-l.wake:
+		case <-wake:
 		case <-t.C:
 		}
 		t.Stop()
@@ -593,8 +602,9 @@ func (d *Dispatcher) due(ctx context.Context, l *loop) (bool, time.Duration, loo
 		return false, 0, lk, err
 	}
 	now := d.nowMS()
+	l.standby = owner != "" && owner != d.instance && leaseUntil > now
 	switch {
-	case disabled || (owner != "" && owner != d.instance && leaseUntil > now):
+	case disabled || l.standby:
 		return false, d.opts.PollInterval, lk, nil
 	case lk.redeliver:
 		return true, 0, lk, nil

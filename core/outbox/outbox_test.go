@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/tari-payment/tps/core"
 	"github.com/tari-payment/tps/core/outbox"
 	"github.com/tari-payment/tps/core/store"
@@ -775,4 +777,71 @@ func TestUnregisterGivesUpTheLease(t *testing.T) {
 			t.Fatal("Unregister reported success without giving up the lease")
 		}
 	})
+}
+
+// queryCounter counts the statements a store handle sends that contain s.
+type queryCounter struct {
+	s string
+	n atomic.Int64
+}
+
+func (c *queryCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	return ctx
+}
+func (c *queryCounter) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	if strings.Contains(e.Query, c.s) {
+		c.n.Add(1)
+	}
+}
+
+// TestStandbyInstanceIgnoresWakeUps: while another instance holds a
+// subscriber's lease (and delivers everything, this instance's events too),
+// this instance's loop looks again only at its poll interval: the wake-up
+// after each of its commits costs it no query.
+func TestStandbyInstanceIgnoresWakeUps(t *testing.T) {
+	url := storetest.SQLiteURL(t)
+	ctx := context.Background()
+	open := func() *store.DB {
+		db, err := store.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	db1, db2 := open(), open()
+	opts := fastOpts()
+	opts.PollInterval = time.Hour // only wake-ups make a loop look
+	owner, standby := outbox.New(db1, opts), outbox.New(db2, opts)
+	defer owner.Close()
+	defer standby.Close()
+	r1 := &recorder{id: "shared"}
+	if err := owner.Register(ctx, r1); err != nil {
+		t.Fatal(err)
+	}
+	owner.Start()
+	appendEvents(t, db1, core.EventOrderPaid, 1)
+	owner.Notify()
+	waitFor(t, "the owner's first delivery (it holds the lease)", func() bool { return len(r1.delivered()) == 1 })
+
+	looks := &queryCounter{s: "FROM outbox_subscribers s WHERE s.id"}
+	db2.AddQueryHook(looks)
+	r2 := &recorder{id: "shared"}
+	if err := standby.Register(ctx, r2); err != nil {
+		t.Fatal(err)
+	}
+	standby.Start()
+	waitFor(t, "the standby loop's first look", func() bool { return looks.n.Load() >= 1 })
+	for i := 0; i < 20; i++ {
+		appendEvents(t, db2, core.EventOrderPaid, 1)
+		standby.Notify()
+		owner.Notify()
+	}
+	waitFor(t, "the owner delivering the standby's events", func() bool { return len(r1.delivered()) == 21 })
+	if n := looks.n.Load(); n > 2 {
+		t.Fatalf("the standby loop looked %d times after 20 wake-ups while another instance held the lease", n)
+	}
+	if got := len(r2.delivered()); got != 0 {
+		t.Fatalf("the standby instance delivered %d events", got)
+	}
 }

@@ -174,6 +174,9 @@ type loop struct {
 	// Until the next poll the loop then ignores wake-ups: under load every
 	// commit of this instance would otherwise cost each such loop a query.
 	standby bool
+	// known is the cursor's position as due last read it: a lower bound
+	// for the next look, as a cursor never moves back.
+	known int64
 }
 
 // New returns a dispatcher over db. Register subscribers, then Start it.
@@ -586,7 +589,15 @@ func (d *Dispatcher) due(ctx context.Context, l *loop) (bool, time.Duration, loo
 		top            int64
 	)
 	wanted := forSubscriberOf("e", "s.id")
-	args := []any{l.skipTo}
+	// The wanted-event probe walks the seq index up from the cursor. Its
+	// bounds are both tight: the cursor's position as this loop last read
+	// it (positions only move forward), given as a value so that
+	// PostgreSQL's estimate sees how few rows lie above it (with the
+	// correlated s.position alone it expected a match early and scanned the
+	// whole outbox), and s.position itself; with skipTo for the bound
+	// SQLite ranged from seq 0 for loops that never skip. ORDER BY seq LIMIT
+	// 1 keeps the probe on the index.
+	args := []any{max(l.known, l.skipTo)}
 	if len(l.types) > 0 {
 		wanted += " AND e.type IN (?)"
 		args = append(args, bun.In(l.types))
@@ -595,12 +606,13 @@ func (d *Dispatcher) due(ctx context.Context, l *loop) (bool, time.Duration, loo
 	err := d.db.QueryRowContext(ctx, `SELECT s.position, s.attempts, s.next_attempt_ms, s.disabled, s.lease_owner, s.lease_until_ms,
 		EXISTS (SELECT 1 FROM outbox_failures f WHERE f.subscriber_id = s.id AND f.state = 'redeliver'),
 		(SELECT COALESCE(MAX(seq), 0) FROM events),
-		EXISTS (SELECT 1 FROM events e WHERE e.seq > s.position AND e.seq > ? AND `+wanted+`)
+		(SELECT e.seq FROM events e WHERE e.seq > ? AND e.seq > s.position AND `+wanted+` ORDER BY e.seq LIMIT 1) IS NOT NULL
 		FROM outbox_subscribers s WHERE s.id = ?`, args...).
 		Scan(&lk.position, &lk.attempts, &lk.nextAttemptMS, &disabled, &owner, &leaseUntil, &lk.redeliver, &top, &more)
 	if err != nil {
 		return false, 0, lk, err
 	}
+	l.known = max(l.known, lk.position)
 	now := d.nowMS()
 	l.standby = owner != "" && owner != d.instance && leaseUntil > now
 	switch {

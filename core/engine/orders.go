@@ -59,8 +59,18 @@ func (e *Engine) NewOrder(ctx context.Context, o NewOrder) (*core.Order, error) 
 			OriginalPrice: o.OriginalPrice, Currency: o.Currency, CreatedAt: created, UpdatedAt: t.now,
 			Status: core.OrderUnclaimed, AmountOutstanding: o.AmountOutstanding, StatusChangedAt: t.now}
 		// DO NOTHING without a target covers order_id and alt_id: either one
-		// already known means this delivery is a duplicate (D20).
-		id, err := t.InsertOrder(&ord)
+		// already known means this delivery is a duplicate (D20). Without a
+		// memo claimant, the auto-claim candidate is found with the insert
+		// (one statement on PostgreSQL).
+		autoClaim := memoClaimant == nil && e.cfg.AutoClaim
+		var id int64
+		var candidate string
+		var err error
+		if autoClaim {
+			id, candidate, err = t.InsertOrderAutoClaim(&ord, t.autoClaimAltID(&ord))
+		} else {
+			id, err = t.InsertOrder(&ord)
+		}
 		ord.ID = id
 		if errors.Is(err, sql.ErrNoRows) {
 			return core.ErrOrderAlreadyExists
@@ -80,8 +90,8 @@ func (e *Engine) NewOrder(ctx context.Context, o NewOrder) (*core.Order, error) 
 		if err := t.emit(core.EventNewOrder, core.OrderEvent{Order: ord}); err != nil {
 			return err
 		}
-		if claimant == nil && e.cfg.AutoClaim {
-			a, err := t.autoClaimCandidate(&ord)
+		if autoClaim {
+			a, err := autoClaimAddress(candidate)
 			if err != nil {
 				return err
 			}
@@ -498,18 +508,22 @@ func (t *txn) expire(from core.OrderStatus, cutoff time.Time) ([]core.Order, err
 	return orders, nil
 }
 
-// autoClaimCandidate picks the account to claim a new order for (engine.md
-// §2.4.1 step 5): among accounts with a balance row, one whose payments name
-// the order (alt_id too when not strict) first, else one linked to the
-// customer; the most recently active wins.
-func (t *txn) autoClaimCandidate(o *core.Order) (*tari.Address, error) {
-	var altID *string
-	if !t.e.cfg.StrictMode {
-		altID = o.AltID
+// autoClaimAltID is the alt id an auto-claim candidate's payments may name
+// besides the order id (engine.md §2.4.1 step 5: only when not strict).
+func (t *txn) autoClaimAltID(o *core.Order) *string {
+	if t.e.cfg.StrictMode {
+		return nil
 	}
-	address, err := t.AutoClaimAddress(o.OrderID, altID, o.CustomerID)
-	if err != nil || address == "" {
-		return nil, err
+	return o.AltID
+}
+
+// autoClaimAddress parses the account the store picked to claim a new order
+// for (engine.md §2.4.1 step 5: among accounts with a balance row, one whose
+// payments name the order first, else one linked to the customer; the most
+// recently active wins); nil when it found none.
+func autoClaimAddress(address string) (*tari.Address, error) {
+	if address == "" {
+		return nil, nil
 	}
 	a, err := tari.ParseAddress(address)
 	if err != nil {

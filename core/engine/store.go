@@ -21,8 +21,8 @@ type orderStore interface {
 	OrderByIDOrAlt(id string) (*core.Order, error)
 	OpenOrdersOf(customerID string) ([]core.Order, error)
 	OrderClaimant(id int64) (*string, error)
-	AutoClaimAddress(orderID string, altID *string, customerID string) (string, error)
 	InsertOrder(o *core.Order) (int64, error)
+	InsertOrderAutoClaim(o *core.Order, altID *string) (int64, string, error)
 	SetOrderStatus(id int64, s core.OrderStatus, now time.Time) error
 	ClaimOrder(id int64, account string, now time.Time) error
 	CancelOrder(id int64, reason string, now time.Time) error

@@ -87,9 +87,43 @@ func autoClaimQuery(named string) string {
 }
 
 var (
-	qAutoClaim    = pgStatement("auto_claim", autoClaimQuery("SELECT sender_account FROM payments WHERE order_id = ?"))
-	qAutoClaimAlt = pgStatement("auto_claim_alt", autoClaimQuery("SELECT sender_account FROM payments WHERE order_id = ? OR order_id = ?"))
+	qAutoClaim    = autoClaimQuery("SELECT sender_account FROM payments WHERE order_id = ?")
+	qAutoClaimAlt = autoClaimQuery("SELECT sender_account FROM payments WHERE order_id = ? OR order_id = ?")
+	// The PostgreSQL form of InsertOrderAutoClaim: the insert and the
+	// candidate in one statement.
+	qInsertOrderAutoClaim    = pgStatement("insert_order_auto_claim", insertOrderAutoClaimQuery(qAutoClaim))
+	qInsertOrderAutoClaimAlt = pgStatement("insert_order_auto_claim_alt", insertOrderAutoClaimQuery(qAutoClaimAlt))
 )
+
+func insertOrderAutoClaimQuery(autoClaim string) string {
+	return "WITH ins AS (" + qInsertOrder + " RETURNING id) SELECT ins.id, COALESCE((" + autoClaim + "), '') FROM ins"
+}
+
+// InsertOrderAutoClaim is InsertOrder followed by AutoClaimAddress for the
+// new order (altID: the alt id payments may name too, or nil): its id and
+// the address to claim it for ("" when none). On PostgreSQL both are one
+// statement, one round trip; its candidate is read in the statement's
+// snapshot, as a separate statement run just before the insert would.
+func (t *Tx) InsertOrderAutoClaim(o *core.Order, altID *string) (int64, string, error) {
+	if t.w != nil {
+		id, err := t.InsertOrder(o)
+		if err != nil {
+			return id, "", err
+		}
+		address, err := t.AutoClaimAddress(o.OrderID, altID, o.CustomerID)
+		return id, address, err
+	}
+	q, named := qInsertOrderAutoClaim, []any{o.OrderID}
+	if altID != nil {
+		q, named = qInsertOrderAutoClaimAlt, []any{o.OrderID, *altID}
+	}
+	args := []any{o.OrderID, o.AltID, o.CustomerID, o.Memo, o.TotalPrice, o.OriginalPrice, o.Currency, o.CreatedAt, o.UpdatedAt, o.Status, o.AmountOutstanding, o.StatusChangedAt}
+	args = append(append(append(args, named...), o.CustomerID), named...)
+	var id int64
+	var address string
+	err := t.QueryRow(q, args, &id, &address)
+	return id, address, err
+}
 
 // AutoClaimAddress is the address of the account to claim a new order for:
 // among accounts with a balance row, one whose payments name the order

@@ -2,6 +2,8 @@ package enginestore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"sort"
 	"testing"
@@ -54,9 +56,17 @@ func TestPostgresWritesExecutePreparedStatements(t *testing.T) {
 		if b, ok, err := tx.Balance(account); !ok || err != nil || b.TotalConfirmed != 700 || b.Pending != -5 || !b.LastUpdate.Equal(now) {
 			return fmt.Errorf("Balance = %+v, %v, %v", b, ok, err)
 		}
-		for _, alt := range []*string{nil, &alt} {
-			if got, err := tx.AutoClaimAddress("order-1", alt, customer); err != nil || got != address {
-				return fmt.Errorf("AutoClaimAddress = %q, %v", got, err)
+		// A new order of the linked customer, inserted with its auto-claim
+		// candidate, by its id and by its alt id too.
+		for i, alt := range []*string{nil, &alt} {
+			n := fmt.Sprint("order-claim-", i)
+			o := &core.Order{OrderID: n, CustomerID: customer, TotalPrice: 500, Currency: "XTR",
+				CreatedAt: now, UpdatedAt: now, Status: core.OrderPaid, StatusChangedAt: now}
+			if id, got, err := tx.InsertOrderAutoClaim(o, alt); err != nil || id == 0 || got != address {
+				return fmt.Errorf("InsertOrderAutoClaim = %d, %q, %v", id, got, err)
+			}
+			if _, _, err := tx.InsertOrderAutoClaim(o, alt); !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("InsertOrderAutoClaim of a known order: %v, want sql.ErrNoRows", err)
 			}
 		}
 		if orders, b, err := tx.Payable(account); err != nil || len(orders) != 1 || b == nil || b.TotalConfirmed != 700 {

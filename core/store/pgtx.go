@@ -78,7 +78,7 @@ func (w *pgWrite) run(fn func(t *Tx) error, lock string) (out writeOutcome, err 
 	defer func() {
 		if !done { // fn panicked: roll back, and the panic goes on
 			w.begun = t.prefix.Sent
-			_ = w.rollback(t)
+			_ = w.rollback()
 		}
 	}()
 	err = runTx(t, fn)
@@ -86,7 +86,7 @@ func (w *pgWrite) run(fn func(t *Tx) error, lock string) (out writeOutcome, err 
 	w.begun = t.prefix.Sent
 	out.sent = t.prefix.Sent
 	if err != nil {
-		if rerr := w.rollback(t); rerr != nil {
+		if rerr := w.rollback(); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
 		return out, err
@@ -110,7 +110,7 @@ func (w *pgWrite) run(fn func(t *Tx) error, lock string) (out writeOutcome, err 
 		// skipped and the transaction is open, aborted) or the COMMIT
 		// itself did. (The move behind it cannot wait or conflict; only
 		// the server failing, out of disk or memory, could fail it.)
-		if rerr := w.rollback(t); rerr != nil {
+		if rerr := w.rollback(); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
 		return out, err
@@ -121,7 +121,7 @@ func (w *pgWrite) run(fn func(t *Tx) error, lock string) (out writeOutcome, err 
 
 // rollback ends a transaction fn or its commit message left open (ROLLBACK
 // outside a transaction is harmless: PostgreSQL only warns).
-func (w *pgWrite) rollback(t *Tx) error {
+func (w *pgWrite) rollback() error {
 	if !w.begun {
 		return nil
 	}

@@ -66,22 +66,9 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 			err := db.WriteTx(ctx, func(stx *store.Tx) error {
 				ctx, tx := stx.Context(), stx.IDB()
 				if db.Kind == store.Postgres {
-					if _, err := tx.ExecContext(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
-						return err
-					}
-					rows, err := tx.QueryContext(ctx, "EXPLAIN "+q.query, q.args...)
-					if err != nil {
-						return err
-					}
-					defer rows.Close()
-					for rows.Next() {
-						var line string
-						if err := rows.Scan(&line); err != nil {
-							return err
-						}
-						plan = append(plan, line)
-					}
-					return rows.Err()
+					var err error
+					plan, err = postgresPlan(stx, "enable_seqscan", q.query, q.args...)
+					return err
 				}
 				rows, err := tx.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q.query, q.args...)
 				if err != nil {
@@ -131,24 +118,9 @@ func TestPayableProbesOrdersPerCustomer(t *testing.T) {
 	db := storetest.Postgres(t)
 	ctx := context.Background()
 	var plan []string
-	err := db.WriteTx(ctx, func(stx *store.Tx) error {
-		ctx, tx := stx.Context(), stx.IDB()
-		if _, err := tx.ExecContext(ctx, "SET LOCAL enable_nestloop = off"); err != nil {
-			return err
-		}
-		rows, err := tx.QueryContext(ctx, "EXPLAIN "+enginestore.QPayablePostgres, "mainnet:ab")
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var line string
-			if err := rows.Scan(&line); err != nil {
-				return err
-			}
-			plan = append(plan, line)
-		}
-		return rows.Err()
+	err := db.WriteTx(ctx, func(stx *store.Tx) (err error) {
+		plan, err = postgresPlan(stx, "enable_nestloop", enginestore.QPayablePostgres, "mainnet:ab")
+		return err
 	}, store.NoEvents)
 	if err != nil {
 		t.Fatal(err)
@@ -157,4 +129,27 @@ func TestPayableProbesOrdersPerCustomer(t *testing.T) {
 	if !strings.Contains(text, "customer_id = l.customer_id") || strings.Contains(text, "Hash Join") || strings.Contains(text, "Merge Join") {
 		t.Fatalf("payable orders are not probed per linked customer:\n%s", text)
 	}
+}
+
+// postgresPlan is PostgreSQL's EXPLAIN of query, line by line, with the
+// planner setting off turned off for the transaction (SET LOCAL).
+func postgresPlan(stx *store.Tx, off, query string, args ...any) ([]string, error) {
+	ctx, tx := stx.Context(), stx.IDB()
+	if _, err := tx.ExecContext(ctx, "SET LOCAL "+off+" = off"); err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, "EXPLAIN "+query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return nil, err
+		}
+		plan = append(plan, line)
+	}
+	return plan, rows.Err()
 }

@@ -351,15 +351,7 @@ func TestPendingEventsSurviveRestart(t *testing.T) {
 func TestTwoInstancesNeverDeliverConcurrently(t *testing.T) {
 	url := storetest.PostgresURL(t)
 	ctx := context.Background()
-	open := func() *store.DB {
-		db, err := store.Open(ctx, url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	}
-	db1, db2 := open(), open()
+	db1, db2 := twoInstances(t, url)
 	var inFlight, overlap atomic.Int32
 	var mu sync.Mutex
 	count := map[string]int{}
@@ -801,15 +793,7 @@ func (c *queryCounter) AfterQuery(_ context.Context, e *bun.QueryEvent) {
 func TestStandbyInstanceIgnoresWakeUps(t *testing.T) {
 	url := storetest.SQLiteURL(t)
 	ctx := context.Background()
-	open := func() *store.DB {
-		db, err := store.Open(ctx, url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	}
-	db1, db2 := open(), open()
+	db1, db2 := twoInstances(t, url)
 	opts := fastOpts()
 	opts.PollInterval = time.Hour // only wake-ups make a loop look
 	owner, standby := outbox.New(db1, opts), outbox.New(db2, opts)
@@ -844,4 +828,19 @@ func TestStandbyInstanceIgnoresWakeUps(t *testing.T) {
 	if got := len(r2.delivered()); got != 0 {
 		t.Fatalf("the standby instance delivered %d events", got)
 	}
+}
+
+// twoInstances opens the database at url twice, as two server instances
+// would (each its own pool).
+func twoInstances(t *testing.T, url string) (*store.DB, *store.DB) {
+	t.Helper()
+	open := func() *store.DB {
+		db, err := store.Open(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	return open(), open()
 }

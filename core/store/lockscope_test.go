@@ -16,23 +16,8 @@ import (
 func TestPostgresLocksAreScopedToTheSchema(t *testing.T) {
 	a, b := storetest.Postgres(t), storetest.Postgres(t)
 	ctx := context.Background()
-	held, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
-	go func() {
-		done <- a.WriteTx(ctx, func(tx *store.Tx) error {
-			if _, err := tx.IDB().ExecContext(tx.Context(), "SELECT 1"); err != nil {
-				return err
-			}
-			close(held)
-			<-release
-			return nil
-		})
-	}()
-	select {
-	case <-held:
-	case err := <-done:
-		t.Fatalf("holding write ended early: %v", err)
-	}
-	defer func() { close(release); _ = <-done }()
+	release := holdWriteAlone(t, a)
+	defer func() { _ = release() }()
 
 	other, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

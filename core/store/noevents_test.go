@@ -19,19 +19,7 @@ func TestPostgresNoEventsWriteSkipsTheWritersLock(t *testing.T) {
 	if _, err := db.ExecContext(ctx, "CREATE TABLE side (k INTEGER)"); err != nil {
 		t.Fatal(err)
 	}
-	locked, release := make(chan struct{}), make(chan struct{})
-	held := make(chan error, 1)
-	go func() {
-		held <- db.WriteTx(ctx, func(tx *store.Tx) error {
-			if _, err := tx.IDB().ExecContext(tx.Context(), "SELECT 1"); err != nil {
-				return err
-			}
-			close(locked)
-			<-release
-			return nil
-		})
-	}()
-	<-locked
+	release := holdWriteAlone(t, db)
 
 	short, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -43,15 +31,15 @@ func TestPostgresNoEventsWriteSkipsTheWritersLock(t *testing.T) {
 		_, err := tx.IDB().ExecContext(tx.Context(), "INSERT INTO side VALUES (1)")
 		return err
 	}, store.NoEvents)
-	close(release)
+	rerr := release()
 	if err != nil {
 		t.Fatalf("NoEvents write beside a write running alone: %v", err)
 	}
 	if free {
 		t.Error("the writers lock was free while a write running alone had sent its first statement")
 	}
-	if err := <-held; err != nil {
-		t.Fatal(err)
+	if rerr != nil {
+		t.Fatal(rerr)
 	}
 	var n int
 	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM side").Scan(&n); err != nil || n != 1 {

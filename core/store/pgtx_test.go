@@ -292,19 +292,7 @@ func TestPostgresAutocommitWriteIsOneMessage(t *testing.T) {
 	db, l := pgTxFixture(t)
 	db.SetMaxOpenConns(2)
 	ctx := context.Background()
-	locked, release, held := make(chan struct{}), make(chan struct{}), make(chan error, 1)
-	go func() {
-		held <- db.WriteTx(ctx, func(tx *store.Tx) error {
-			tx.NoEventsAppended()
-			if _, err := tx.IDB().ExecContext(tx.Context(), "SELECT 1"); err != nil {
-				return err
-			}
-			close(locked)
-			<-release
-			return nil
-		})
-	}()
-	<-locked
+	release := holdWriteAlone(t, db)
 	l.take()
 	short, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -313,15 +301,14 @@ func TestPostgresAutocommitWriteIsOneMessage(t *testing.T) {
 		return err
 	}, store.Autocommit)
 	msgs := l.take()
-	close(release)
+	if rerr := release(); rerr != nil {
+		t.Fatal(rerr)
+	}
 	if err != nil {
 		t.Fatalf("autocommit write beside a write running alone: %v", err)
 	}
 	if len(msgs) != 1 || msgs[0] != "INSERT INTO side VALUES (1)" {
 		t.Fatalf("messages = %q, want the statement alone", msgs)
-	}
-	if err := <-held; err != nil {
-		t.Fatal(err)
 	}
 	if n := sideRows(t, db); n != 1 {
 		t.Fatalf("rows = %d, want 1", n)

@@ -31,10 +31,15 @@ func TestPostgresLocksAreScopedToTheSchema(t *testing.T) {
 
 	same, cancel2 := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel2()
+	start = time.Now()
 	if err := a.WriteTx(same, func(tx *store.Tx) error {
 		_, err := tx.IDB().ExecContext(tx.Context(), "SELECT 1")
 		return err
 	}); err == nil {
 		t.Fatal("a second exclusive write in the same schema did not wait for the first")
+	}
+	// The caller's deadline bounds the wait for the writers lock.
+	if waited := time.Since(start); waited > 5*time.Second {
+		t.Fatalf("a write waiting for the writers lock gave up after %s, its deadline was 300ms", waited)
 	}
 }

@@ -20,7 +20,10 @@ import (
 type pgWrite struct {
 	db   *DB
 	conn bun.Conn
-	ctx  context.Context
+	// ctx is fn's: it bounds the wait for the writers lock and the
+	// statements; end sends the COMMIT and ROLLBACK messages, which always
+	// run to their end (a COMMIT given up halfway leaves its outcome unknown).
+	ctx, end context.Context
 	// begun: a message carrying BEGIN was sent, so a transaction may be open
 	// on conn until a COMMIT or ROLLBACK ends it.
 	begun bool
@@ -49,7 +52,7 @@ func (db *DB) postgresWrite(ctx context.Context, parallel bool, fn func(t *Tx) e
 	if err != nil {
 		return writeOutcome{}, err
 	}
-	w := &pgWrite{db: db, conn: conn, ctx: context.WithoutCancel(ctx)}
+	w := &pgWrite{db: db, conn: conn, ctx: ctx, end: context.WithoutCancel(ctx)}
 	defer w.release()
 	out, err := w.run(fn, db.writersLock(parallel))
 	if err == nil || !parallel || !retryable(err) || ctx.Err() != nil {
@@ -101,9 +104,9 @@ func (w *pgWrite) run(fn func(t *Tx) error, lock string) (out writeOutcome, err 
 		t.prefix.Sent, w.begun = true, true
 	}
 	if out.appended {
-		err = w.conn.QueryRowContext(w.ctx, msg+";\n"+w.db.moveIfFree()).Scan(&out.sequenced)
+		err = w.conn.QueryRowContext(w.end, msg+";\n"+w.db.moveIfFree()).Scan(&out.sequenced)
 	} else {
-		_, err = w.conn.ExecContext(w.ctx, msg)
+		_, err = w.conn.ExecContext(w.end, msg)
 	}
 	if err != nil {
 		// Most likely a statement before the COMMIT failed (the COMMIT was
@@ -125,7 +128,7 @@ func (w *pgWrite) rollback() error {
 	if !w.begun {
 		return nil
 	}
-	if _, err := w.conn.ExecContext(w.ctx, "ROLLBACK"); err != nil {
+	if _, err := w.conn.ExecContext(w.end, "ROLLBACK"); err != nil {
 		return fmt.Errorf("rollback: %w", err)
 	}
 	w.begun = false

@@ -311,8 +311,11 @@ const (
 // WriteTx runs fn as one write transaction: it commits if fn returns nil and
 // rolls back otherwise (or if fn panics). It is the one way to open a write
 // transaction, and the transaction may append outbox events (AppendEvents).
-// fn's context (tx.Context()) is not cancelled once the transaction started;
-// ctx bounds only the wait for it.
+// On SQLite fn's context (tx.Context()) is not cancelled once the
+// transaction started: ctx bounds only the wait in the writer queue. On
+// PostgreSQL fn's statements run under ctx, which so bounds the wait for the
+// writers lock too (a cancelled request aborts its transaction), while the
+// COMMIT and ROLLBACK messages always run to their end.
 //
 // On SQLite the transaction is IMMEDIATE (it holds the write lock from
 // BEGIN) and runs on the writer connection, in this process's writer queue;
@@ -341,7 +344,7 @@ func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error, opts ...TxOpti
 		})
 	}
 	if autocommit {
-		return runTx(&Tx{ctx: context.WithoutCancel(ctx), kind: Postgres, tx: db.bun, noEventsAppended: true}, fn)
+		return runTx(&Tx{ctx: ctx, kind: Postgres, tx: db.bun, noEventsAppended: true}, fn)
 	}
 	if noEvents {
 		return db.bun.RunInTx(ctx, nil, func(ctx context.Context, btx bun.Tx) error {
